@@ -1,0 +1,252 @@
+"""Entity normalisation: one facet value per real actor or place, and no junk.
+
+The tagger's raw mentions ("Bashar al-Assad's", "the United Nations", "US", "Ambassador Kelly
+Kraft", "Erdoğan", "Putin") go through, in order:
+
+1. **cleaning** (:func:`clean_name`): possessives, a leading "the", titles and nationality words
+   ("President", "Russian Foreign Minister") and trailing credits (" - Photo") are stripped;
+2. **junk filtering** (:func:`is_junk`): pronouns, numbers, single letters, lower-case words, URLs
+   and over-long spans are dropped;
+3. **aliases** (:class:`Aliases`): the built-in table (``data/aliases.toml``: "U.S." -> United
+   States, "U.N." -> United Nations) and the user's own file merge, rename, drop and re-kind
+   values.  Lookup is by :func:`fold`, so case, dots and accents never split a value;
+4. **within-article linking** (:func:`link_names`): "Putin" next to "Vladimir Putin" in the same
+   article becomes Vladimir Putin, whatever label the tagger gave the short form.
+
+The display form of a value is the alias's name when there is one, else the cleaned text with
+accents folded ("Erdoğan" and "Erdogan" are one value).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+KINDS = ("person", "org", "place")
+
+
+class AliasesError(ValueError):
+    """The aliases file is not valid (the message names the file and the line)."""
+
+
+TITLES = {
+    "president", "vice", "prime", "minister", "foreign", "defence", "defense", "interior",
+    "secretary", "secretary-general", "general", "ambassador", "envoy", "special", "deputy",
+    "spokesperson", "spokesman", "spokeswoman", "rep", "rep.", "sen", "sen.", "senator",
+    "speaker", "gen", "gen.", "lt", "lt.", "col", "col.", "maj", "maj.", "king", "queen",
+    "prince", "princess", "sheikh", "emir", "dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.",
+    "chancellor", "chairman", "chairwoman", "chief", "commander", "director", "governor", "mayor",
+    "premier", "pope", "state", "of", "un", "u.n.", "us", "u.s.", "official", "top", "former",
+    "late", "senior", "leader", "counterpart", "colleague", "judge", "justice", "lawmaker",
+    "mp", "sir", "lord", "lady", "cardinal", "imam", "ayatollah", "supreme", "grand",
+}  # fmt: skip
+DEMONYMS = {
+    "american", "russian", "turkish", "syrian", "iranian", "israeli", "iraqi", "british",
+    "french", "german", "chinese", "saudi", "egyptian", "jordanian", "lebanese", "qatari",
+    "emirati", "kurdish", "palestinian", "ukrainian", "european", "arab", "western", "us",
+    "u.s.", "un", "u.n.", "italian", "spanish", "japanese", "indian", "pakistani", "afghan",
+}  # fmt: skip
+PRONOUNS = {
+    "i", "me", "you", "he", "him", "she", "her", "it", "we", "us", "they", "them", "his", "hers",
+    "its", "our", "their", "this", "that", "these", "those", "who", "whom", "which", "what",
+    "someone", "anyone", "everyone", "nobody", "one",
+}  # fmt: skip
+PLACE_SUFFIXES = {"province", "provinces", "governorate", "region", "countryside", "district", "city", "town", "area"}
+_POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
+_TRAILING_CREDIT = re.compile(r"\s+[-–—|]\s+.*$")
+
+
+def fold(name: str) -> str:
+    """Lookup key of a name: accents, case, dots, hyphens and spacing removed."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = text.replace(".", "").replace("’", "'")
+    text = re.sub(r"[\s\-‐–—_]+", " ", text)
+    return text.strip(" '\"")
+
+
+def strip_accents(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name)
+    return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+
+
+def clean_name(text: str, kind: str) -> str:
+    """A mention without possessive, leading "the", titles, nationality words and credits."""
+    name = " ".join(text.replace("\u00a0", " ").split()).strip(" \"'“”‘’()[],;:")
+    name = _TRAILING_CREDIT.sub("", name)
+    name = _POSSESSIVE.sub("", name).strip()
+    name = re.sub(r"^(?:the|The|THE)\s+", "", name)
+    if kind == "person":
+        words = name.split()
+        while len(words) > 1 and (words[0].lower() in TITLES or words[0].lower() in DEMONYMS):
+            words.pop(0)
+        name = " ".join(words)
+    elif kind == "place":
+        words = name.split()
+        if len(words) > 1 and words[-1].lower() in PLACE_SUFFIXES and words[-1][0].islower():
+            words.pop()
+        name = " ".join(words)
+        name = re.sub(r"^(?:province|governorate|city|town|region) of\s+", "", name, flags=re.IGNORECASE)
+    return name.replace(",", " ").strip(" -.")
+
+
+def is_junk(name: str) -> bool:
+    """Values no facet should show: pronouns, numbers, single letters, lower-case words, URLs."""
+    if len(name) < 2 or len(name) > 80 or len(name.split()) > 7:
+        return True
+    letters = [c for c in name if c.isalpha()]
+    if len(letters) < 2:
+        return True
+    if name.casefold() in PRONOUNS or fold(name) in PRONOUNS:
+        return True
+    if name[0].isdigit() or "http" in name.lower() or "@" in name or "www." in name.lower():
+        return True
+    cased = [c for c in letters if c.isupper() or c.islower()]
+    if cased and not any(c.isupper() for c in cased):
+        return True  # "coronavirus", "the government": names are capitalised
+    return False
+
+
+@dataclass
+class Aliases:
+    """Merges, renames, drops and kind changes, looked up by :func:`fold` of the value."""
+
+    canonical: dict[str, str] = field(default_factory=dict)  # fold(variant) -> display name
+    kinds: dict[str, str] = field(default_factory=dict)  # fold(name) -> kind
+    dropped: set[str] = field(default_factory=set)  # fold(name)
+    digest: str = ""
+
+    def resolve(self, name: str, kind: str) -> tuple[str, str] | None:
+        """(display, kind) of a cleaned name after aliases, or None when it is dropped."""
+        key = fold(name)
+        if key in self.dropped:
+            return None
+        display = self.canonical.get(key)
+        if display is None:
+            display = strip_accents(name)
+        elif fold(display) in self.dropped:
+            return None
+        kind = self.kinds.get(fold(display), self.kinds.get(key, kind))
+        return display, kind
+
+    def update(self, data: dict, origin: str) -> None:
+        unknown = set(data) - {"drop", "merge", "kind"}
+        if unknown:
+            raise AliasesError(f"{origin}: unknown section(s) {', '.join(sorted(unknown))}; expected drop, merge, kind")
+        drop = data.get("drop", [])
+        if not isinstance(drop, list) or not all(isinstance(x, str) for x in drop):
+            raise AliasesError(f"{origin}: 'drop' must be a list of strings")
+        self.dropped.update(fold(x) for x in drop)
+        merge = data.get("merge", {})
+        if not isinstance(merge, dict):
+            raise AliasesError(f"{origin}: [merge] must be a table of name = [variants]")
+        for display, variants in merge.items():
+            if isinstance(variants, str):
+                variants = [variants]
+            if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
+                raise AliasesError(f"{origin}: [merge] {display!r} must be a list of strings")
+            for variant in [display, *variants]:
+                self.canonical[fold(variant)] = display
+            self.dropped.discard(fold(display))
+        kinds = data.get("kind", {})
+        if not isinstance(kinds, dict):
+            raise AliasesError(f"{origin}: [kind] must be a table of name = \"person\"|\"org\"|\"place\"")
+        for name, kind in kinds.items():
+            if kind not in KINDS:
+                raise AliasesError(f"{origin}: [kind] {name!r} = {kind!r}: expected one of {', '.join(KINDS)}")
+            self.kinds[fold(name)] = kind
+
+
+def load_aliases(user_file: str | Path | None = None) -> Aliases:
+    """The built-in aliases, with the user's file (if any) applied on top."""
+    aliases = Aliases()
+    builtin = resources.files("searchapp").joinpath("data/aliases.toml").read_text(encoding="utf-8")
+    texts = [("built-in aliases", builtin)]
+    if user_file:
+        path = Path(user_file)
+        try:
+            texts.append((str(path), path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AliasesError(f"{path}: cannot read aliases file: {exc}") from None
+    for origin, text in texts:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise AliasesError(f"{origin}: {exc}") from None
+        aliases.update(data, origin)
+    aliases.digest = hashlib.sha256("\0".join(t for _, t in texts).encode()).hexdigest()[:16]
+    return aliases
+
+
+@dataclass
+class RawMention:
+    text: str
+    label: str  # spaCy label: PERSON, ORG, GPE, LOC, FAC, NORP
+    paragraph: int
+
+
+LABEL_KINDS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place"}
+
+
+def link_names(raw: list[RawMention], aliases: Aliases) -> list[tuple[str, str, tuple[int, ...]]]:
+    """(name, kind, paragraphs) of an article's entities, one per real entity.
+
+    The kind of a value is the one most of its mentions carry (aliases decide first); a
+    short form that ends a longer person name of the same article ("Putin", "de Mistura",
+    "Assad" for "Bashar al-Assad") is that person, whatever label it was given.
+    """
+    candidates: list[tuple[str, str, int]] = []
+    for mention in raw:
+        label_kind = LABEL_KINDS.get(mention.label)
+        cleaned = clean_name(mention.text, label_kind or "org")
+        if not cleaned:
+            continue
+        alias_kind = aliases.kinds.get(fold(cleaned)) or aliases.kinds.get(fold(aliases.canonical.get(fold(cleaned), "")))
+        kind = alias_kind or label_kind
+        if kind is None:  # NORP and friends: only when the aliases say what they are
+            continue
+        if label_kind != "person" and kind == "person":
+            cleaned = clean_name(mention.text, "person")
+        if is_junk(cleaned):
+            continue
+        resolved = aliases.resolve(cleaned, kind)
+        if resolved is None:
+            continue
+        candidates.append((resolved[0], resolved[1], mention.paragraph))
+
+    # Full person names (two words or more), longest first, keyed by their folded word tuples.
+    people = sorted({n for n, k, _ in candidates if k == "person" and len(n.split()) > 1}, key=lambda n: -len(n))
+    full_names = [(tuple(_surname_words(n)), n) for n in people]
+
+    def expand(name: str) -> str | None:
+        words = tuple(_surname_words(name))
+        matches = {full for full_words, full in full_names if len(full_words) > len(words) and full_words[-len(words):] == words}
+        return matches.pop() if len(matches) == 1 else None
+
+    kinds: dict[str, Counter] = defaultdict(Counter)
+    paragraphs: dict[str, set[int]] = defaultdict(set)
+    for name, kind, paragraph in candidates:
+        full = expand(name) if kind in ("person", "org") or len(name.split()) == 1 else None
+        if full is not None:
+            name, kind = full, "person"
+        kinds[name][kind] += 1
+        paragraphs[name].add(paragraph)
+    result = []
+    for name, counter in kinds.items():
+        kind = aliases.kinds.get(fold(name)) or counter.most_common(1)[0][0]
+        result.append((name, kind, tuple(sorted(paragraphs[name]))))
+    result.sort(key=lambda item: (min(item[2]), item[0]))
+    return result
+
+
+def _surname_words(name: str) -> list[str]:
+    """Folded words of a name, with Arabic article prefixes dropped ("al-Assad" -> "assad")."""
+    words = fold(name).split()
+    words = [w for w in words if w not in ("al", "el", "bin", "ibn")]
+    return [re.sub(r"^(?:al|el)-?", "", w) if w.startswith(("al-", "el-")) else w for w in words]

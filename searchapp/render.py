@@ -1,0 +1,90 @@
+"""Rendering: a SearchResult or a stored document as JSON-ready dicts and as terminal text.
+
+Views (CLI, web API, exports) call these; they never touch the index.  Paragraph numbers shown to
+people and used in links are 1-based (``#p1`` is the first paragraph).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from .search import Hit, SearchResult, snippet_text
+
+
+def paragraph_link(article_id: str, paragraph: int, q: str = "") -> str:
+    """Link to a paragraph (0-based number in, 1-based anchor out), marking ``q`` when given."""
+    path = f"/doc/{quote(article_id, safe='')}"
+    if q:
+        path += "?" + urlencode({"q": q})
+    return f"{path}#p{paragraph + 1}"
+
+
+def hit_dict(hit: Hit, q: str) -> dict:
+    first = hit.snippets[0].paragraph if hit.snippets else 0
+    return {
+        "id": hit.id,
+        "title": hit.title,
+        "outlet": hit.outlet,
+        "published": hit.published,
+        "url": hit.url,
+        "score": hit.score,
+        "snippets": [
+            {"paragraph": s.paragraph + 1, "html": str(s.html), "link": paragraph_link(hit.id, s.paragraph, q)}
+            for s in hit.snippets
+        ],
+        "link": paragraph_link(hit.id, first, q),
+    }
+
+
+def result_dict(result: SearchResult) -> dict:
+    """The JSON of a search: the shape of ``GET /api/search`` and ``searchapp search --json``."""
+    request = result.request
+    facets = {}
+    for facet, values in result.facets.items():
+        entries = []
+        for value in values:
+            entry = {"value": value.value, "count": value.count, "selected": value.selected}
+            if value.kind:
+                entry["kind"] = value.kind
+            entries.append(entry)
+        facets[facet] = entries
+    return {
+        "query": request.q,
+        "filters": request.filters,
+        "sort": request.effective_sort,
+        "total": result.total,
+        "page": request.page,
+        "pages": result.pages,
+        "per_page": request.per_page,
+        "hits": [hit_dict(hit, request.q) for hit in result.hits],
+        "facets": facets,
+        "did_you_mean": result.did_you_mean,
+    }
+
+
+def result_text(result: SearchResult, facet_size: int = 8) -> str:
+    """A search result for the terminal: hits with their best paragraph, then facet counts."""
+    request = result.request
+    lines = [f"{result.total} article{'s' if result.total != 1 else ''} match"
+             + (f" {request.q!r}" if request.q else "")
+             + "".join(f" [{k}: {' OR '.join(v)}]" for k, v in request.filters.items())]  # fmt: skip
+    if result.did_you_mean:
+        lines.append(f"Did you mean: {result.did_you_mean}")
+    start = (request.page - 1) * request.per_page
+    for number, hit in enumerate(result.hits, start=start + 1):
+        meta = " · ".join(x for x in (hit.outlet, hit.published) if x)
+        lines.append("")
+        lines.append(f"{number}. {hit.title}" + (f"  ({meta})" if meta else ""))
+        for snippet in hit.snippets[:1]:
+            lines.append(f"   ¶{snippet.paragraph + 1}: {snippet_text(snippet)}")
+            lines.append(f"   {paragraph_link(hit.id, snippet.paragraph)}" + (f"  {hit.url}" if hit.url else ""))
+    lines.append("")
+    for facet, values in result.facets.items():
+        if not values:
+            continue
+        shown = ", ".join(
+            f"{'*' if v.selected else ''}{v.value}{' (org)' if v.kind == 'org' else ''} {v.count}" for v in values[:facet_size]
+        )
+        more = f", … {len(values) - facet_size} more" if len(values) > facet_size else ""
+        lines.append(f"{facet}: {shown}{more}")
+    return "\n".join(lines)
