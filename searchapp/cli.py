@@ -1,4 +1,4 @@
-"""The ``searchapp`` command: index, search, remove (click handles parsing, help and usage errors).
+"""The ``searchapp`` command: index, search, remove, serve (click handles parsing, help and usage errors).
 
 Exit codes: 0 when everything asked for was done; 1 when some inputs were rejected (each one is
 reported with its file and line); 2 for usage errors and unusable parameters (a missing path, an
@@ -161,6 +161,14 @@ def remove_command(index_dir, ids) -> None:
     if missing:
         sys.exit(EXIT_REJECTED)
 
+
+def _register_serve() -> None:
+    from .serve import serve_command
+
+    main.add_command(serve_command, "serve")
+
+
+_register_serve()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -63,6 +63,9 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("PER_PAGE", 10, "Results per page.", _positive_int),
         Setting("FACET_SIZE", 10, "Values shown per facet before 'more'.", _positive_int),
+        Setting("EXPORT_LIMIT", 10_000, "Most hits a CSV/JSON export may hold; a larger search is refused (400).", _positive_int),
+        Setting("FEED_SIZE", 50, "Entries in a search's Atom feed (newest first).", _positive_int),
+        Setting("WORKERS", 2, "Gunicorn worker processes started by `searchapp serve`.", _positive_int),
     ]
 }
 

@@ -53,6 +53,7 @@ _WEEKDAY_WORD = re.compile(
 _YEAR_WORD = re.compile(r"(?<![\w-])(1[89]\d\d|20\d\d|2100)(?![\w-])")
 _ISO = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[T ][\d:.]+(?:Z|[+-][\d:]+)?)?\s*$")
 _COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+_DATE_PREFIX = re.compile(r"^\s*(?:\d{4}-\d{2}-\d{2}|\d{1,2}[-/ ][A-Za-z]{3,9}\.?[-/ ]\d{4}|[A-Za-z]{3,9}\.? \d{1,2},? \d{4})(?![\d])")
 _FRACTION = re.compile(r"(\d{1,2}:\d{2}:\d{2})\.\d+")
 
 _NUMBER_WORDS = {
@@ -103,7 +104,14 @@ def _parse_published_cached(text: str) -> PartialDate | None:
             return PartialDate.from_date(email.utils.parsedate_to_datetime(text).date())
         except (TypeError, ValueError):
             pass
-    return _parse_absolute(_FRACTION.sub(r"\1", text))
+    parsed = _parse_absolute(_FRACTION.sub(r"\1", text))
+    if parsed is None:
+        # A clean date followed by noise ("27-MAR-1987 14:04:26.14&#5;F", "9-APR-1987 ... # guesswork"):
+        # the date itself is stated plainly, so read it alone.
+        prefix = _DATE_PREFIX.match(text)
+        if prefix:
+            parsed = _parse_absolute(prefix.group(0))
+    return parsed
 
 
 def _safe_partial(year: int | None, month: int | None, day: int | None) -> PartialDate | None:
@@ -176,7 +184,7 @@ def _normalise(text: str) -> str:
     t = " ".join(text.replace("\u2019", "'").split()).lower().strip(" .,;:()\"'")
     t = re.sub(r"^(?:on|in|by|since|from|during|before|after|until|of|at)\s+", "", t)
     t = re.sub(r"\s+(?:morning|afternoon|evening|night)$", "", t)
-    return t
+    return _QUALIFIER.sub("", t).strip()
 
 
 def resolve_expression(text: str, reference: PartialDate | None) -> list[PartialDate]:
@@ -201,7 +209,6 @@ def resolve_mention(text: str, reference: PartialDate | None) -> PartialDate | N
 @lru_cache(maxsize=200_000)
 def _resolve_cached(t: str, reference_iso: str) -> PartialDate | None:
     ref = PartialDate.from_iso(reference_iso) if reference_iso else None
-    t = _QUALIFIER.sub("", t).strip()
     explicit_year = bool(_YEAR_WORD.search(t))
 
     relative = _resolve_relative(t, ref)

@@ -67,8 +67,8 @@ def fold(name: str) -> str:
     text = unicodedata.normalize("NFKD", name)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = text.replace(".", "").replace("’", "'")
-    text = re.sub(r"[\s\-‐–—_]+", " ", text)
-    return text.strip(" '\"")
+    text = re.sub(r"[\s\-‐–—_]+", " ", text).strip(" '\"")
+    return text.removeprefix("the ")
 
 
 def strip_accents(name: str) -> str:
@@ -93,7 +93,7 @@ def clean_name(text: str, kind: str) -> str:
             words.pop()
         name = " ".join(words)
         name = re.sub(r"^(?:province|governorate|city|town|region) of\s+", "", name, flags=re.IGNORECASE)
-    return name.replace(",", " ").strip(" -.")
+    return " ".join(name.replace(",", " ").split()).strip(" -.")
 
 
 def is_junk(name: str) -> bool:
@@ -108,9 +108,8 @@ def is_junk(name: str) -> bool:
     if name[0].isdigit() or "http" in name.lower() or "@" in name or "www." in name.lower():
         return True
     cased = [c for c in letters if c.isupper() or c.islower()]
-    if cased and not any(c.isupper() for c in cased):
-        return True  # "coronavirus", "the government": names are capitalised
-    return False
+    # "coronavirus", "the government": names are capitalised (scripts without case pass)
+    return bool(cased) and not any(c.isupper() for c in cased)
 
 
 @dataclass

@@ -102,11 +102,14 @@ class FacetTable:
 
 
 def _published_column(reader, doc_count: int) -> np.ndarray:
-    """Sort key of every document's published date (MISSING_DATE when it has none)."""
-    values = np.full(doc_count, MISSING_DATE, dtype=np.int64)
-    for docnum, stored in enumerate(reader.column_reader("published", translate=False)):
-        if stored:
-            values[docnum] = int(stored)
+    """Sort key of every document's published date (MISSING_DATE when it has none).
+
+    Whoosh stores DATETIME columns as unsigned 64-bit ticks and marks a missing value with the
+    column's default, 2**64 - 1.
+    """
+    raw = np.fromiter(reader.column_reader("published", translate=False), dtype=np.uint64, count=doc_count)
+    values = raw.astype(np.int64)
+    values[raw >= np.uint64(2**63)] = MISSING_DATE
     return values
 
 

@@ -359,14 +359,13 @@ def remove_ids(index_dir: str | Path, ids: Iterable[str], lock_timeout: float = 
     removed, missing = [], []
     with IndexerLock(index_dir, lock_timeout):
         ix = open_index(index_dir)
-        with ix.writer(timeout=lock_timeout) as writer:
-            with ix.searcher() as searcher:
-                for article_id in ids:
-                    if searcher.document_number(id=article_id) is None:
-                        missing.append(article_id)
-                    else:
-                        writer.delete_by_term("id", article_id)
-                        removed.append(article_id)
+        with ix.writer(timeout=lock_timeout) as writer, ix.searcher() as searcher:
+            for article_id in ids:
+                if searcher.document_number(id=article_id) is None:
+                    missing.append(article_id)
+                else:
+                    writer.delete_by_term("id", article_id)
+                    removed.append(article_id)
     return removed, missing
 
 

@@ -62,7 +62,8 @@ def build_schema() -> fields.Schema:
         content_hash=fields.ID(stored=True, sortable=True),
         # searched text
         title=fields.TEXT(analyzer=text_analyzer(), stored=True, field_boost=2.0),
-        text=fields.TEXT(analyzer=text_analyzer(), phrase=True),
+        # spelling: an unstemmed word list for "did you mean" (the stems would suggest "ceasefir")
+        text=fields.TEXT(analyzer=text_analyzer(), phrase=True, spelling=True),
         actor=fields.TEXT(analyzer=name_analyzer(), phrase=True),
         place=fields.TEXT(analyzer=name_analyzer(), phrase=True),
         # facets and filters

@@ -28,6 +28,7 @@ from .facets import MISSING_DATE, FacetTable, FacetValue, facet_counts
 from .highlight import Snippet, best_paragraphs, query_terms
 from .indexing import open_index
 from .schema import FACET_FIELDS, build_schema
+from .timeline import TimelineBar, timeline
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_QUERY_LENGTH = 1000
@@ -93,6 +94,7 @@ class SearchResult:
     facets: dict[str, list[FacetValue]]
     did_you_mean: str | None = None
     terms: frozenset = frozenset()
+    timeline: list[TimelineBar] = field(default_factory=list)  # matches per published year/month
 
     @property
     def pages(self) -> int:
@@ -226,7 +228,7 @@ def run_search(searcher, table: FacetTable, request: SearchRequest) -> SearchRes
     docnums, scores = _page(searcher, table, parsed, final, request, start)
     terms = query_terms(parsed)
     hits = []
-    for docnum, score in zip(docnums, scores):
+    for docnum, score in zip(docnums, scores, strict=True):
         stored = searcher.stored_fields(docnum)
         hits.append(
             Hit(
@@ -242,7 +244,7 @@ def run_search(searcher, table: FacetTable, request: SearchRequest) -> SearchRes
     did_you_mean = None
     if total < 3 and request.q:
         did_you_mean = _suggest(searcher, parsed, request.q)
-    return SearchResult(request, total, hits, facets, did_you_mean, terms)
+    return SearchResult(request, total, hits, facets, did_you_mean, terms, timeline(table.published[final], MISSING_DATE))
 
 
 def _page(searcher, table: FacetTable, parsed, final: np.ndarray, request: SearchRequest, start: int) -> tuple[list[int], list[float | None]]:

@@ -67,10 +67,9 @@ def iter_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> Iterator[
             raise SourceError(f"{path}: no such file or folder")
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                relative = child.relative_to(path).parts
-                if child.is_file() and not any(p.startswith(".") for p in relative):
-                    if supported(child) and child.resolve() not in excluded:
-                        yield child
+                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+                if child.is_file() and not hidden and supported(child) and child.resolve() not in excluded:
+                    yield child
         elif path.resolve() in excluded:
             continue
         elif supported(path):
@@ -176,8 +175,13 @@ def _hard_wrapped(lines: list[str]) -> bool:
     content = [line for line in lines if line.strip()]
     if len(content) < 4:
         return False
-    wrapped = sum(1 for line in content if 45 <= len(line) <= 85)
-    return wrapped / len(content) > 0.6 and max(len(line) for line in content) <= 100
+    wrapped = sum(1 for line in content if 30 <= len(line) <= 90)
+    open_ended = sum(1 for line in content if not line.rstrip().endswith((".", "!", "?", '"', "”", ":")))
+    return (
+        wrapped / len(content) > 0.6
+        and open_ended / len(content) > 0.4
+        and max(len(line) for line in content) <= 100
+    )
 
 
 def reads_as_headline(line: str) -> bool:
@@ -478,7 +482,7 @@ def _csv_records(path: Path, text: str) -> Iterator[tuple[str, dict | Rejection]
         if len(row) > len(header):
             yield str(start_line), Rejection(f"{path}:{start_line}", f"{len(row)} cells for {len(header)} columns")
             continue
-        yield str(start_line), dict(zip(header, row))
+        yield str(start_line), dict(zip(header, row, strict=False))
 
 
 # ---------------------------------------------------------------------------------------------

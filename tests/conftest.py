@@ -1,0 +1,45 @@
+"""Shared fixtures: the bundled sample corpus indexed once per session (spaCy loaded once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory) -> Path:
+    """An index of the bundled sample corpus, built the way the README builds it."""
+    from searchapp.indexing import IndexOptions, index_paths
+
+    index_dir = tmp_path_factory.mktemp("sample-index")
+    summary = index_paths(
+        [SAMPLES],
+        index_dir,
+        IndexOptions(manifest=SAMPLES / "manifest.csv", aliases_file=str(SAMPLES / "aliases.toml"), processes=1),
+    )
+    assert summary.added == 5 and not summary.rejected
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def search_index(sample_index):
+    from searchapp.search import SearchIndex
+
+    return SearchIndex(sample_index)
+
+
+@pytest.fixture()
+def app(sample_index):
+    from searchapp.web import create_app
+
+    return create_app({"TESTING": True, "INDEX_DIR": str(sample_index)})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
