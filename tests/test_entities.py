@@ -63,6 +63,10 @@ def test_fold_ignores_case_dots_accents_and_a_leading_the():
     assert fold("the United States") == fold("United States")
 
 
+def linked(raw, aliases):
+    return [(m.name, m.kind, m.paragraphs) for m in link_names(raw, aliases)]
+
+
 def test_surname_joins_the_full_name_in_the_same_article(builtin):
     raw = [
         RawMention("Vladimir Putin", "PERSON", 0),
@@ -74,8 +78,7 @@ def test_surname_joins_the_full_name_in_the_same_article(builtin):
         RawMention("Zakharova", "GPE", 3),
         RawMention("Maria Zakharova", "PERSON", 2),
     ]
-    linked = {name: (kind, paragraphs) for name, kind, paragraphs in link_names(raw, builtin)}
-    assert linked == {
+    assert {name: (kind, paragraphs) for name, kind, paragraphs in linked(raw, builtin)} == {
         "Vladimir Putin": ("person", (0, 4)),
         "Staffan de Mistura": ("person", (1, 6)),
         "Muhammad Hallaj": ("person", (8, 9)),
@@ -85,13 +88,13 @@ def test_surname_joins_the_full_name_in_the_same_article(builtin):
 
 def test_ambiguous_surname_is_left_alone(builtin):
     raw = [RawMention("John Smith", "PERSON", 0), RawMention("Jane Smith", "PERSON", 1), RawMention("Smith", "PERSON", 2)]
-    names = sorted(name for name, _, _ in link_names(raw, builtin))
+    names = sorted(name for name, _, _ in linked(raw, builtin))
     assert names == ["Jane Smith", "John Smith", "Smith"]
 
 
 def test_drop_and_kind_from_the_builtin_table(builtin):
     raw = [RawMention("Corona", "GPE", 1), RawMention("Idlib", "ORG", 2), RawMention("Aleppo", "NORP", 3), RawMention("Russian", "NORP", 4)]
-    assert link_names(raw, builtin) == [("Idlib", "place", (2,)), ("Aleppo", "place", (3,))]
+    assert linked(raw, builtin) == [("Idlib", "place", (2,)), ("Aleppo", "place", (3,))]
 
 
 def test_user_aliases_merge_rename_drop_and_rekind(tmp_path):
@@ -102,8 +105,14 @@ def test_user_aliases_merge_rename_drop_and_rekind(tmp_path):
     )
     aliases = load_aliases(path)
     raw = [RawMention("Biderson", "PERSON", 0), RawMention("Pederson", "ORG", 1), RawMention("Ministry of Truth", "ORG", 2)]
-    assert link_names(raw, aliases) == [("Geir Pedersen", "person", (0, 1))]
+    assert linked(raw, aliases) == [("Geir Pedersen", "person", (0, 1))]
     assert aliases.digest != load_aliases().digest  # editing the file re-tags on the next run
+
+
+def test_every_mention_keeps_its_span(builtin):
+    raw = [RawMention("Vladimir Putin", "PERSON", 0, 10, 24), RawMention("Putin's", "PERSON", 3, 0, 7)]
+    (putin,) = link_names(raw, builtin)
+    assert putin.spans == ((0, 10, 24), (3, 0, 7))
 
 
 @pytest.mark.parametrize(
