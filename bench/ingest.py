@@ -96,9 +96,10 @@ def main() -> None:
     ]
     today = datetime.date.today().isoformat()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     lines = [
         f"Corpus `{args.corpus.name}`: {len(articles):,} articles with text, {len(paragraphs):,} paragraphs, {words:,} words, {raw_bytes / 1e6:.1f} MB of text. "
-        f"{args.processes} processes; measured {today} on {machine}.",
+        f"{args.processes} processes; measured {today} on {machine}, searchapp at {commit or 'unknown commit'}.",
         "",
         "| run | seconds | articles/s | words/s | ratio to the limit |",
         "|---|---:|---:|---:|---:|",

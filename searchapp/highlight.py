@@ -2,8 +2,8 @@
 
 Each paragraph is run through the same analyser as the indexed text, so a query for "ceasefires"
 marks "ceasefire" and "Erdogan" marks "Erdoğan".  A paragraph scores by how many distinct query
-terms it holds, then by how many matches; the best ones are the snippets, in text order, each with
-its paragraph number for the ``#p<N>`` link.  Long paragraphs are cut to a window around the
+terms it holds, then by how many matches, then by position; the best ones are the snippets, best
+first, each with its paragraph number for the ``#p<N>`` link.  Long paragraphs are cut to a window around the
 first match.  Text is escaped before any markup is added, so nothing in an article can inject HTML.
 """
 
@@ -103,7 +103,7 @@ def _window(paragraph: str, spans: list[tuple[int, int, str]], limit: int) -> tu
 
 
 def best_paragraphs(paragraphs: list[str], terms: frozenset, limit: int = 2) -> list[Snippet]:
-    """Up to ``limit`` paragraphs that match the query best, in text order, highlighted."""
+    """Up to ``limit`` paragraphs that match the query best, best first, highlighted."""
     scored = []
     for number, paragraph in enumerate(paragraphs):
         if not terms:
@@ -118,7 +118,7 @@ def best_paragraphs(paragraphs: list[str], terms: frozenset, limit: int = 2) -> 
         text, spans = _window(paragraphs[0], [], MAX_SNIPPET_CHARS)
         return [Snippet(0, mark(text, spans))]
     scored.sort(reverse=True)
-    chosen = sorted(scored[:limit], key=lambda item: item[1])
+    chosen = scored[:limit]  # best first: a hit links to its first snippet
     snippets = []
     for _, number, spans in chosen:
         text, kept = _window(paragraphs[number], spans, MAX_SNIPPET_CHARS)

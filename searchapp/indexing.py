@@ -172,6 +172,11 @@ def existing_documents(ix) -> tuple[dict[str, str], dict[str, str]]:
 # Documents
 
 
+def file_key(article: Article) -> str | None:
+    """The absolute path of a one-article file, so `index ./samples` and `index samples` agree."""
+    return str(Path(article.source).resolve()) if article.one_per_file else None
+
+
 def document_fields(tagged: TaggedArticle, content_hash: str) -> dict:
     """The Whoosh fields of one tagged article."""
     article = tagged.article
@@ -181,7 +186,7 @@ def document_fields(tagged: TaggedArticle, content_hash: str) -> dict:
     doc = {
         "id": article.id,
         "source": article.source,
-        "file_source": article.source if article.one_per_file else "",
+        "file_source": file_key(article) or "",
         "content_hash": content_hash,
         "title": article.title,
         "text": "\n".join(article.paragraphs),
@@ -270,8 +275,9 @@ def index_paths(
                 if hashes.get(item.id) == content_hash:
                     summary.unchanged += 1
                     continue
-                if item.one_per_file and sources.get(item.source) not in (None, item.id):
-                    replaced.append(sources[item.source])
+                key = file_key(item)
+                if key and sources.get(key) not in (None, item.id):
+                    replaced.append(sources[key])
                 yield item, content_hash
 
         def chunks(pairs: Iterator[tuple[Article, str]], size: int) -> Iterator[list[Article]]:

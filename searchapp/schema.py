@@ -18,6 +18,8 @@ in one pass to skip unchanged articles.
 
 from __future__ import annotations
 
+import re
+
 from whoosh import analysis, fields
 from whoosh.support.charset import accent_map
 
@@ -34,10 +36,61 @@ class OutletKeyFilter(analysis.Filter):
                 yield token
 
 
+HYPHENS = "\\-\u2010\u2011"  # a regex character-class body: ASCII hyphen (escaped), U+2010, U+2011
+WORD_PATTERN = r"[\w\*]+(?:[." + HYPHENS + r"]?[\w\*]+)*"  # Whoosh's default, hyphens kept in words
+
+
+_HYPHEN = re.compile(f"[{HYPHENS}]")
+
+
+class HyphenFilter(analysis.Filter):
+    """"cease-fire" is also "ceasefire": index both the parts and the joined word.
+
+    A query word is joined ("cease-fire" and "ceasefire" both ask for "ceasefire"), so either
+    spelling finds the other, and "cease fire" still finds "cease-fire" through its parts.
+    Positions after a split word are shifted so phrases keep working.
+    """
+
+    def __call__(self, tokens):
+        shift = 0
+        for token in tokens:
+            if token.positions:
+                token.pos += shift
+            if not _HYPHEN.search(token.text):
+                yield token
+                continue
+            text = token.text
+            parts = [p for p in _HYPHEN.split(text) if p]
+            if token.mode == "query" or len(parts) < 2:
+                token.text = "".join(parts)
+                yield token
+                continue
+            start_char = token.startchar if token.chars else 0
+            base = token.pos if token.positions else 0
+            offset = 0
+            for number, part in enumerate(parts):
+                offset = text.index(part, offset)
+                token.text = part
+                if token.positions:
+                    token.pos = base + number
+                if token.chars:
+                    token.startchar, token.endchar = start_char + offset, start_char + offset + len(part)
+                offset += len(part)
+                yield token
+            token.text = "".join(parts)
+            if token.positions:
+                token.pos = base + len(parts) - 1
+            if token.chars:
+                token.startchar, token.endchar = start_char, start_char + len(text)
+            yield token
+            shift += len(parts) - 1
+
+
 def text_analyzer() -> analysis.Analyzer:
     """Words lower-cased, accents folded (before stemming, so "Erdoğan" finds "Erdogan"), stemmed."""
     return (
-        analysis.RegexTokenizer()
+        analysis.RegexTokenizer(WORD_PATTERN)
+        | HyphenFilter()
         | analysis.LowercaseFilter()
         | analysis.CharsetFilter(accent_map)
         | analysis.StemFilter(cachesize=100_000)

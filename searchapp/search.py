@@ -111,7 +111,8 @@ FIELD_ALIASES = {"published": ["date"], "actor": ["actors", "person", "org"], "p
 def build_parser(schema=None) -> qparser.QueryParser:
     schema = schema or build_schema()
     parser = qparser.MultifieldParser(SEARCH_FIELDS, schema, fieldboosts={"title": 2.0}, group=qparser.AndGroup)
-    parser.add_plugin(qparser.PlusMinusPlugin())
+    # "-word" excludes, but only at the start of a word: "cease-fire" and "al-Assad" are words.
+    parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
     parser.add_plugin(qparser.GtLtPlugin())
     parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
     return parser

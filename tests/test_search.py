@@ -23,6 +23,7 @@ from searchapp.search import BadRequest, QuerySyntaxError, SearchRequest, build_
         ("actor:putin", q.Term("actor", "putin")),
         ("place:Idlib", q.Term("place", "idlib")),
         ('title:"truce holds"', q.Phrase("title", ["truce", "hold"])),
+        ("al-Assad", q.Or([q.Term("title", "alassad", boost=2.0), q.Term("text", "alassad")])),
     ],
 )
 def test_parse_query(text, expected):
@@ -125,3 +126,19 @@ def test_queries_with_fields_phrases_and_dates(sample_index):
     assert search_json(sample_index, "truce -Lavrov")["total"] == 1
     assert search_json(sample_index, "Erdogan")["total"] == search_json(sample_index, "Erdoğan")["total"] == 2
     assert search_json(sample_index, "--month", "2016-02")["total"] == 2
+
+
+@pytest.mark.parametrize(("query", "outlets"), [
+    ("ceasefire", {"Teller Report", "Press TV", "Daily Sabah", "Immortal News"}),
+    ("cease-fire", {"Teller Report", "Press TV", "Daily Sabah", "Immortal News"}),
+    ('"cease fire"', {"Daily Sabah"}),  # the phrase matches the parts of "cease-fire" only
+])  # fmt: skip
+def test_hyphenated_and_joined_spellings_find_each_other(sample_index, query, outlets):
+    assert {h["outlet"] for h in search_json(sample_index, query)["hits"]} == outlets
+
+
+def test_hyphen_split_keeps_phrase_positions():
+    from searchapp.schema import text_analyzer
+
+    tokens = [(t.text, t.pos) for t in text_analyzer()("multiple cease-fire agreements", positions=True)]
+    assert tokens == [("multipl", 0), ("ceas", 1), ("fire", 2), ("ceasefir", 2), ("agreement", 3)]
