@@ -5,10 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 INDEX_DIR ?= index
 PORT ?= 5000
-# Browser tests drive Debian's Chromium; installing it needs root (sudo when not root).
+# Browser tests drive Debian's Chromium and the benchmark's load test uses wrk; installing them
+# needs root (sudo when not root).
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: install run index serve test lint browser clean
+.PHONY: install run index serve test lint system-deps bench clean
 
 # The environment is rebuilt when the pins change.  Every package is pinned with its sha256.
 $(VENV)/.installed: requirements.lock setup.cfg pyproject.toml
@@ -28,14 +29,18 @@ serve: install
 run: index
 	$(BIN)/searchapp serve --index-dir $(INDEX_DIR) --host 127.0.0.1 --port $(PORT)
 
-browser:
-	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
+system-deps:
+	@test -x /usr/bin/chromium -a -x /usr/bin/wrk || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver wrk; }
 
 lint: install
 	$(BIN)/ruff check searchapp tests
 
-test: install lint browser
+test: install lint system-deps
 	$(BIN)/pytest
+
+# Speed benchmarks (needs ../shared): prints the table and rewrites BENCHMARKS.md.
+bench: install system-deps
+	$(BIN)/python bench/run.py --write BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -44,20 +44,23 @@ def spacy_reference(paragraphs: list[str], processes: int) -> float:
     return time.perf_counter() - started
 
 
+def write_subset(corpus: Path, target: Path, limit: int) -> Path:
+    """The first records of a JSONL corpus (a few more than ``limit``: some have no text)."""
+    import gzip
+
+    opener = gzip.open if corpus.name.endswith(".gz") else open
+    with opener(corpus, "rt", encoding="utf-8") as f, open(target, "w", encoding="utf-8") as out:
+        for number, line in enumerate(f):
+            if number >= limit * 1.2:
+                break
+            out.write(line)
+    return target
+
+
 def searchapp_index(corpus: Path, processes: int, limit: int | None) -> tuple[float, int, int]:
     """(seconds, index bytes, peak RSS kB of the largest process) of a fresh `searchapp index`."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    source = corpus
-    if limit:
-        source = workdir / "subset.jsonl"
-        import gzip
-
-        opener = gzip.open if corpus.name.endswith(".gz") else open
-        with opener(corpus, "rt", encoding="utf-8") as f, open(source, "w", encoding="utf-8") as out:
-            for number, line in enumerate(f):
-                if number >= limit * 1.2:
-                    break
-                out.write(line)
+    source = write_subset(corpus, workdir / "subset.jsonl", limit) if limit else corpus
     index_dir = workdir / "index"
     command = [str(ROOT / ".venv/bin/searchapp"), "index", "--quiet", "--processes", str(processes), "--index-dir", str(index_dir), str(source)]
     started = time.perf_counter()

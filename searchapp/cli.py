@@ -85,6 +85,7 @@ def index_command(index_dir, manifest, rebuild, fields, aliases, processes, batc
             lock_timeout=get_setting("LOCK_TIMEOUT"),
         )
         index_dir = _resolve_index_dir(index_dir)
+        get_setting("MAX_ARTICLE_CHARS"), get_setting("MAX_TAGGED_CHARS")  # read during the run: checked now
     except SettingError as exc:
         _fail(str(exc))
 
@@ -117,9 +118,10 @@ def index_command(index_dir, manifest, rebuild, fields, aliases, processes, batc
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=None, help="Hits per page (default $SEARCHAPP_PER_PAGE or 10).")
+@click.option("--all-versions", is_flag=True, help="List every version of a republished story (default: one, with a count of the others).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the shape of GET /api/search).")
 @click.argument("query", required=False, default="")
-def search_command(index_dir, outlet, year, actor, place, month, sort, page, limit, as_json, query) -> None:
+def search_command(index_dir, outlet, year, actor, place, month, sort, page, limit, all_versions, as_json, query) -> None:
     """Search the index for QUERY (empty: browse everything, newest first)."""
     from .indexing import IndexUnavailable
     from .render import result_dict, result_text
@@ -134,10 +136,13 @@ def search_command(index_dir, outlet, year, actor, place, month, sort, page, lim
             page=page,
             per_page=limit or get_setting("PER_PAGE"),
             facet_size=get_setting("FACET_SIZE"),
+            collapse=not all_versions,
         )
         result = SearchIndex(_resolve_index_dir(index_dir)).search(request)
     except (QuerySyntaxError, BadRequest) as exc:
         raise click.BadParameter(str(exc), param_hint="QUERY") from None
+    except SettingError as exc:  # e.g. SEARCHAPP_MAX_EXPANSION=lots
+        _fail(str(exc))
     except IndexUnavailable as exc:
         _fail(str(exc))
     if as_json:
@@ -163,9 +168,11 @@ def remove_command(index_dir, ids) -> None:
 
 
 def _register_serve() -> None:
+    from .evaluate import evaluate_command
     from .serve import serve_command
 
     main.add_command(serve_command, "serve")
+    main.add_command(evaluate_command, "evaluate")
 
 
 _register_serve()

@@ -66,6 +66,29 @@ SETTINGS: dict[str, Setting] = {
         Setting("EXPORT_LIMIT", 10_000, "Most hits a CSV/JSON export may hold; a larger search is refused (400).", _positive_int),
         Setting("FEED_SIZE", 50, "Entries in a search's Atom feed (newest first).", _positive_int),
         Setting("WORKERS", 2, "Gunicorn worker processes started by `searchapp serve`.", _positive_int),
+        # Limits (checked by searchapp.limits): past each one a search is refused with a 400 that names it.
+        Setting("MAX_QUERY_LENGTH", 1000, "Most characters in a query (at most 1000).", _positive_int),
+        Setting("MAX_QUERY_TERMS", 64, "Most words, phrases and field clauses in a query.", _positive_int),
+        Setting(
+            "MAX_EXPANSION",
+            1000,
+            "Most index terms that the wildcards, prefixes (`a*`) and ranges of one query may expand to.",
+            _positive_int,
+        ),
+        Setting("MAX_WILDCARDS", 8, "Most wildcard, prefix and range clauses in a query (each scans the index's words).", _positive_int),
+        Setting("MAX_PAGE", 1000, "Deepest result page (at most 1000).", _positive_int),
+        Setting(
+            "MAX_ARTICLE_CHARS",
+            1_000_000,
+            "Longest article text (characters) that is indexed; a longer one is rejected with its size.",
+            _positive_int,
+        ),
+        Setting(
+            "MAX_TAGGED_CHARS",
+            100_000,
+            "Characters of each article tagged for actors, places and dates; the rest is indexed untagged.",
+            _positive_int,
+        ),
     ]
 }
 

@@ -66,7 +66,7 @@ _AGO = re.compile(
 )
 _RELATIVE_UNIT = re.compile(r"^(last|this|next|previous|past) (week|month|year)$")
 _QUALIFIER = re.compile(
-    r"^(?:the )?(?:mid-|early|mid|late|the end of|the beginning of|the start of|the middle of|"
+    r"^(?:the )?(?:mid-|earlier|later|early|mid|late|the end of|the beginning of|the start of|the middle of|"
     r"end of|beginning of|start of|middle of)\s*",
     re.IGNORECASE,
 )
@@ -99,6 +99,9 @@ def _parse_published_cached(text: str) -> PartialDate | None:
     if match:
         year, month, day = (int(g) if g else None for g in match.groups())
         return _safe_partial(year, month, day)
+    textual = _textual_date(text)
+    if textual is not None:
+        return textual
     if re.match(r"^[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4}", text):
         try:
             return PartialDate.from_date(email.utils.parsedate_to_datetime(text).date())
@@ -112,6 +115,30 @@ def _parse_published_cached(text: str) -> PartialDate | None:
         if prefix:
             parsed = _parse_absolute(prefix.group(0))
     return parsed
+
+
+_DAY_MONTH_YEAR = re.compile(r"^\s*(\d{1,2})[-/ ]([A-Za-z]{3,9})\.?[-/ ,]+(\d{4})(?P<rest>.*)$")
+_MONTH_DAY_YEAR = re.compile(r"^\s*([A-Za-z]{3,9})\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})(?P<rest>.*)$")
+_TIME_ONLY = re.compile(r"^[\sT,]*(?:\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})?)?\s*$")
+
+
+def _textual_date(text: str) -> PartialDate | None:
+    """"26-FEB-1987 15:01:01.79", "2 March 2016", "March 2, 2016": read without dateparser.
+
+    These forms are unambiguous, and wire archives give one per article, all different, so the
+    cache does not help and dateparser would cost ~3 ms each.
+    """
+    for pattern, order in ((_DAY_MONTH_YEAR, "dmy"), (_MONTH_DAY_YEAR, "mdy")):
+        match = pattern.match(text)
+        if not match or not _TIME_ONLY.match(match.group("rest")):
+            continue
+        first, second, year = match.group(1), match.group(2), int(match.group(3))
+        day, name = (first, second) if order == "dmy" else (second, first)
+        month = MONTHS.get(name.lower())  # full names, three-letter abbreviations and "sept"
+        if month is None:
+            continue
+        return _safe_partial(year, month, int(day))
+    return None
 
 
 def _safe_partial(year: int | None, month: int | None, day: int | None) -> PartialDate | None:
@@ -171,7 +198,7 @@ def _dateparser():
 def looks_like_date(text: str) -> bool:
     """Whether an expression names a point in time (not a duration such as "five years")."""
     t = _normalise(text)
-    if not t or re.search(r"\d+-(?:day|week|month|year)|\b(?:old|long)\b", t):
+    if not t or re.search(r"\d+-(?:day|week|month|year)|\b(?:old|long)\b|\bfiscal (?:year )?\d{4}\b", t):  # fiscal years are not years
         return False
     if t in ("today", "yesterday", "tomorrow", "tonight") or _AGO.match(t) or _RELATIVE_UNIT.match(t):
         return True
@@ -183,35 +210,56 @@ def looks_like_date(text: str) -> bool:
 def _normalise(text: str) -> str:
     t = " ".join(text.replace("\u2019", "'").split()).lower().strip(" .,;:()\"'")
     t = re.sub(r"^(?:on|in|by|since|from|during|before|after|until|of|at)\s+", "", t)
+    t = re.sub(r"['’]s$", "", t)  # "last month's projection", "this year's negotiations"
+    t = {"last night": "yesterday", "this morning": "today", "this afternoon": "today", "this evening": "today"}.get(t, t)
     t = re.sub(r"\s+(?:morning|afternoon|evening|night)$", "", t)
     return _QUALIFIER.sub("", t).strip()
 
 
-def resolve_expression(text: str, reference: PartialDate | None) -> list[PartialDate]:
-    """Every date an expression names, resolved against ``reference`` (ranges give both ends)."""
+def resolve_expression(text: str, reference: PartialDate | None, *, future: bool = False) -> list[PartialDate]:
+    """Every date an expression names, resolved against ``reference`` (ranges give both ends).
+
+    ``future``: the words before the expression put it ahead of the reference ("will meet on
+    Thursday", "the next meeting in June"), so a bare weekday or a month without a year is the
+    next one rather than the last one.
+    """
     pieces = [p for p in _RANGE_SPLIT.split(text) if p.strip()] if len(text) < 80 else []
     results = []
     for piece in pieces:
-        resolved = resolve_mention(piece, reference)
+        resolved = resolve_mention(piece, reference, future=future)
         if resolved is not None and resolved not in results:
             results.append(resolved)
     return results
 
 
-def resolve_mention(text: str, reference: PartialDate | None) -> PartialDate | None:
+def resolve_mention(text: str, reference: PartialDate | None, *, future: bool = False) -> PartialDate | None:
     """One date expression as an absolute date, or ``None`` when it is not a resolvable date."""
     if not looks_like_date(text):
         return None
     key = reference.iso() if reference else ""
-    return _resolve_cached(_normalise(text), key)
+    t = _normalise(text)
+    resolved = _resolve_cached(t, key, future)
+    if resolved is None:
+        # A date inside a longer expression: "the fiscal year ending March 31, 1988", "the
+        # first two months of 1987", "the early hours of Thursday morning".
+        inner = None if re.search(r"\d{4}/\d{2}", t) else _EMBEDDED.search(t)  # "1986/87" is a crop year
+        if inner and inner.group(0) != t:
+            resolved = _resolve_cached(inner.group(0), key, future)
+    return resolved
+
+
+_EMBEDDED = re.compile(
+    rf"\b{_MONTH_RE} \d{{1,2}}(?:st|nd|rd|th)?,? (?:1[89]|20)\d\d\b|\b{_MONTH_RE},? (?:1[89]|20)\d\d\b|"
+    r"\b(?:1[89]|20)\d\d\b|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+)
 
 
 @lru_cache(maxsize=200_000)
-def _resolve_cached(t: str, reference_iso: str) -> PartialDate | None:
+def _resolve_cached(t: str, reference_iso: str, future: bool = False) -> PartialDate | None:
     ref = PartialDate.from_iso(reference_iso) if reference_iso else None
     explicit_year = bool(_YEAR_WORD.search(t))
 
-    relative = _resolve_relative(t, ref)
+    relative = _resolve_relative(t, ref, future)
     if relative is not False:
         return relative  # type: ignore[return-value]
 
@@ -221,13 +269,13 @@ def _resolve_cached(t: str, reference_iso: str) -> PartialDate | None:
     if not explicit_year:
         if not _MONTH_WORD.search(t) or ref is None or ref.precision == "year":
             return None  # a month (and day) with no year needs a reference month
-        parsed = _nearest_year(parsed, ref)
+        parsed = _nearest_year(parsed, ref, future)
     if parsed is not None and not MIN_YEAR <= parsed.year <= 2100:
         return None
     return parsed
 
 
-def _resolve_relative(t: str, ref: PartialDate | None) -> PartialDate | None | bool:
+def _resolve_relative(t: str, ref: PartialDate | None, future: bool = False) -> PartialDate | None | bool:
     """Relative expressions; ``False`` when ``t`` is not one (so absolute parsing goes on)."""
     day_ref = ref.start() if ref is not None and ref.precision == "day" else None
     if t in ("today", "tonight", "yesterday", "tomorrow"):
@@ -241,8 +289,8 @@ def _resolve_relative(t: str, ref: PartialDate | None) -> PartialDate | None | b
         if day_ref is None:
             return None
         target = WEEKDAYS[weekday.group(1)]
-        if t.startswith("next "):
-            ahead = (target - day_ref.weekday()) % 7 or 7
+        if t.startswith("next ") or (future and not t.startswith(("last ", "this "))):
+            ahead = (target - day_ref.weekday()) % 7 or (7 if t.startswith("next ") else 0)
             return PartialDate.from_date(day_ref + datetime.timedelta(days=ahead))
         back = (day_ref.weekday() - target) % 7
         if t.startswith("last ") and back == 0:
@@ -290,7 +338,7 @@ def _shift(ref: PartialDate | None, unit: str, count: int) -> PartialDate | None
     return PartialDate(months // 12, months % 12 + 1)
 
 
-def _nearest_year(parsed: PartialDate, ref: PartialDate) -> PartialDate | None:
+def _nearest_year(parsed: PartialDate, ref: PartialDate, future: bool = False) -> PartialDate | None:
     """The same month (and day) in the year that puts it closest to the reference.
 
     News looks back more often than ahead, so a future date counts as three times as far: "late
@@ -305,7 +353,10 @@ def _nearest_year(parsed: PartialDate, ref: PartialDate) -> PartialDate | None:
             continue
         probe = candidate.start() if candidate.day else datetime.date(year, candidate.month or 1, 15)
         distance = (probe - anchor).days
-        distance = distance * 3 if distance > 0 else -distance
+        if future:  # ahead of the reference: the first such date from its month on
+            distance = distance if distance >= -31 else 10_000 - distance
+        else:
+            distance = distance * 3 if distance > 0 else -distance
         if best is None or distance < best[0]:
             best = (distance, candidate)
     return best[1] if best else None

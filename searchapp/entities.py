@@ -11,7 +11,12 @@ Kraft", "Erdoğan", "Putin") go through, in order:
    States, "U.N." -> United Nations) and the user's own file merge, rename, drop and re-kind
    values.  Lookup is by :func:`fold`, so case, dots and accents never split a value;
 4. **within-article linking** (:func:`link_names`): "Putin" next to "Vladimir Putin" in the same
-   article becomes Vladimir Putin, whatever label the tagger gave the short form.
+   article becomes Vladimir Putin, whatever label the tagger gave the short form; an acronym or a
+   short form joins the full name the article gave first ("SAS" and "Scandinavian Airlines
+   System", "Shearson" and "Shearson Lehman Brothers"); nationality words are never places or
+   organisations, and "U.S." before an organisation is also the United States.
+
+Organisation names also lose their legal form and ticker ("C. Itoh and Co Ltd <CITT.T>" is C. Itoh).
 
 The display form of a value is the alias's name when there is one, else the cleaned text with
 accents folded ("Erdoğan" and "Erdogan" are one value).
@@ -62,6 +67,12 @@ PRONOUNS = {
 PLACE_SUFFIXES = {"province", "provinces", "governorate", "region", "countryside", "district", "city", "town", "area"}
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 _TRAILING_CREDIT = re.compile(r"\s+[-–—|]\s+.*$")
+_PARENTHESES = re.compile(r"\s*\([^()]*(?:\)|$)")  # "(HTS)", "(D-MN)", an unclosed "(ICO"
+# Legal forms that end company names: "C. Itoh and Co Ltd" and "C. Itoh" are one company.
+LEGAL_FORMS = {
+    "ltd", "limited", "inc", "incorporated", "plc", "bhd", "berhad", "ag", "sa", "nv", "bv", "co",
+    "corp", "cos", "llc", "gmbh", "spa", "pty", "kk", "&", "and",
+}  # fmt: skip
 
 
 def fold(name: str) -> str:
@@ -80,7 +91,10 @@ def strip_accents(name: str) -> str:
 
 def clean_name(text: str, kind: str) -> str:
     """A mention without possessive, leading "the", titles, nationality words and credits."""
-    name = " ".join(text.replace("\u00a0", " ").split()).strip(" \"'“”‘’()[],;:")
+    name = " ".join(text.replace("\u00a0", " ").replace("<", " ").replace(">", " ").split())
+    name = _PARENTHESES.sub("", name).replace("(", " ").replace(")", " ").strip(" \"'“”‘’[],;:")
+    if kind in ("place", "person") and len(name) > 3 and re.fullmatch(r"[A-Z][A-Z .'-]+", name) and "." not in name:
+        name = name.title()  # "EL SALVADOR" of a wire table is El Salvador
     name = _TRAILING_CREDIT.sub("", name)
     name = _POSSESSIVE.sub("", name).strip()
     name = re.sub(r"^(?:the|The|THE)\s+", "", name)
@@ -95,7 +109,30 @@ def clean_name(text: str, kind: str) -> str:
             words.pop()
         name = " ".join(words)
         name = re.sub(r"^(?:province|governorate|city|town|region) of\s+", "", name, flags=re.IGNORECASE)
+    elif kind == "org":
+        name = _clean_org(name)
     return " ".join(name.replace(",", " ").split()).strip(" -.")
+
+
+def _clean_org(name: str) -> str:
+    """An organisation without an article, a legal form or a trailing acronym ("Kuwait News Agency KUNA")."""
+    words = name.split()
+    if len(words) > 1 and words[0] in ("a", "an"):
+        words.pop(0)
+    if len(words) > 1 and words[0] in ("PT", "Pt", "P.T."):
+        words.pop(0)
+    for i, word in enumerate(words[:-1]):  # "Mitsui and Co Ltd of Japan"
+        if word.lower().strip(".,") in ("ltd", "inc", "plc", "bhd", "ag", "sa", "nv") and words[i + 1] == "of" and i > 0:
+            words = words[:i]
+            break
+    while words and words[-1].lower().strip(".,") in LEGAL_FORMS:
+        words.pop()
+    if len(words) > 2 and words[-1].isupper() and words[-1].isalpha() and words[-1][0] == words[0][0]:
+        words.pop()  # the acronym after the full name
+    return " ".join(words)
+
+
+_TABLE_WORD = re.compile(r"\d[.,]\d|\b(?:vs|mln|dlrs?|pct|cts|nil|avge?|revs|shr|div)\b|^[A-Z]{2,6}\.[A-Z]{1,2}$", re.IGNORECASE)
 
 
 def is_junk(name: str) -> bool:
@@ -105,9 +142,11 @@ def is_junk(name: str) -> bool:
     letters = [c for c in name if c.isalpha()]
     if len(letters) < 2:
         return True
-    if name.casefold() in PRONOUNS or fold(name) in PRONOUNS:
-        return True
+    if (name.casefold() in PRONOUNS or fold(name) in PRONOUNS) and not name.replace(".", "").isupper():
+        return True  # "us", "It"; but "US" and "U.S." are the United States
     if name[0].isdigit() or "http" in name.lower() or "@" in name or "www." in name.lower():
+        return True
+    if _TABLE_WORD.search(name):  # the cells of wire tables: "Revs 291.8", "Mar 20.4", "N.Z. Dlrs"
         return True
     cased = [c for c in letters if c.isupper() or c.islower()]
     # "coronavirus", "the government": names are capitalised (scripts without case pass)
@@ -122,6 +161,8 @@ class Aliases:
     kinds: dict[str, str] = field(default_factory=dict)  # fold(name) -> kind
     dropped: set[str] = field(default_factory=set)  # fold(name)
     digest: str = ""
+    kind_names: dict[str, str] = field(default_factory=dict)  # name as written -> kind (for the tagger's ruler)
+    variants: dict[str, str] = field(default_factory=dict)  # variant as written -> display name
 
     def resolve(self, name: str, kind: str) -> tuple[str, str] | None:
         """(display, kind) of a cleaned name after aliases, or None when it is dropped."""
@@ -154,6 +195,7 @@ class Aliases:
                 raise AliasesError(f"{origin}: [merge] {display!r} must be a list of strings")
             for variant in [display, *variants]:
                 self.canonical[fold(variant)] = display
+                self.variants[variant] = display
             self.dropped.discard(fold(display))
         kinds = data.get("kind", {})
         if not isinstance(kinds, dict):
@@ -162,6 +204,7 @@ class Aliases:
             if kind not in KINDS:
                 raise AliasesError(f"{origin}: [kind] {name!r} = {kind!r}: expected one of {', '.join(KINDS)}")
             self.kinds[fold(name)] = kind
+            self.kind_names[name] = kind
 
 
 def load_aliases(user_file: str | Path | None = None) -> Aliases:
@@ -216,8 +259,17 @@ def link_names(raw: list[RawMention], aliases: Aliases) -> list[Mention]:
             continue
         if label_kind != "person" and kind == "person":
             cleaned = clean_name(mention.text, "person")
-        if is_junk(cleaned):
+        known = fold(cleaned) in aliases.canonical  # "G-5" is a name, not junk
+        if (is_junk(cleaned) and not known) or (kind != "person" and not alias_kind and _is_nationality(cleaned)):
             continue
+        if kind == "org" and not alias_kind and ("/" in cleaned or (len(cleaned.split()) <= 2 and cleaned.split()[-1].islower())):
+            continue  # "Caterpillar/MHI", "U.S./ASEAN Memorandum", "Industry department", "Syrian army"
+        if kind == "org" and _US_PREFIX.match(cleaned):  # "U.S. General Services Administration"
+            candidates.append(("United Kingdom" if "K" in cleaned.split()[0] else "United States", "place", mention))
+            if not aliases.canonical.get(fold(cleaned)):
+                cleaned = _US_PREFIX.sub("", cleaned)
+                if len(cleaned.split()) == 1 and not aliases.kinds.get(fold(cleaned)):
+                    continue  # "U.S. Airlines", "U.S. Attacks": wire copy capitalises after "U.S."
         resolved = aliases.resolve(cleaned, kind)
         if resolved is None:
             continue
@@ -232,12 +284,49 @@ def link_names(raw: list[RawMention], aliases: Aliases) -> list[Mention]:
         matches = {full for full_words, full in full_names if len(full_words) > len(words) and full_words[-len(words):] == words}
         return matches.pop() if len(matches) == 1 else None
 
+    # Organisations (and places, for acronyms) of two words or more, in order of first mention.
+    long_names: dict[str, str] = {}
+    for n, k, _ in candidates:
+        if k in ("org", "place") and len(n.split()) > 1:
+            long_names.setdefault(n, k)
+    long_orgs = [n for n, k in long_names.items() if k == "org"]
+    first_seen: dict[str, int] = {}
+    for index, (n, _, _) in enumerate(candidates):
+        first_seen.setdefault(n, index)
+
+    def shorten(name: str, kind: str) -> tuple[str, str] | None:
+        """The full name a short form or an acronym stands for in this article ("Shearson", "SAS")."""
+        letters = name.replace(".", "")
+        if 2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper():
+            matches = [n for n in long_names if _is_acronym(letters, n)]
+            return (matches[0], long_names[matches[0]]) if len(matches) == 1 else None
+        if kind == "place" or (kind == "person" and len(name.split()) > 1):
+            return None
+        words = fold(name).split()
+        if len(words) == 1:  # the first name of a Chinese-style full name ("Khoo" for "Khoo Teck Puat")
+            firsts = {full for full in people if len(full.split()) == 3 and fold(full).split()[0] == words[0]}
+            if len(firsts) == 1:
+                return firsts.pop(), "person"
+        for full in long_orgs:  # the first mentioned wins: it introduced the short form
+            if first_seen[full] > first_seen.get(name, len(candidates)):
+                break
+            full_words = re.split(r"[\s-]+", fold(full))
+            if len(full_words) > len(words) and full_words[: len(words)] == words:
+                return full, "org"
+            if len(words) == 1 and kind == "org" and words[0] in full_words and "-" in full:
+                return full, "org"  # "Dassault" in "Avions Marcel Dassault-Breguet Aviation"
+        return None
+
     kinds: dict[str, Counter] = defaultdict(Counter)
     spans: dict[str, set[tuple[int, int, int]]] = defaultdict(set)
     for name, kind, mention in candidates:
         full = expand(name) if kind in ("person", "org") or len(name.split()) == 1 else None
         if full is not None:
             name, kind = full, "person"
+        else:
+            short = shorten(name, kind)
+            if short is not None:
+                name, kind = short
         kinds[name][kind] += 1
         spans[name].add((mention.paragraph, mention.start, mention.end))
     result = []
@@ -247,6 +336,35 @@ def link_names(raw: list[RawMention], aliases: Aliases) -> list[Mention]:
         result.append(Mention(name, kind, tuple(sorted({p for p, _, _ in ordered})), ordered))
     result.sort(key=lambda m: (m.paragraphs[0], m.name))
     return result
+
+
+_US_PREFIX = re.compile(r"^(?:U\.S\.|US|U\.K\.|UK)\s+(?=[A-Z])")
+
+
+def _is_nationality(name: str) -> bool:
+    """"Kuwaiti", "West German", "Syrians": a nationality word the model took for a place."""
+    from .gazetteer import nationality_words  # the gazetteer imports this module
+
+    return name in nationality_words() or (len(fold(name)) > 2 and fold(name) in DEMONYMS)  # not "US", "UN"
+
+
+_ACRONYM_SKIP = {"of", "and", "the", "for", "de", "du", "des", "la", "le", "&", "on", "in"}
+
+
+def _is_acronym(letters: str, name: str) -> bool:
+    """Whether ``letters`` ("SAS", "KUNA", "NBB") abbreviate ``name``: a prefix of each word, in order."""
+    words = [w for w in re.split(r"[\s-]+", fold(name)) if w and w not in _ACRONYM_SKIP]
+    letters = letters.lower()
+
+    def match(i: int, j: int) -> bool:
+        if i == len(letters):
+            return j == len(words)
+        if j == len(words):
+            return False
+        word = words[j]
+        return any(word[:n] == letters[i : i + n] and match(i + n, j + 1) for n in range(1, min(len(word), len(letters) - i) + 1))
+
+    return len(words) > 1 and match(0, 0)
 
 
 def _surname_words(name: str) -> list[str]:

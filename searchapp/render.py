@@ -33,6 +33,8 @@ def hit_dict(hit: Hit, q: str) -> dict:
             for s in hit.snippets
         ],
         "link": paragraph_link(hit.id, first, q),
+        "other_versions": hit.version_count,
+        "versions": [{**v, "link": paragraph_link(v["id"], 0, q).rsplit("#", 1)[0]} for v in hit.versions],
     }
 
 
@@ -46,6 +48,8 @@ def result_dict(result: SearchResult) -> dict:
             entry = {"value": value.value, "count": value.count, "selected": value.selected}
             if value.kind:
                 entry["kind"] = value.kind
+            if value.within:
+                entry["within"] = list(value.within)
             entries.append(entry)
         facets[facet] = entries
     return {
@@ -59,6 +63,7 @@ def result_dict(result: SearchResult) -> dict:
         "hits": [hit_dict(hit, request.q) for hit in result.hits],
         "facets": facets,
         "did_you_mean": result.did_you_mean,
+        "collapsed": request.collapse,
     }
 
 
@@ -75,6 +80,8 @@ def result_text(result: SearchResult, facet_size: int = 8) -> str:
         meta = " · ".join(x for x in (hit.outlet, hit.published) if x)
         lines.append("")
         lines.append(f"{number}. {hit.title}" + (f"  ({meta})" if meta else ""))
+        if hit.version_count:
+            lines.append(f"   + {hit.version_count} other version{'s' if hit.version_count != 1 else ''} of this story")
         for snippet in hit.snippets[:1]:
             lines.append(f"   ¶{snippet.paragraph + 1}: {snippet_text(snippet)}")
             lines.append(f"   {paragraph_link(hit.id, snippet.paragraph)}" + (f"  {hit.url}" if hit.url else ""))

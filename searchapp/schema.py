@@ -113,10 +113,12 @@ def build_schema() -> fields.Schema:
         source=fields.ID(stored=True),
         file_source=fields.ID(sortable=True),  # set for one-article files: a changed file replaces its old id
         content_hash=fields.ID(stored=True, sortable=True),
+        # near-duplicates (searchapp.dedupe): the 64-bit SimHash as hex, and the story's group
+        simhash=fields.ID(sortable=True),
+        dup_group=fields.ID(stored=True, sortable=True),
         # searched text
         title=fields.TEXT(analyzer=text_analyzer(), stored=True, field_boost=2.0),
-        # spelling: an unstemmed word list for "did you mean" (the stems would suggest "ceasefir")
-        text=fields.TEXT(analyzer=text_analyzer(), phrase=True, spelling=True),
+        text=fields.TEXT(analyzer=text_analyzer(), phrase=True),
         actor=fields.TEXT(analyzer=name_analyzer(), phrase=True),
         place=fields.TEXT(analyzer=name_analyzer(), phrase=True),
         # facets and filters
@@ -138,6 +140,10 @@ def build_schema() -> fields.Schema:
         entities=fields.STORED,
     )
 
+
+# Fields newer than the first index format: an older index opens without them (the feature they
+# serve is off) and gets them at its next indexing run.
+ADDED_LATER = {name: build_schema()[name] for name in ("simhash", "dup_group")}
 
 FACET_FIELDS = {
     # facet name -> index fields whose terms are its values

@@ -24,9 +24,10 @@ import numpy as np
 from markupsafe import Markup
 from whoosh import qparser, query
 
-from .facets import MISSING_DATE, FacetTable, FacetValue, facet_counts
+from .facets import MISSING_DATE, FacetTable, FacetValue, facet_counts, term_docs
 from .highlight import Snippet, best_paragraphs, query_terms
 from .indexing import open_index
+from .limits import check_search
 from .schema import FACET_FIELDS, build_schema
 from .timeline import TimelineBar, timeline
 
@@ -51,6 +52,7 @@ class SearchRequest:
     page: int = 1
     per_page: int = 10
     facet_size: int | None = 10
+    collapse: bool = True  # one result per near-duplicate group, with its other versions listed
 
     def __post_init__(self) -> None:
         self.q = (self.q or "").strip()
@@ -80,6 +82,8 @@ class Hit:
     url: str | None
     score: float | None
     snippets: list[Snippet]
+    versions: list[dict] = field(default_factory=list)  # other versions of the story: id, title, outlet, published
+    version_count: int = 0
 
     @property
     def link(self) -> str:
@@ -168,27 +172,39 @@ def build_filters(filters: dict[str, list[str]]) -> dict[str, query.Query]:
 
 
 class SearchIndex:
-    """An index opened for searching, with its facet table cached per committed generation.
+    """An index opened for searching: a searcher and a facet table per committed generation.
 
-    Open a searcher per request with :meth:`searcher`; the facet table (and so every docnum it
-    holds) is rebuilt only when a new generation is committed, and always matches the searcher
-    it is used with.
+    Opening a Whoosh searcher maps every segment's files (tens of milliseconds on a large index),
+    while a search takes a few, so a searcher is kept per thread and reused by every request until
+    a new generation is committed; then the thread opens a new one (never ``Searcher.refresh()``,
+    which returns duplicates after a merge in every maintained Whoosh fork).  Checking for a new
+    generation lists the index folder: a new commit is served at once, without a restart.  The
+    facet table (and so every docnum it holds) is built once per generation and shared by threads.
     """
 
     def __init__(self, index_dir: str | Path) -> None:
         self.index_dir = Path(index_dir)
         self._lock = threading.Lock()
         self._ix = None
+        self._local = threading.local()
         self._table: tuple[int, FacetTable] | None = None
+        self._segment_cache: dict = {}  # segment id -> its facet postings (segments are immutable)
 
     @contextmanager
     def searcher(self) -> Iterator:
+        """This thread's searcher of the newest committed generation (kept open for reuse)."""
+        yield self._current_searcher()
+
+    def _current_searcher(self):
         ix = self._index()
+        cached = getattr(self._local, "searcher", None)
+        if cached is not None and cached[0] == ix.latest_generation():
+            return cached[1]
         searcher = ix.searcher()
-        try:
-            yield searcher
-        finally:
-            searcher.close()
+        if cached is not None:
+            cached[1].close()  # only this thread used it, and its request is over
+        self._local.searcher = (searcher.reader().generation(), searcher)
+        return searcher
 
     def _index(self):
         with self._lock:
@@ -200,7 +216,7 @@ class SearchIndex:
         generation = searcher.reader().generation()
         with self._lock:
             if self._table is None or self._table[0] != generation:
-                self._table = (generation, FacetTable(searcher.reader()))
+                self._table = (generation, FacetTable(searcher.reader(), self._segment_cache))
             return self._table[1]
 
     def search(self, request: SearchRequest) -> SearchResult:
@@ -211,22 +227,20 @@ class SearchIndex:
 def run_search(searcher, table: FacetTable, request: SearchRequest) -> SearchResult:
     """The one function that builds a search result."""
     parsed = parse_query(request.q, searcher.schema)
-    if isinstance(parsed, query.Every):
-        query_mask = table.live.copy()
-    else:
-        query_mask = np.zeros(table.doc_count, dtype=bool)
-        docs = np.fromiter(searcher.docs_for_query(parsed), dtype=np.int64)
-        query_mask[docs] = True
-        query_mask &= table.live
+    if problem := check_search(parsed, searcher.reader(), request):  # bounded cost: searchapp/limits.py
+        raise BadRequest(problem)
+    query_mask = match_mask(searcher, parsed, table.doc_count) & table.live
     filter_masks = {facet: table.mask_for(facet, values) for facet, values in request.filters.items()}
-    final = query_mask.copy()
+    every_version = query_mask.copy()
     for mask in filter_masks.values():
-        final &= mask
+        every_version &= mask
+    collapse = request.collapse and table.has_duplicates
+    final = table.collapse(every_version) if collapse else every_version
     total = int(final.sum())
-    facets = facet_counts(table, query_mask, filter_masks, request.filters, request.facet_size)
+    facets = facet_counts(table, query_mask, filter_masks, request.filters, request.facet_size, collapse)
 
     start = (request.page - 1) * request.per_page
-    docnums, scores = _page(searcher, table, parsed, final, request, start)
+    docnums, scores = _page(searcher, table, parsed, final, request, start, unfiltered=not filter_masks and not collapse)
     terms = query_terms(parsed)
     hits = []
     for docnum, score in zip(docnums, scores, strict=True):
@@ -240,6 +254,7 @@ def run_search(searcher, table: FacetTable, request: SearchRequest) -> SearchRes
                 url=stored.get("url") or None,
                 score=score,
                 snippets=best_paragraphs(stored.get("paragraphs", []), terms),
+                **(_versions(searcher, table, docnum, every_version) if collapse else {}),
             )
         )
     did_you_mean = None
@@ -248,15 +263,74 @@ def run_search(searcher, table: FacetTable, request: SearchRequest) -> SearchRes
     return SearchResult(request, total, hits, facets, did_you_mean, terms, timeline(table.published[final], MISSING_DATE))
 
 
-def _page(searcher, table: FacetTable, parsed, final: np.ndarray, request: SearchRequest, start: int) -> tuple[list[int], list[float | None]]:
+MAX_VERSIONS_LISTED = 10
+
+
+def _versions(searcher, table: FacetTable, docnum: int, mask: np.ndarray) -> dict:
+    others = table.versions(docnum, mask)
+    listed = []
+    for other in others[:MAX_VERSIONS_LISTED].tolist():
+        stored = searcher.stored_fields(other)
+        listed.append({"id": stored["id"], "title": stored.get("title", ""), "outlet": stored.get("outlet_name"), "published": stored.get("published_iso")})
+    return {"versions": listed, "version_count": len(others)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Match sets: every document a query matches, as a numpy mask (facets need all, not the top 10)
+
+
+def match_mask(searcher, node: query.Query, doc_count: int) -> np.ndarray:
+    """Documents matching ``node`` (deleted ones included: callers AND with the live mask).
+
+    Terms are read straight from their posting blocks and boolean operators combine masks in
+    numpy; anything else (phrases, prefixes, ranges) is matched by Whoosh itself.  Iterating
+    Whoosh's matchers document by document costs ~0.2 µs a posting in Python, which is what made
+    facet counting grow with the number of hits.
+    """
+    kind = type(node)
+    if kind is query.Every:
+        return np.ones(doc_count, dtype=bool)
+    if node is query.NullQuery:
+        return np.zeros(doc_count, dtype=bool)
+    if kind is query.Term:
+        mask = np.zeros(doc_count, dtype=bool)
+        mask[term_docs(searcher.reader(), node.fieldname, node.text)] = True
+        return mask
+    if kind is query.And:
+        mask = np.ones(doc_count, dtype=bool)
+        for child in node.subqueries:
+            mask &= match_mask(searcher, child, doc_count)
+        return mask
+    if kind in (query.Or, query.DefaultOr) and not getattr(node, "minmatch", 0):
+        mask = np.zeros(doc_count, dtype=bool)
+        for child in node.subqueries:
+            mask |= match_mask(searcher, child, doc_count)
+        return mask
+    if kind is query.AndNot:
+        return match_mask(searcher, node.a, doc_count) & ~match_mask(searcher, node.b, doc_count)
+    if kind is query.Not:
+        return ~match_mask(searcher, node.query, doc_count)
+    if kind is query.AndMaybe:
+        return match_mask(searcher, node.a, doc_count)
+    if kind is query.Require:
+        return match_mask(searcher, node.a, doc_count) & match_mask(searcher, node.b, doc_count)
+    mask = np.zeros(doc_count, dtype=bool)
+    mask[np.fromiter(searcher.docs_for_query(node), dtype=np.int64)] = True
+    return mask
+
+
+def _page(
+    searcher, table: FacetTable, parsed, final: np.ndarray, request: SearchRequest, start: int, unfiltered: bool
+) -> tuple[list[int], list[float | None]]:
     sort = request.effective_sort
     end = start + request.per_page
     if sort == "relevance":
-        allowed = set(np.flatnonzero(final).tolist())
-        if not allowed:
+        if not final.any():
             return [], []
+        # The filter is needed only when facets or collapsing narrowed the query's own matches.
+        allowed = None if unfiltered else set(np.flatnonzero(final).tolist())
         results = searcher.search(parsed, filter=allowed, limit=end)
-        page = list(results)[start:end]
+        page = [results[i] for i in range(start, min(end, results.scored_length()))]
         return [hit.docnum for hit in page], [round(float(hit.score), 4) for hit in page]
     docs = np.flatnonzero(final)
     keys = table.published[docs]
@@ -267,12 +341,44 @@ def _page(searcher, table: FacetTable, parsed, final: np.ndarray, request: Searc
 
 
 def _suggest(searcher, parsed, text: str) -> str | None:
+    """A corrected query string, in words as people write them ("ceasefire", not the stem).
+
+    Whoosh suggests from the text field's own dictionary, which holds stems; each changed word is
+    turned back into the surface form it has in an article that contains it.
+    """
     try:
-        corrected = searcher.correct_query(parsed, text)
+        # prefix=1: candidates share the first letter, which cuts the dictionary scan ~20x;
+        # a misspelt first letter is rare in typed queries.
+        corrected = searcher.correct_query(parsed, text, prefix=1)
     except Exception:  # correction is a nicety; never let it fail a search
         return None
-    if corrected.query != parsed and corrected.string.strip() and corrected.string != text:
-        return corrected.string
+    if corrected.query == parsed or not corrected.string.strip() or corrected.string == text:
+        return None
+    typed, suggested = text.split(), corrected.string.split()
+    if len(typed) != len(suggested):
+        return None
+    words = [old if old == new else _surface_form(searcher, new) for old, new in zip(typed, suggested, strict=True)]
+    if None in words:
+        return None
+    suggestion = " ".join(words)
+    return suggestion if suggestion.casefold() != text.casefold() else None
+
+
+def _surface_form(searcher, stem: str) -> str | None:
+    """The word as written, lower-cased, in the first article whose text holds ``stem``."""
+    from .highlight import analyzer
+
+    stem = stem.strip("\"()").lower()
+    if ":" in stem:
+        return None
+    docs = searcher.docs_for_query(query.Term("text", stem))
+    docnum = next(iter(docs), None)
+    if docnum is None:
+        return None
+    for paragraph in searcher.stored_fields(docnum).get("paragraphs", []):
+        for token in analyzer()(paragraph, chars=True, mode="query"):
+            if token.text == stem:
+                return paragraph[token.startchar : token.endchar].lower()
     return None
 
 

@@ -32,6 +32,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .config import get_setting
 from .dates import DateError, parse_published
 from .models import Article, Rejection
 from .outlets import infer_outlet, infer_published
@@ -227,6 +228,10 @@ def make_article(
     paragraphs = [p for p in paragraphs if p.strip()]
     if not paragraphs:
         return Rejection(source, "empty text")
+    size = sum(len(p) for p in paragraphs)
+    limit = get_setting("MAX_ARTICLE_CHARS")
+    if size > limit:
+        return Rejection(source, f"article of {size:,} characters is longer than the limit of {limit:,} (SEARCHAPP_MAX_ARTICLE_CHARS)")
     warnings = []
     if record_id is not None:
         record_id = " ".join(str(record_id).split())
@@ -288,6 +293,9 @@ def _html_article(path: Path, html: str, meta: dict[str, str]) -> Article | Reje
     import lxml.html
     import trafilatura  # imported lazily: it pulls in a large tree of modules
 
+    limit = 10 * get_setting("MAX_ARTICLE_CHARS")  # markup included; extracting a larger page costs minutes
+    if len(html) > limit:
+        return Rejection(str(path), f"HTML page of {len(html):,} characters is longer than the limit of {limit:,} (10 x SEARCHAPP_MAX_ARTICLE_CHARS)")
     try:
         tree = lxml.html.document_fromstring(html)
     except (ValueError, lxml.etree.ParserError) as exc:

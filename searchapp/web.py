@@ -22,7 +22,18 @@ from pathlib import Path
 from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
-from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -67,7 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals.update(
         url_with=url_with, url_without=url_without, FACET_LABELS=FACET_LABELS, para_link=paragraph_link, hit_link=hit_link
     )
-    app.jinja_env.filters.update(human_date=human_date)
+    app.jinja_env.filters.update(human_date=human_date, http_url=http_url)
 
     app.add_url_rule("/", "search", search_page)
     app.add_url_rule("/doc/<path:doc_id>", "doc", doc_page)
@@ -129,6 +140,7 @@ def search_request(
         per_page=per_page or setting("PER_PAGE"),
         # "more=facet" lifts the size; the page asks one value beyond to know whether to offer "more"
         facet_size=None if more in FACETS else size + (1 if probe_more else 0),
+        collapse=args.get("collapse", "1") != "0",  # collapse=0 lists every version of a story
     )
 
 
@@ -159,6 +171,13 @@ def hit_link(hit) -> str:
 def url_without(facet: str, value: str) -> str:
     """The current search without one ticked value (an active-filter chip)."""
     return url_with(**{facet: [v for v in request.args.getlist(facet) if v != value]})
+
+
+def http_url(url: str | None) -> str | None:
+    """``url`` when it may be a link (http or https), else None: a stored ``javascript:`` URL is never clickable."""
+    if url and re.match(r"https?://[^\s]", url.strip(), re.IGNORECASE):
+        return url.strip()
+    return None
 
 
 def human_date(iso: str | None) -> str:
@@ -365,7 +384,7 @@ def _all_hits(req: SearchRequest) -> tuple[int, Iterator]:
     The total is checked against EXPORT_LIMIT before anything is streamed (400 beyond it).
     """
     limit = setting("EXPORT_LIMIT")
-    first = SearchRequest(q=req.q, filters=req.filters, sort=req.sort, page=1, per_page=EXPORT_PAGE, facet_size=0)
+    first = SearchRequest(q=req.q, filters=req.filters, sort=req.sort, page=1, per_page=EXPORT_PAGE, facet_size=0, collapse=req.collapse)
     index = search_index()
     searcher_cm = index.searcher()
     searcher = searcher_cm.__enter__()
@@ -387,7 +406,7 @@ def _all_hits(req: SearchRequest) -> tuple[int, Iterator]:
                 if page * EXPORT_PAGE >= page_result.total:
                     break
                 page += 1
-                page_req = SearchRequest(q=req.q, filters=req.filters, sort=req.sort, page=page, per_page=EXPORT_PAGE, facet_size=0)
+                page_req = SearchRequest(q=req.q, filters=req.filters, sort=req.sort, page=page, per_page=EXPORT_PAGE, facet_size=0, collapse=req.collapse)
                 page_result = run_search(searcher, table, page_req)
         finally:
             searcher_cm.__exit__(None, None, None)
@@ -424,10 +443,11 @@ def export_csv():
     def rows():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["id", "title", "outlet", "published", "url", "score", "snippet", "link"])
+        writer.writerow(["id", "title", "outlet", "published", "url", "score", "snippet", "link", "other_versions"])
         for hit in hits:
             data = hit_dict(hit, req.q)
-            writer.writerow([_cell(x) for x in (hit.id, hit.title, hit.outlet, hit.published, hit.url, hit.score, _plain(hit), data["link"])])
+            row = (hit.id, hit.title, hit.outlet, hit.published, hit.url, hit.score, _plain(hit), data["link"], hit.version_count)
+            writer.writerow([_cell(x) for x in row])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -530,7 +550,10 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
-        return _error(exc.code or 500, exc.description or exc.name, exc.name)
+        response = make_response(_error(exc.code or 500, exc.description or exc.name, exc.name))
+        if getattr(exc, "valid_methods", None):  # a 405 names the methods the route takes
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(IndexUnavailable)
     def index_unavailable(exc):

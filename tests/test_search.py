@@ -142,3 +142,47 @@ def test_hyphen_split_keeps_phrase_positions():
 
     tokens = [(t.text, t.pos) for t in text_analyzer()("multiple cease-fire agreements", positions=True)]
     assert tokens == [("multipl", 0), ("ceas", 1), ("fire", 2), ("ceasefir", 2), ("agreement", 3)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ceasefire", "Idlib ceasefire", "Idlib OR Aleppo", "truce -Lavrov", "NOT Syria", '"cessation of hostilities"', "cease*",
+     "year:[2015 TO 2017]", "(Idlib OR Geneva) AND -Erdogan", "outlet:presstv", "actor:putin", "nosuchword", ""],
+)  # fmt: skip
+def test_match_mask_agrees_with_whoosh(sample_index, text):
+    import numpy as np
+    from whoosh import index
+
+    from searchapp.search import match_mask
+
+    with index.open_dir(str(sample_index)).searcher() as searcher:
+        parsed = parse_query(text, searcher.schema)
+        mask = match_mask(searcher, parsed, searcher.reader().doc_count_all())
+        assert sorted(np.flatnonzero(mask).tolist()) == sorted(searcher.docs_for_query(parsed))
+
+
+def test_match_mask_over_several_segments_with_deletions(tmp_path):
+    import numpy as np
+    from whoosh import fields, index
+
+    from searchapp.facets import posting_ids
+    from searchapp.search import match_mask
+
+    ix = index.create_in(str(tmp_path), fields.Schema(id=fields.ID(unique=True, stored=True), body=fields.TEXT))
+    for batch in range(3):
+        with ix.writer() as writer:
+            for i in range(300):
+                writer.add_document(id=f"{batch}-{i}", body="news item" if i % 3 else "news other")
+    with ix.writer() as writer:
+        writer.delete_by_term("id", "1-5")
+    with ix.searcher() as searcher:
+        parsed = query_for("news item")
+        mask = match_mask(searcher, parsed, searcher.reader().doc_count_all())
+        live = np.array([not searcher.reader().is_deleted(n) for n in range(searcher.reader().doc_count_all())])
+        assert sorted(np.flatnonzero(mask & live).tolist()) == sorted(searcher.docs_for_query(parsed))
+        leaf, _ = searcher.reader().leaf_readers()[0]
+        assert posting_ids(leaf.postings("body", "news")).tolist() == list(range(300))
+
+
+def query_for(text):
+    return q.And([q.Term("body", word) for word in text.split()])
