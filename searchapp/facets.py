@@ -41,7 +41,7 @@ class FacetValue:
 def term_docs(reader, fieldname: str, text) -> np.ndarray:
     """Every document number (deleted ones included) whose ``fieldname`` holds ``text``."""
     parts = []
-    leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+    leaves = reader.leaf_readers()
     for leaf, offset in leaves:
         if (fieldname, text) in leaf:
             parts.append(posting_ids(leaf.postings(fieldname, text)) + offset)
@@ -121,7 +121,7 @@ class FacetTable:
         self.name_rank: dict[str, np.ndarray] = {}  # each value's place in name order
 
         cache = segment_cache if segment_cache is not None else {}
-        leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+        leaves = reader.leaf_readers()
         by_field: dict[str, dict[str, list[np.ndarray]]] = {f: {} for names in FACET_FIELDS.values() for f in names}
         current = set()
         for leaf, offset in leaves:
@@ -213,7 +213,7 @@ def _duplicate_groups(reader, doc_count: int) -> np.ndarray:
     """A number per document naming its near-duplicate group (unique when it has none)."""
     codes: dict[str, int] = {}
     groups = np.arange(doc_count, dtype=np.int64) + (1 << 40)  # documents without a group stand alone
-    leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+    leaves = reader.leaf_readers()
     for leaf, offset in leaves:
         if "dup_group" not in leaf.schema or not leaf.has_column("dup_group"):
             continue  # an index made before near-duplicate detection
@@ -231,7 +231,7 @@ def _published_column(reader, doc_count: int) -> np.ndarray:
     has no column, and Whoosh's multi-segment column reader then misplaces the documents after it.
     """
     values = np.full(doc_count, MISSING_DATE, dtype=np.int64)
-    leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+    leaves = reader.leaf_readers()
     for leaf, offset in leaves:
         if not leaf.has_column("published"):
             continue

@@ -173,7 +173,7 @@ def existing_documents(ix) -> tuple[dict[str, str], dict[str, str], DuplicateGro
             return hashes, sources, groups
         # Segment by segment: a segment holding only records has no file_source column, and
         # Whoosh's multi-segment column reader misplaces documents around such a segment.
-        leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+        leaves = reader.leaf_readers()
         for leaf, _ in leaves:
             ids = leaf.column_reader("id")
             content = leaf.column_reader("content_hash")
