@@ -55,13 +55,14 @@ def posting_ids(matcher) -> np.ndarray:
     the id arrays of whoosh3's W3LeafMatcher blocks (the pinned version) directly, and falls back
     to the public, slow way for any other matcher.
     """
-    if not all(hasattr(matcher, a) for a in ("_read_ids", "_next_block", "_atend", "_ids")):
+    if not all(hasattr(matcher, a) for a in ("_read_data", "_next_block", "_atend", "_data", "_byteids")) or matcher._byteids:
         return np.fromiter(matcher.all_ids(), dtype=np.int64)
     chunks = []
     while not matcher._atend:
-        if matcher._ids is None:
-            matcher._read_ids()
-        chunks.append(np.asarray(matcher._ids, dtype=np.int64))
+        if matcher._data is None:
+            matcher._read_data()
+        # a block stores its ids as deltas from 0 (whoosh3 W3PostingsWriter._mini_ids)
+        chunks.append(np.cumsum(np.asarray(matcher._data[0], dtype=np.int64)))
         matcher._next_block()
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
 
