@@ -32,8 +32,12 @@ def analyzer():
     return text_analyzer()
 
 
-def query_terms(query) -> frozenset[str]:
-    """The analysed words a query asks for in the text (negated parts excluded)."""
+def query_terms(query) -> frozenset:
+    """What a query asks for in the text (negated parts excluded), as analysed words.
+
+    Elements are a word (``"ceasefir"``), a prefix (``("*", "negotiat")``) or a phrase
+    (``("phrase", ("cessat", "of", "hostil"))``), marked only where its words stand in a row.
+    """
     from whoosh import query as q
 
     words: set[str] = set()
@@ -47,7 +51,7 @@ def query_terms(query) -> frozenset[str]:
         if node.is_leaf():
             if getattr(node, "fieldname", None) in HIGHLIGHT_FIELDS:
                 if isinstance(node, q.Phrase):
-                    words.update(node.words)
+                    words.add(("phrase", tuple(node.words)))
                 elif isinstance(node, (q.Prefix, q.Wildcard)):
                     words.add(("*", node.text))
                 elif hasattr(node, "text"):
@@ -61,12 +65,24 @@ def query_terms(query) -> frozenset[str]:
 
 
 def _matches(paragraph: str, terms: frozenset) -> list[tuple[int, int, str]]:
-    patterns = [t[1].rstrip("*").lower() for t in terms if isinstance(t, tuple)]
-    found = []
-    for token in analyzer()(paragraph, chars=True, mode="index"):
-        text = token.text
-        if text in terms or any(text.startswith(p) for p in patterns if p):
-            found.append((token.startchar, token.endchar, text))
+    """(start, end, term) of every match of ``terms`` in ``paragraph``, in text order."""
+    prefixes = [t[1].rstrip("*").lower() for t in terms if isinstance(t, tuple) and t[0] == "*"]
+    phrases = [t[1] for t in terms if isinstance(t, tuple) and t[0] == "phrase"]
+    tokens = [(t.pos, t.startchar, t.endchar, t.text) for t in analyzer()(paragraph, positions=True, chars=True, mode="index")]
+    found = [
+        (start, end, text)
+        for _, start, end, text in tokens
+        if text in terms or any(text.startswith(p) for p in prefixes if p)
+    ]
+    if phrases:
+        at = {}
+        for pos, start, end, text in tokens:
+            at.setdefault((pos, text), (start, end))
+        for words in phrases:
+            for pos, start, _, text in tokens:
+                if text == words[0] and all((pos + i, w) in at for i, w in enumerate(words)):
+                    found.append((start, at[(pos + len(words) - 1, words[-1])][1], " ".join(words)))
+        found.sort()
     return found
 
 
@@ -111,7 +127,10 @@ def _probes(terms: frozenset) -> list[str]:
     """
     probes = []
     for term in terms:
-        text = term[1].rstrip("*").lower() if isinstance(term, tuple) else term
+        if isinstance(term, tuple) and term[0] == "phrase":
+            text = max(term[1], key=len)
+        else:
+            text = term[1].rstrip("*").lower() if isinstance(term, tuple) else term
         probes.append(text[: max(1, len(text) - 1)] if len(text) > 3 else text)
     return probes
 

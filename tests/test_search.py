@@ -186,3 +186,10 @@ def test_match_mask_over_several_segments_with_deletions(tmp_path):
 
 def query_for(text):
     return q.And([q.Term("body", word) for word in text.split()])
+
+
+def test_a_phrase_is_marked_as_one_run_and_its_words_nowhere_else(sample_index):
+    data = search_json(sample_index, '"cessation of hostilities"', "--outlet", "Press TV", "--year", "2016")
+    html = next(s["html"] for h in data["hits"] for s in h["snippets"] if "focus" in s["html"])
+    assert html.count("<mark>") == 1
+    assert "<mark>cessation of hostilities</mark>" in html and "(of the call)" in html
