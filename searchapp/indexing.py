@@ -427,11 +427,3 @@ def remove_ids(index_dir: str | Path, ids: Iterable[str], lock_timeout: float = 
                     writer.delete_by_term("id", article_id)
                     removed.append(article_id)
     return removed, missing
-
-
-def count_documents(index_dir: str | Path) -> int:
-    ix = open_index(index_dir)
-    with ix.searcher() as searcher:
-        return searcher.doc_count()
-
-

@@ -24,6 +24,7 @@ import numpy as np
 from markupsafe import Markup
 from whoosh import qparser, query
 
+from .config import SETTINGS
 from .facets import MISSING_DATE, FacetTable, FacetValue, facet_counts, term_docs
 from .highlight import Snippet, best_paragraphs, query_terms
 from .indexing import open_index
@@ -32,8 +33,9 @@ from .schema import FACET_FIELDS, build_schema
 from .timeline import TimelineBar, timeline
 
 SORTS = ("relevance", "newest", "oldest")
-MAX_QUERY_LENGTH = 1000
-MAX_PAGE = 1000
+# Hard ceilings: the defaults of the settings, which may lower them (searchapp/limits.py).
+MAX_QUERY_LENGTH = SETTINGS["MAX_QUERY_LENGTH"].default
+MAX_PAGE = SETTINGS["MAX_PAGE"].default
 
 
 class QuerySyntaxError(ValueError):
@@ -84,10 +86,6 @@ class Hit:
     snippets: list[Snippet]
     versions: list[dict] = field(default_factory=list)  # other versions of the story: id, title, outlet, published
     version_count: int = 0
-
-    @property
-    def link(self) -> str:
-        return f"/doc/{self.id}"
 
 
 @dataclass
@@ -193,9 +191,10 @@ class SearchIndex:
     @contextmanager
     def searcher(self) -> Iterator:
         """This thread's searcher of the newest committed generation (kept open for reuse)."""
-        yield self._current_searcher()
+        yield self.current_searcher()
 
-    def _current_searcher(self):
+    def current_searcher(self):
+        """This thread's searcher of the newest committed generation; the index closes it, not the caller."""
         ix = self._index()
         cached = getattr(self._local, "searcher", None)
         if cached is not None and cached[0] == ix.latest_generation():

@@ -17,6 +17,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -384,32 +385,21 @@ def _all_hits(req: SearchRequest) -> tuple[int, Iterator]:
     The total is checked against EXPORT_LIMIT before anything is streamed (400 beyond it).
     """
     limit = setting("EXPORT_LIMIT")
-    first = SearchRequest(q=req.q, filters=req.filters, sort=req.sort, page=1, per_page=EXPORT_PAGE, facet_size=0, collapse=req.collapse)
     index = search_index()
-    searcher_cm = index.searcher()
-    searcher = searcher_cm.__enter__()
-    try:
-        table = index.facet_table(searcher)
-        result = run_search(searcher, table, first)
-        if result.total > limit:
-            raise BadRequest(f"this search has {result.total} hits; an export holds at most {limit}: narrow the search")
-    except BaseException:
-        searcher_cm.__exit__(None, None, None)
-        raise
+    searcher = index.current_searcher()  # kept open by the index: the stream pages through it
+    table = index.facet_table(searcher)
+    result = run_search(searcher, table, replace(req, page=1, per_page=EXPORT_PAGE, facet_size=0))
+    if result.total > limit:
+        raise BadRequest(f"this search has {result.total} hits; an export holds at most {limit}: narrow the search")
 
     def hits():
-        try:
-            page_result = result
-            page = 1
-            while True:
-                yield from page_result.hits
-                if page * EXPORT_PAGE >= page_result.total:
-                    break
-                page += 1
-                page_req = SearchRequest(q=req.q, filters=req.filters, sort=req.sort, page=page, per_page=EXPORT_PAGE, facet_size=0, collapse=req.collapse)
-                page_result = run_search(searcher, table, page_req)
-        finally:
-            searcher_cm.__exit__(None, None, None)
+        page_result = result
+        while True:
+            yield from page_result.hits
+            page = page_result.request.page
+            if page * EXPORT_PAGE >= page_result.total:
+                break
+            page_result = run_search(searcher, table, replace(page_result.request, page=page + 1))
 
     return result.total, hits()
 
