@@ -52,13 +52,15 @@ def main() -> None:
 @click.option("--field", "fields", multiple=True, metavar="NAME=COLUMN", help="Read article field NAME (id, title, text, outlet, published, url) from record column COLUMN. Repeatable.")
 @click.option("--aliases", type=click.Path(dir_okay=False, path_type=Path), default=None, help="TOML aliases file (merge, rename, drop, kind) applied at index time; default $SEARCHAPP_ALIASES.")
 @click.option("--processes", type=click.IntRange(1, 64), default=None, help="Tagging processes (default: $SEARCHAPP_PROCESSES or the number of cores).")
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Tag on the Dask cluster of this scheduler (tcp://HOST:PORT) instead of local processes; default $SEARCHAPP_SCHEDULER.")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=None, help="Articles per committed batch (default: $SEARCHAPP_BATCH_SIZE or 500).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def index_command(index_dir, manifest, rebuild, fields, aliases, processes, batch_size, quiet, paths) -> None:
+def index_command(index_dir, manifest, rebuild, fields, aliases, processes, scheduler, batch_size, quiet, paths) -> None:
     """Read, tag and index PATHS (files or folders: .txt .md .html .jsonl .json .csv, optionally .gz)."""
     from tqdm import tqdm  # a well-kept progress bar: rate, ETA and clean output beside log lines
 
+    from .cluster import ClusterError, check_address
     from .entities import AliasesError
     from .indexing import IndexOptions, IndexUnavailable, index_paths
     from .sources import COLUMN_NAMES, SourceError
@@ -75,6 +77,7 @@ def index_command(index_dir, manifest, rebuild, fields, aliases, processes, batc
     if manifest is not None and not manifest.is_file():
         raise click.BadParameter(f"{manifest}: no such file", param_hint="--manifest")
     try:
+        scheduler = scheduler or get_setting("SCHEDULER")
         options = IndexOptions(
             manifest=manifest,
             field_map=field_map,
@@ -83,10 +86,11 @@ def index_command(index_dir, manifest, rebuild, fields, aliases, processes, batc
             batch_size=batch_size or get_setting("BATCH_SIZE"),
             aliases_file=str(aliases) if aliases else (get_setting("ALIASES") or None),
             lock_timeout=get_setting("LOCK_TIMEOUT"),
+            scheduler=scheduler and check_address(scheduler),
         )
         index_dir = _resolve_index_dir(index_dir)
-        get_setting("MAX_ARTICLE_CHARS"), get_setting("MAX_TAGGED_CHARS")  # read during the run: checked now
-    except SettingError as exc:
+        get_setting("MAX_ARTICLE_CHARS"), get_setting("MAX_TAGGED_CHARS"), get_setting("SCHEDULER_TIMEOUT")  # read during the run: checked now
+    except (SettingError, ClusterError) as exc:
         _fail(str(exc))
 
     def progress(total):
@@ -100,7 +104,7 @@ def index_command(index_dir, manifest, rebuild, fields, aliases, processes, batc
     except KeyboardInterrupt:
         click.echo("interrupted: every batch committed before the interruption is kept; re-run to finish", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    except (IndexUnavailable, SourceError, AliasesError) as exc:
+    except (IndexUnavailable, SourceError, AliasesError, ClusterError) as exc:
         _fail(str(exc))
     click.echo(summary.describe(), err=True)
     if summary.rejected:
@@ -165,6 +169,28 @@ def remove_command(index_dir, ids) -> None:
     click.echo(f"removed {len(removed)}" + (f"; not in the index: {', '.join(missing)}" if missing else ""), err=True)
     if missing:
         sys.exit(EXIT_REJECTED)
+
+
+@main.command("snapshot")
+@_index_dir_option
+@click.argument("destination", type=click.Path(path_type=Path))
+def snapshot_command(index_dir, destination) -> None:
+    """Copy the index's last committed generation to DESTINATION (a new folder), even while it is being written.
+
+    Serve the copy with `searchapp serve --read-only --index-dir DESTINATION`, here or on another machine.
+    """
+    from .indexing import IndexUnavailable
+    from .snapshot import SnapshotError, take_snapshot
+
+    try:
+        info = take_snapshot(_resolve_index_dir(index_dir), destination)
+    except (IndexUnavailable, SnapshotError) as exc:
+        _fail(str(exc))
+    click.echo(
+        f"snapshot of generation {info.generation}: {info.documents} articles, {info.files} files, "
+        f"{info.bytes / 1e6:.1f} MB in {destination}",
+        err=True,
+    )
 
 
 def _register_serve() -> None:

@@ -26,6 +26,13 @@ class Setting:
     parse: Callable[[str], Any] = str
 
 
+def _flag(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+        raise ValueError("expected 1/0, true/false, yes/no or on/off")
+    return lowered in ("1", "true", "yes", "on")
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -56,6 +63,13 @@ SETTINGS: dict[str, Setting] = {
             _positive_int,
         ),
         Setting(
+            "SCHEDULER",
+            "",
+            "Address of a Dask scheduler (tcp://HOST:PORT) on whose workers `searchapp index` tags; "
+            "empty: local processes.",
+        ),
+        Setting("SCHEDULER_TIMEOUT", 10.0, "Seconds `searchapp index --scheduler` waits to reach the scheduler and a first worker.", float),
+        Setting(
             "LOCK_TIMEOUT",
             30.0,
             "Seconds a second indexer waits for the index lock before giving up.",
@@ -66,6 +80,13 @@ SETTINGS: dict[str, Setting] = {
         Setting("EXPORT_LIMIT", 10_000, "Most hits a CSV/JSON export may hold; a larger search is refused (400).", _positive_int),
         Setting("FEED_SIZE", 50, "Entries in a search's Atom feed (newest first).", _positive_int),
         Setting("WORKERS", 2, "Gunicorn worker processes started by `searchapp serve`.", _positive_int),
+        Setting(
+            "READ_ONLY",
+            False,
+            "Serve the generation found at start and never look for newer commits or write to the "
+            "index folder (a replica serving a `searchapp snapshot`, possibly on read-only storage).",
+            _flag,
+        ),
         # Limits (checked by searchapp.limits): past each one a search is refused with a 400 that names it.
         Setting("MAX_QUERY_LENGTH", 1000, "Most characters in a query (at most 1000).", _positive_int),
         Setting("MAX_QUERY_TERMS", 64, "Most words, phrases and field clauses in a query.", _positive_int),

@@ -88,17 +88,18 @@ class Summary:
 # Opening
 
 
-def open_index(index_dir: str | Path, create: bool = False):
-    """The index in ``index_dir``; created when ``create`` and there is none yet."""
+def open_index(index_dir: str | Path, create: bool = False, read_only: bool = False):
+    """The index in ``index_dir``; created when ``create`` and there is none yet.
+
+    ``read_only`` opens it on a storage that refuses every write (a replica, a snapshot).
+    """
     path = Path(index_dir)
     if path.exists() and not path.is_dir():
         raise IndexUnavailable(f"{path}: not a folder")
-    if path.is_dir() and whoosh_index.exists_in(str(path)):
-        try:
-            ix = whoosh_index.open_dir(str(path))
-        except (OSError, whoosh_index.IndexError, EOFError, ValueError) as exc:
-            raise IndexUnavailable(f"{path}: cannot open index: {exc}") from None
-        missing = set(build_schema().names()) - set(ix.schema.names()) - set(ADDED_LATER)
+    opened = _open_existing(path, read_only) if path.is_dir() else None
+    if opened is not None:
+        ix, field_names = opened
+        missing = set(build_schema().names()) - field_names - set(ADDED_LATER)
         if missing:  # fields this version needs (extra, older fields are harmless)
             raise IndexUnavailable(
                 f"{path}: index made by another version of searchapp (no {', '.join(sorted(missing))}); "
@@ -116,6 +117,26 @@ def open_index(index_dir: str | Path, create: bool = False):
         for leftover in path.glob("*MAIN_*") if path.is_dir() else ():  # a creation cut short (full disk)
             leftover.unlink(missing_ok=True)
         raise IndexUnavailable(f"{path}: cannot create index: {exc.strerror or exc}") from None
+
+
+def _open_existing(path: Path, read_only: bool):
+    """(index, its field names) of the index in ``path``, or None when there is none.
+
+    Each step reads the newest table of contents, which a writer's commit may delete between
+    listing and opening it; then the next generation is read instead (as Whoosh's own
+    ``Index.reader()`` does).
+    """
+    for _ in range(20):
+        try:
+            if not whoosh_index.exists_in(str(path)):
+                return None
+            ix = whoosh_index.open_dir(str(path), readonly=read_only)
+            return ix, set(ix.schema.names())
+        except FileNotFoundError:
+            time.sleep(0.05)
+        except (OSError, whoosh_index.IndexError, EOFError, ValueError) as exc:
+            raise IndexUnavailable(f"{path}: cannot open index: {exc}") from None
+    raise IndexUnavailable(f"{path}: cannot open index: its files keep changing under it; try again")
 
 
 def _ours(name: str) -> bool:
@@ -249,6 +270,16 @@ class IndexOptions:
     batch_size: int = 500
     aliases_file: str | None = None
     lock_timeout: float = 30.0
+    scheduler: str | None = None  # a Dask scheduler's address: tag on that cluster (searchapp.cluster)
+
+
+def make_tagger(options: IndexOptions, aliases, report: Callable[[str], None]):
+    """Local worker processes, or the Dask cluster at ``options.scheduler``."""
+    if options.scheduler:
+        from .cluster import ClusterTagger
+
+        return ClusterTagger(options.scheduler, aliases, report)
+    return ParallelTagger(options.processes, options.aliases_file, aliases)
 
 
 def index_paths(
@@ -257,8 +288,12 @@ def index_paths(
     options: IndexOptions,
     progress: Callable[[int | None], object] | None = None,
     report: Callable[[str], None] = lambda message: None,
+    tagger=None,
 ) -> Summary:
-    """Read, tag and index ``paths``; returns what happened.  ``report`` gets each problem."""
+    """Read, tag and index ``paths``; returns what happened.  ``report`` gets each problem.
+
+    ``tagger`` replaces the one :func:`make_tagger` would choose (the benchmark's pre-tagged input).
+    """
     paths = list(paths)
     index_dir = Path(index_dir)
     aliases = load_aliases(options.aliases_file)
@@ -314,12 +349,14 @@ def index_paths(
                 yield chunk
 
         article_hashes: dict[str, str] = {}
-        chunk_size = max(4, min(64, options.batch_size // max(1, options.processes)))
         clear = options.rebuild
         try:
-            with ParallelTagger(options.processes, options.aliases_file, aliases) as tagger:
+            with tagger or make_tagger(options, aliases, report) as tagger:
+                chunk_size = max(4, min(64, options.batch_size // max(1, tagger.threads)))
                 tagged_chunks = tagger.tag(chunks(to_tag(), chunk_size))
                 for batch in commit_batches(tagged_chunks, options.batch_size):
+                    if bar is not None:
+                        bar.set_postfix_str(tagger.describe(), refresh=False)
                     with batch_writer(ix, clear, options.lock_timeout) as writer:
                         for tagged in batch:
                             article = tagged.article

@@ -178,13 +178,18 @@ class SearchIndex:
     which returns duplicates after a merge in every maintained Whoosh fork).  Checking for a new
     generation lists the index folder: a new commit is served at once, without a restart.  The
     facet table (and so every docnum it holds) is built once per generation and shared by threads.
+
+    ``read_only`` (a replica serving a snapshot): the generation found when the index is opened is
+    served for good, the folder is never listed again, and Whoosh's storage refuses any write.
     """
 
-    def __init__(self, index_dir: str | Path) -> None:
+    def __init__(self, index_dir: str | Path, read_only: bool = False) -> None:
         self.index_dir = Path(index_dir)
+        self.read_only = read_only
         self._lock = threading.Lock()
         self._ix = None
         self._local = threading.local()
+        self._searchers: set = set()  # every thread's open searcher, for close()
         self._table: tuple[int, FacetTable] | None = None
         self._segment_cache: dict = {}  # segment id -> its facet postings (segments are immutable)
 
@@ -197,18 +202,29 @@ class SearchIndex:
         """This thread's searcher of the newest committed generation; the index closes it, not the caller."""
         ix = self._index()
         cached = getattr(self._local, "searcher", None)
-        if cached is not None and cached[0] == ix.latest_generation():
+        if cached is not None and (self.read_only or cached[0] == ix.latest_generation()):
             return cached[1]
         searcher = ix.searcher()
-        if cached is not None:
-            cached[1].close()  # only this thread used it, and its request is over
+        with self._lock:
+            if cached is not None:
+                cached[1].close()  # only this thread used it, and its request is over
+                self._searchers.discard(cached[1])
+            self._searchers.add(searcher)
         self._local.searcher = (searcher.reader().generation(), searcher)
         return searcher
+
+    def close(self) -> None:
+        """Close every thread's searcher (their files stay open until then)."""
+        with self._lock:
+            for searcher in self._searchers:
+                searcher.close()
+            self._searchers.clear()
+            self._local = threading.local()
 
     def _index(self):
         with self._lock:
             if self._ix is None:
-                self._ix = open_index(self.index_dir)
+                self._ix = open_index(self.index_dir, read_only=self.read_only)
             return self._ix
 
     def facet_table(self, searcher) -> FacetTable:

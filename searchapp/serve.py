@@ -58,17 +58,26 @@ def server_options(host: str, port: int, workers: int, **extra) -> dict:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True, help="Port to listen on.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Gunicorn worker processes (default: $SEARCHAPP_WORKERS or 2).")
-def serve_command(index_dir, host, port, workers) -> None:
+@click.option(
+    "--read-only",
+    is_flag=True,
+    default=None,
+    help="Serve the generation found at start, never look for newer commits or write to the folder: "
+    "a replica serving a `searchapp snapshot` (default: $SEARCHAPP_READ_ONLY).",
+)
+def serve_command(index_dir, host, port, workers, read_only) -> None:
     """Serve the search web site and JSON API with gunicorn."""
     try:
         index_dir = index_dir or Path(get_setting("INDEX_DIR"))
         workers = workers or get_setting("WORKERS")
+        read_only = read_only or get_setting("READ_ONLY")
     except SettingError as exc:
         raise click.UsageError(str(exc)) from None
     if not index_dir.is_dir():
         raise click.BadParameter(f"{index_dir}: no such folder (build an index with `searchapp index` first)", param_hint="--index-dir")
-    click.echo(f"searchapp: serving {index_dir} on http://{host}:{port}/ with {workers} workers (Ctrl-C stops)", err=True)
-    make_server({"INDEX_DIR": str(index_dir)}, server_options(host, port, workers)).run()
+    mode = ", read-only" if read_only else ""
+    click.echo(f"searchapp: serving {index_dir} on http://{host}:{port}/ with {workers} workers{mode} (Ctrl-C stops)", err=True)
+    make_server({"INDEX_DIR": str(index_dir), "READ_ONLY": read_only}, server_options(host, port, workers)).run()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -67,11 +67,13 @@ def language_of(text: str) -> str:
     return "en" if latin / len(letters) >= 0.6 else "other"
 
 
-def tag_articles(articles: list[Article], aliases: Aliases, nlp=None, batch_size: int = 64) -> list[TaggedArticle]:
-    """Tag a batch of articles in this process."""
+def tag_articles(
+    articles: list[Article], aliases: Aliases, nlp=None, batch_size: int = 64, max_chars: int | None = None
+) -> list[TaggedArticle]:
+    """Tag a batch of articles in this process (``max_chars``: $SEARCHAPP_MAX_TAGGED_CHARS here)."""
     nlp = nlp or load_pipeline()
     languages = [language_of(" ".join(a.paragraphs[:5])) for a in articles]
-    budget = min(get_setting("MAX_TAGGED_CHARS"), nlp.max_length)
+    budget = min(max_chars or get_setting("MAX_TAGGED_CHARS"), nlp.max_length)
     units = (
         (paragraph, (i, p))
         for i, article in enumerate(articles)
@@ -244,6 +246,14 @@ class ParallelTagger:
         if self._pool is not None:
             self._pool.shutdown(wait=exc[0] is None, cancel_futures=True)
             self._pool = None
+
+    @property
+    def threads(self) -> int:
+        """Batches tagged at once."""
+        return self.processes
+
+    def describe(self) -> str:
+        return f"{self.processes} processes"
 
     def tag(self, batches: Iterable[list[Article]]) -> Iterator[list[TaggedArticle]]:
         if self._pool is None:

@@ -107,7 +107,7 @@ def search_index() -> SearchIndex:
     index_dir = str(setting("INDEX_DIR"))
     indexes = current_app.extensions["searchapp.indexes"]
     if index_dir not in indexes:
-        indexes[index_dir] = SearchIndex(index_dir)
+        indexes[index_dir] = SearchIndex(index_dir, read_only=setting("READ_ONLY"))
     return indexes[index_dir]
 
 
