@@ -5,8 +5,8 @@
 Runs `searchapp index` on the same Reuters articles four ways and prints articles/s:
 
 * local processes (`--processes N`, the default way);
-* a Dask scheduler with 1, then 2 workers (`dask worker --nthreads 1`), started on loopback and
-  warmed up first, so a run measures tagging and writing, not the workers' start;
+* a Dask scheduler with 1, then 2 workers (`dask worker --nthreads 1`), started on loopback; as
+  the local processes do, each worker loads the spaCy pipeline during the run (its first batch);
 * the writer alone: the same articles with their tags computed beforehand and handed to the
   indexer (`index_paths(..., tagger=...)`), i.e. reading, hashing, near-duplicate sketches and
   Whoosh writing: how fast one writer can consume tagged batches, whatever the cluster's size.
@@ -34,7 +34,7 @@ BIN = ROOT / ".venv/bin"
 
 @contextmanager
 def dask_cluster(workers: int, folder: Path) -> Iterator[str]:
-    """A scheduler and ``workers`` one-thread workers on loopback, each with spaCy loaded; yields the address."""
+    """A scheduler and ``workers`` one-thread workers on loopback, all connected; yields the address."""
     from distributed import Client
 
     scheduler_file = folder / f"scheduler-{workers}.json"
@@ -53,7 +53,6 @@ def dask_cluster(workers: int, folder: Path) -> Iterator[str]:
             processes.append(subprocess.Popen(worker, stdout=logs, stderr=subprocess.STDOUT, start_new_session=True))
         with Client(address, timeout=60, set_as_default=False) as client:
             client.wait_for_workers(workers, timeout=120)
-            client.run(_warm_up)  # every worker loads the pipeline before the clock starts
         yield address
     finally:
         for process in processes:
@@ -62,12 +61,6 @@ def dask_cluster(workers: int, folder: Path) -> Iterator[str]:
         for process in processes:
             process.wait(timeout=60)
         logs.close()
-
-
-def _warm_up() -> None:
-    from searchapp.tagging import load_pipeline
-
-    load_pipeline()
 
 
 class PretaggedTagger:
@@ -138,7 +131,7 @@ def cluster_section(corpus: Path, processes: int, run_index) -> list[str]:
     one_worker = articles / rows[1][1]
     lines = [
         f"{articles:,} Reuters articles (`{corpus.name}`), `searchapp index --batch-size 500`; scheduler and workers on loopback, "
-        "on the same 2 cores as the indexer, workers warmed up (spaCy loaded) before the clock starts.",
+        "on the same cores as the indexer; every run includes its processes' or workers' loading of spaCy.",
         "",
         "| run | seconds | articles/s | ratio to local |",
         "|---|---:|---:|---:|",

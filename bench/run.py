@@ -1,6 +1,6 @@
 """The benchmark suite: `make bench` runs it, prints the table and rewrites BENCHMARKS.md.
 
-    .venv/bin/python bench/run.py [--write BENCHMARKS.md] [--smoke] [--only ingest,search,peer,load,start]
+    .venv/bin/python bench/run.py [--write BENCHMARKS.md] [--smoke] [--only ingest,search,peer,load,start,cluster]
 
 1. Ingest: `searchapp index` on Reuters-21578 against spaCy's NER-only `nlp.pipe` on the same
    paragraphs with the same number of processes (the limit of this design), index size / raw text,
@@ -12,6 +12,8 @@
    over HTTP, same queries: searchapp / Datasette, p50 and p95.
 4. Load: wrk for 60 s at 8 and 32 connections against `searchapp serve`.
 5. Start: seconds from `searchapp serve` to the first answered search on the 100k index.
+6. Scale out: `searchapp index` with tagging on a Dask cluster of 1 and 2 workers on loopback
+   against local processes, and the single writer's ceiling (pre-tagged input): bench/cluster.py.
 
 Ratios against a reference measured in the same run are the targets (the machine is shared and
 noisy); absolute figures are printed too.  --smoke runs everything on a few hundred articles in a
@@ -32,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import cluster  # noqa: E402
 import ingest  # noqa: E402
 import load  # noqa: E402
 import peer  # noqa: E402
@@ -127,7 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", type=Path, default=None)
     parser.add_argument("--smoke", action="store_true", help="tiny corpora and short runs: checks the suite works")
-    parser.add_argument("--only", default="ingest,search,peer,load,start")
+    parser.add_argument("--only", default="ingest,search,peer,load,start,cluster")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--rebuild-scale", action="store_true", help="build the 100k index again")
     args = parser.parse_args()
@@ -150,8 +153,9 @@ def main() -> None:
             out += ingest_section(ANT, args.processes, limit, with_reference=False)
     shown = report(out, 0)
 
-    corpus, index_dir, lines = scale_index(n, args.processes, args.rebuild_scale or args.smoke)
-    out += ["## 2. Search", "", f"Target: {TARGETS['search']}.", "", *lines, ""]
+    if only & {"search", "peer", "load", "start"}:
+        corpus, index_dir, lines = scale_index(n, args.processes, args.rebuild_scale or args.smoke)
+        out += ["## 2. Search", "", f"Target: {TARGETS['search']}.", "", *lines, ""]
     if "search" in only:
         api, warm = search.time_api(index_dir, requests)
         bare = search.time_bare(index_dir, requests)
@@ -196,6 +200,11 @@ def main() -> None:
                 out.append("")
             if "start" in only:
                 out += ["## 5. Start", "", f"`searchapp serve` to the first answered search on the {n:,}-article index: **{startup:.1f} s** (gunicorn, 2 workers; includes the facet table).", ""]
+        shown = report(out, shown)
+
+    if "cluster" in only:
+        subset = ingest.write_subset(REUTERS, CACHE / f"reuters21578-{limit or 3000}.jsonl", limit or 3000)
+        out += ["## 6. Scale out: tagging on a Dask cluster", "", *cluster.cluster_section(subset, args.processes, run_index)]
         shown = report(out, shown)
 
     if args.write:

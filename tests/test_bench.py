@@ -20,8 +20,9 @@ def test_bench_smoke_writes_every_section(tmp_path):
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
-    for heading in ("## 1. Ingest", "## 2. Search", "## 3. Peer: Datasette + SQLite FTS5", "## 4. Load", "## 5. Start"):
+    for heading in ("## 1. Ingest", "## 2. Search", "## 3. Peer: Datasette + SQLite FTS5", "## 4. Load", "## 5. Start", "## 6. Scale out"):
         assert heading in text
     assert "| searchapp index |" in text and "| searchapp / Datasette |" in text
+    assert "| Dask, 2 workers × 1 thread |" in text and "| the writer alone (pre-tagged input) |" in text
     load_rows = [line for line in text.splitlines() if line.startswith(("| 8 |", "| 32 |"))]
     assert len(load_rows) == 2 and all(line.split("|")[4].strip() == "0" for line in load_rows)  # no errors under load
