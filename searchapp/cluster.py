@@ -157,6 +157,11 @@ class ClusterTagger:
                 if waited >= STALL_NOTICE and not self._client.nthreads():
                     self.report(f"warning: no Dask worker is connected to {self.address}; waiting for one to join")
                     waited = 0.0
+            except ImportError as exc:  # raised on the worker, when it unpickles the task
+                raise ClusterError(
+                    f"--scheduler {self.address}: a worker cannot run searchapp's tagging ({exc}); "
+                    "install the same searchapp on every worker"
+                ) from None
             except KilledWorker:
                 raise ClusterError(
                     f"--scheduler {self.address}: a batch of {len(batch)} articles (first id {batch[0].id!r}) "

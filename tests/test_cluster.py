@@ -188,18 +188,29 @@ def test_cluster_errors_name_the_scheduler(cluster, corpus, tmp_path):
 
 
 class _FinishedFuture:
-    def __init__(self, value) -> None:
-        self.value = value
+    """What a finished Dask future gives back: a value, or the exception the task raised."""
+
+    def __init__(self, outcome) -> None:
+        self.outcome = outcome
 
     def result(self, timeout=None):
-        return self.value
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        return self.outcome
 
     def release(self) -> None:
         pass
 
 
-def test_a_worker_with_another_pipeline_version_stops_the_run():
+@pytest.mark.parametrize(
+    "outcome, message",
+    [
+        (("ner-0", [([], [], "en")]), "a worker tags with searchapp pipeline ner-0, this indexer with"),
+        (ModuleNotFoundError("No module named 'searchapp'"), "a worker cannot run searchapp's tagging .* install the same searchapp on every worker"),
+    ],
+)
+def test_a_worker_without_this_searchapp_stops_the_run(outcome, message):
     tagger = ClusterTagger("tcp://127.0.0.1:8786", Aliases())
     article = Article(id="a1", title="t", paragraphs=["Delegates met in Geneva."], source="x.jsonl")
-    with pytest.raises(ClusterError, match="a worker tags with searchapp pipeline ner-0, this indexer with"):
-        tagger._collect([article], _FinishedFuture(("ner-0", [([], [], "en")])))
+    with pytest.raises(ClusterError, match=message):
+        tagger._collect([article], _FinishedFuture(outcome))
