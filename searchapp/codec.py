@@ -11,9 +11,10 @@ columns and matchers, and replaces:
   when they are) and the positions (deltas within a document) as arrays of the narrowest unsigned
   type that holds them, zlib-compressed when that pays, behind a 17-byte header that keeps what
   the matcher needs to skip a block (count, last id, top weight, length bytes);
-* **term dictionary**: terms sorted and grouped 64 to a zlib-compressed block (each entry the
-  term's statistics and either its postings' offset or, for a term in at most ``INLINE_LIMIT``
-  documents, its postings themselves); the first term of each block is the in-memory index;
+* **term dictionary**: terms sorted and grouped 64 to a zlib-compressed block, stored column by
+  column (:func:`encode_terms`: the terms front-coded, then arrays of statistics and postings
+  offsets; a term in at most ``INLINE_LIMIT`` documents has its postings inlined in the block,
+  and its statistics are derived from them); the first term of each block is the in-memory index;
 * **stored fields**: the pickled fields of consecutive documents compressed together, about
   ``STORED_BLOCK_BYTES`` a block, so that one story profits from the words of its neighbours.
 
@@ -51,6 +52,9 @@ _LAST, _ZLIB = 1, 2
 # weights: all 1.0 | whole numbers | float32
 _W_ONES, _W_INTS, _W_FLOATS = 0, 1, 2
 _TAIL = struct.Struct("<Q")  # offset of a file's trailing index
+_TERMS_HEAD = struct.Struct("<HBB")  # dictionary block: entries, the inlining limit it was written with, values kind
+_OFFSET = struct.Struct("<Q")
+FORMAT = 2  # the version of the dictionary file (1: pickled entries, never released)
 
 
 def _pack_ints(values) -> bytes:
@@ -72,20 +76,48 @@ def _positional(format_) -> bool:
     return type(format_) is formats.Positions
 
 
+# what a posting's value is: nothing, positions (stored as arrays), bytes
+_V_NONE, _V_POSITIONS, _V_BYTES = 0, 1, 2
+
+
+def _values_kind(format_) -> int:
+    return _V_POSITIONS if _positional(format_) else _V_BYTES if format_.fixed_value_size() != 0 else _V_NONE
+
+
+def _pack_numbers(values, float_type: str = "<f4") -> bytes:
+    """Weights: a kind byte, then nothing (all 1.0), narrow integers, or floats of ``float_type``."""
+    if all(w == 1.0 for w in values):
+        return bytes((_W_ONES,))
+    if all(float(w).is_integer() and 0 <= w < 1 << 32 for w in values):
+        return bytes((_W_INTS,)) + _pack_ints([int(w) for w in values])
+    return bytes((_W_FLOATS,)) + np.asarray(values, dtype=float_type).tobytes()
+
+
+def _unpack_numbers(data: bytes, pos: int, count: int, float_type: str = "<f4") -> tuple[np.ndarray, int]:
+    kind = data[pos]
+    pos += 1
+    if kind == _W_ONES:
+        return np.ones(count, dtype=np.float64), pos
+    if kind == _W_INTS:
+        ints, pos = _unpack_ints(data, pos, count)
+        return ints.astype(np.float64), pos
+    dtype = np.dtype(float_type)
+    return np.frombuffer(data, dtype=dtype, count=count, offset=pos).astype(np.float64), pos + dtype.itemsize * count
+
+
 def encode_postings(ids: list[int], weights: list[float], values: list[bytes], format_) -> bytes:
     """One block's payload: id deltas, weights, values (positions as deltas)."""
-    parts = [_pack_ints(np.diff(ids, prepend=0))]
-    if all(w == 1.0 for w in weights):
-        parts.append(bytes((_W_ONES,)))
-    elif all(float(w).is_integer() and 0 <= w < 1 << 32 for w in weights):
-        parts += [bytes((_W_INTS,)), _pack_ints([int(w) for w in weights])]
-    else:
-        parts += [bytes((_W_FLOATS,)), np.asarray(weights, dtype="<f4").tobytes()]
-    if _positional(format_):
+    return _encode_postings(np.diff(ids, prepend=0), weights, values, format_)
+
+
+def _encode_postings(deltas, weights: list[float], values: list[bytes], format_, float_type: str = "<f4") -> bytes:
+    parts = [_pack_ints(deltas), _pack_numbers(weights, float_type)]
+    kind = _values_kind(format_)
+    if kind == _V_POSITIONS:
         lists = [format_.decode_positions(v) for v in values]
         parts.append(_pack_ints([len(p) for p in lists]))
         parts.append(_pack_ints([d for p in lists for d in np.diff(p, prepend=0).tolist()]))
-    elif format_.fixed_value_size() != 0:
+    elif kind == _V_BYTES:
         parts.append(_pack_ints([len(v) for v in values]))
         parts.append(b"".join(values))
     return b"".join(parts)
@@ -93,28 +125,137 @@ def encode_postings(ids: list[int], weights: list[float], values: list[bytes], f
 
 def decode_postings(data: bytes, count: int, format_) -> tuple[np.ndarray, np.ndarray, object]:
     """(id deltas, weights, values) of a payload; values are position arrays or value bytes."""
-    deltas, pos = _unpack_ints(data, 0, count)
-    kind = data[pos]
-    pos += 1
-    if kind == _W_ONES:
-        weights = np.ones(count, dtype=np.float64)
-    elif kind == _W_INTS:
-        ints, pos = _unpack_ints(data, pos, count)
-        weights = ints.astype(np.float64)
-    else:
-        weights = np.frombuffer(data, dtype="<f4", count=count, offset=pos).astype(np.float64)
-        pos += 4 * count
+    return _decode_postings(data, 0, count, _values_kind(format_))[0]
+
+
+def _decode_postings(
+    data: bytes, pos: int, count: int, kind: int, float_type: str = "<f4"
+) -> tuple[tuple[np.ndarray, np.ndarray, object], int]:
+    deltas, pos = _unpack_ints(data, pos, count)
+    weights, pos = _unpack_numbers(data, pos, count, float_type)
     values: object = None
-    if _positional(format_):
+    if kind == _V_POSITIONS:
         counts, pos = _unpack_ints(data, pos, count)
         steps, pos = _unpack_ints(data, pos, int(counts.sum()))
         bounds = np.cumsum(counts)[:-1]
         values = [np.cumsum(chunk) for chunk in np.split(steps, bounds)]
-    elif format_.fixed_value_size() != 0:
+    elif kind == _V_BYTES:
         lengths, pos = _unpack_ints(data, pos, count)
         ends = np.cumsum(lengths).tolist()
         values = [data[pos + a : pos + b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
-    return deltas, weights, values
+        pos += ends[-1] if ends else 0
+    return (deltas, weights, values), pos
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    n, limit = 0, min(len(a), len(b), 255)
+    while n < limit and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def encode_terms(entries: list[tuple], format_) -> bytes:
+    """One dictionary block, column by column (compressed by the caller).
+
+    ``entries`` are (term, doc frequency, weight, min length byte, max length byte, max weight,
+    min id, max id, pointer), the pointer an offset in the postings file or, for a term in at most
+    ``INLINE_LIMIT`` documents, its (ids, weights, values).  Columns: the terms front-coded (bytes
+    shared with the previous term, the rest), doc frequencies, length bytes; then, for the terms
+    with a postings offset, their statistics and offsets (as steps); then the inlined postings of
+    all the other terms as one run (each term's first id whole, then steps), from which their
+    statistics are derived when read.
+    """
+    prefixes, suffixes, previous = [], [], b""
+    for entry in entries:
+        n = _common_prefix(previous, entry[0])
+        prefixes.append(n)
+        suffixes.append(entry[0][n:])
+        previous = entry[0]
+    parts = [
+        _TERMS_HEAD.pack(len(entries), INLINE_LIMIT, _values_kind(format_)),
+        _pack_ints(prefixes),
+        _pack_ints([len(x) for x in suffixes]),
+        b"".join(suffixes),
+        _pack_ints([e[1] for e in entries]),
+        _pack_ints([e[4] for e in entries]),
+        _pack_ints([e[4] - e[3] for e in entries]),
+    ]
+    far = [e for e in entries if not isinstance(e[8], tuple)]
+    if far:
+        offsets = [e[8] for e in far]
+        parts += [
+            _pack_numbers([e[2] for e in far], "<f8"),
+            _pack_numbers([e[5] for e in far], "<f8"),
+            _pack_ints([e[6] for e in far]),
+            _pack_ints([e[7] - e[6] for e in far]),
+            _OFFSET.pack(offsets[0]),
+            _pack_ints(np.diff(offsets, prepend=offsets[0])),
+        ]
+    inlined = [e[8] for e in entries if isinstance(e[8], tuple)]
+    if inlined:
+        deltas: list[int] = []
+        weights: list[float] = []
+        values: list[bytes] = []
+        for ids, term_weights, term_values in inlined:
+            deltas.append(ids[0])
+            deltas += [b - a for a, b in zip(ids, ids[1:], strict=False)]
+            weights += term_weights
+            values += term_values
+        parts.append(_encode_postings(deltas, weights, values, format_, "<f8"))
+    return b"".join(parts)
+
+
+def decode_terms(data: bytes) -> tuple[list[bytes], list[tuple]]:
+    """The terms of a block and their entries (an inlined term's pointer: its decoded postings)."""
+    count, limit, kind = _TERMS_HEAD.unpack_from(data, 0)
+    prefixes, pos = _unpack_ints(data, _TERMS_HEAD.size, count)
+    lengths, pos = _unpack_ints(data, pos, count)
+    keys, previous = [], b""
+    for n, length in zip(prefixes.tolist(), lengths.tolist(), strict=True):
+        previous = previous[:n] + data[pos : pos + length]
+        pos += length
+        keys.append(previous)
+    dfs, pos = _unpack_ints(data, pos, count)
+    maxbytes, pos = _unpack_ints(data, pos, count)
+    spreads, pos = _unpack_ints(data, pos, count)
+    near = dfs <= limit
+    far_count = count - int(near.sum())
+    far: Iterator[tuple] = iter(())
+    if far_count:
+        weights, pos = _unpack_numbers(data, pos, far_count, "<f8")
+        maxweights, pos = _unpack_numbers(data, pos, far_count, "<f8")
+        minids, pos = _unpack_ints(data, pos, far_count)
+        spans, pos = _unpack_ints(data, pos, far_count)
+        (base,) = _OFFSET.unpack_from(data, pos)
+        steps, pos = _unpack_ints(data, pos + _OFFSET.size, far_count)
+        offsets = base + np.cumsum(steps)
+        far = zip(weights.tolist(), maxweights.tolist(), minids.tolist(), (minids + spans).tolist(), offsets.tolist(), strict=True)
+    inlined: Iterator[tuple] = iter(())
+    if far_count < count:
+        term_dfs = dfs[near]
+        (deltas, weights, values), pos = _decode_postings(data, pos, int(term_dfs.sum()), kind, "<f8")
+        ends = np.cumsum(term_dfs)
+        starts = ends - term_dfs
+        ids = np.cumsum(deltas)
+        ids -= np.repeat(ids[starts] - deltas[starts], term_dfs)  # each term's ids from its first
+        inlined = zip(
+            np.add.reduceat(weights, starts).tolist(),
+            np.maximum.reduceat(weights, starts).tolist(),
+            ids[starts].tolist(),
+            ids[ends - 1].tolist(),
+            starts.tolist(),
+            ends.tolist(),
+            strict=True,
+        )
+    entries = []
+    for key, df, maxbyte, spread, is_near in zip(keys, dfs.tolist(), maxbytes.tolist(), spreads.tolist(), near.tolist(), strict=True):
+        if is_near:
+            weight, maxweight, minid, maxid, a, b = next(inlined)
+            pointer: int | tuple = (deltas[a:b], weights[a:b], None if values is None else values[a:b])
+        else:
+            weight, maxweight, minid, maxid, pointer = next(far)
+        entries.append((key, df, weight, maxbyte - spread, maxbyte, maxweight, minid, maxid, pointer))
+    return keys, entries
 
 
 def _maybe_compress(payload: bytes) -> tuple[bytes, bool]:
@@ -130,14 +271,14 @@ def _maybe_compress(payload: bytes) -> tuple[bytes, bool]:
 
 
 class CompactTermInfo(TermInfo):
-    """Whoosh's term statistics plus where the postings are: an offset, or the inlined payload."""
+    """Whoosh's term statistics plus where the postings are: an offset, or the inlined postings."""
 
-    def __init__(self, *args, pointer: int | bytes = 0, **kwargs) -> None:
+    def __init__(self, *args, pointer: int | tuple = 0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.pointer = pointer
 
     def is_inlined(self) -> bool:
-        return isinstance(self.pointer, bytes)
+        return isinstance(self.pointer, tuple)
 
     @classmethod
     def from_entry(cls, entry: tuple) -> CompactTermInfo:
@@ -195,7 +336,7 @@ class CompactFieldWriter(base.FieldWriter):
         ids, weights, values = self._ids, self._weights, self._values
         minbyte, maxbyte = _length_bytes(self._lengths)
         if len(ids) <= INLINE_LIMIT:
-            pointer: int | bytes = encode_postings(ids, weights, values, self._format)
+            pointer: int | tuple = (ids, weights, values)
         else:
             pointer = self._postfile.tell()
             for start in range(0, len(ids), BLOCK_POSTINGS):
@@ -227,7 +368,7 @@ class CompactFieldWriter(base.FieldWriter):
         if not self._entries:
             return
         firsts, offsets, lengths = self._index[self._fieldname]
-        block = zlib.compress(pickle.dumps(self._entries, 5), COMPRESSION)
+        block = zlib.compress(encode_terms(self._entries, self._format), COMPRESSION)
         firsts.append(self._entries[0][0])
         offsets.append(self._dictfile.tell())
         lengths.append(len(block))
@@ -241,7 +382,7 @@ class CompactFieldWriter(base.FieldWriter):
     def close(self) -> None:
         self._flush_terms()
         where = self._dictfile.tell()
-        self._dictfile.write(pickle.dumps(self._index, 5))
+        self._dictfile.write(pickle.dumps({"format": FORMAT, "fields": self._index}, 5))
         self._dictfile.write(_TAIL.pack(where))
         self._dictfile.close()
         self._postfile.close()
@@ -309,7 +450,7 @@ def _read_tail(dbfile, length: int):
 class CompactMatcher(W3LeafMatcher):
     """W3's block matcher (skipping, block quality) over this codec's blocks or inlined postings."""
 
-    def __init__(self, postfile, pointer: int | bytes, format_, term=None, scorer=None, terminfo: TermInfo | None = None) -> None:
+    def __init__(self, postfile, pointer: int | tuple, format_, term=None, scorer=None, terminfo: TermInfo | None = None) -> None:
         self._postfile = postfile
         self._pointer = pointer
         self._terminfo = terminfo
@@ -323,11 +464,11 @@ class CompactMatcher(W3LeafMatcher):
 
     def reset(self) -> None:
         self._atend = False
-        if isinstance(self._pointer, bytes):
+        if isinstance(self._pointer, tuple):  # inlined: decoded with its dictionary block
             info = self._terminfo
             self._set_block(info.doc_frequency(), info.max_id(), info.max_weight(), 0, 0, _LAST)
             self._minlength, self._maxlength = info.min_length(), info.max_length()
-            self._raw = self._pointer
+            self._data = self._pointer
         else:
             self._goto(self._pointer)
 
@@ -347,10 +488,9 @@ class CompactMatcher(W3LeafMatcher):
         self._set_block(count, maxid, maxweight, minbyte, maxbyte, flags)
         self._dataoffset = position + _HEADER.size
         self._nextoffset = self._dataoffset + datalen
-        self._raw = None
 
     def _read_data(self) -> None:
-        raw = self._raw if self._raw is not None else self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
+        raw = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
         if self._compression:
             raw = zlib.decompress(raw)
         # _data[0] holds the id deltas from 0, as in W3 blocks (facets.posting_ids reads it)
@@ -427,7 +567,10 @@ class CompactTermsReader(base.TermsReader):
         self._codec = codec
         self._dictfile = segment.open_file(storage, CompactCodec.DICT_EXT)
         self._postfile = segment.open_file(storage, CompactCodec.POSTS_EXT)
-        self._index = _read_tail(self._dictfile, storage.file_length(segment.make_filename(CompactCodec.DICT_EXT)))
+        tail = _read_tail(self._dictfile, storage.file_length(segment.make_filename(CompactCodec.DICT_EXT)))
+        if tail.get("format") != FORMAT:
+            raise ValueError(f"{segment.segment_id()}: term dictionary of an unreleased development format; rebuild the index")
+        self._index = tail["fields"]
         self._fields = sorted(self._index)
         self._blocks: dict[tuple[str, int], tuple[list[bytes], list[tuple]]] = {}
 
@@ -436,8 +579,7 @@ class CompactTermsReader(base.TermsReader):
         block = self._blocks.get(key)
         if block is None:
             _, offsets, lengths = self._index[fieldname]
-            entries = pickle.loads(zlib.decompress(self._dictfile.get(offsets[number], lengths[number])))
-            block = ([e[0] for e in entries], entries)
+            block = decode_terms(zlib.decompress(self._dictfile.get(offsets[number], lengths[number])))
             if len(self._blocks) >= self.CACHED_BLOCKS:
                 self._blocks.clear()
             self._blocks[key] = block

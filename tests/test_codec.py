@@ -23,6 +23,7 @@ def documents(n: int = 400):
             "title": f"Report {i} rare{i} talks talks",
             "body": " ".join(words) + f" code{i % 13} code{i % 13}",
             "kind": f"k{i % 3}",
+            "note": f"{'n' * 300}{i % 17} {'n' * 300}{i} weighed {'weighed ' * (i % 4)}",  # long shared prefixes
             "paras": [f"paragraph {i}", "x" * (i % 40)],
         }
 
@@ -33,6 +34,7 @@ def schema() -> fields.Schema:
         title=fields.TEXT(analyzer=text_analyzer(), stored=True, field_boost=2.0),
         body=fields.TEXT(analyzer=text_analyzer(), phrase=True),
         kind=fields.KEYWORD(),
+        note=fields.TEXT(field_boost=1.5),  # weights that are not whole numbers
         paras=fields.STORED,
     )
 
@@ -75,6 +77,8 @@ def test_compact_postings_and_stored_fields_equal_w3s(tmp_path):
     assert got == expected
     assert max(len(items) for items, *_ in got.values()) > 128  # several blocks
     assert any(len(items) <= INLINE_LIMIT for items, *_ in got.values())  # inlined
+    assert any(not float(w).is_integer() for items, *_ in got.values() for _, w, _ in items)
+    assert max(len(tbytes) for _, tbytes in got) > 300
     with w3.reader() as a, compact.reader() as b:
         assert [a.stored_fields(n) for n in range(a.doc_count_all())] == [b.stored_fields(n) for n in range(b.doc_count_all())]
         assert b.doc_frequency("body", "nosuchword") == 0 and ("body", b"nosuchword") not in b
