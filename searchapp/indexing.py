@@ -29,6 +29,7 @@ from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.index import LockError
 
+from .codec import CompactCodec
 from .dedupe import DuplicateGroups, simhash
 from .entities import load_aliases
 from .models import Article, Rejection, TaggedArticle
@@ -410,7 +411,7 @@ def batch_writer(ix, clear: bool, timeout: float) -> Iterator[writing.IndexWrite
     the old index in one step, so readers see the old index or the new one, never neither.
     """
     try:
-        writer = ix.writer(timeout=timeout)
+        writer = ix.writer(timeout=timeout, codec=CompactCodec())
     except LockError:
         raise IndexBusy(f"{ix.storage.folder}: the index is locked by another writer") from None
     except OSError as exc:

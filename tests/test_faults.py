@@ -373,6 +373,7 @@ def remount(mountpoint: Path, options: str) -> None:
 
 def test_a_really_full_disk(tmp_path, tmpfs):
     records = write_corpus(tmp_path / "c.jsonl", 300)
+    remount(tmpfs, "size=64k")  # in searchapp.codec's format the 300 articles' index fits in 400 kB
     index_dir = tmpfs / "ix"
     command = index_command(index_dir, tmp_path / "c.jsonl", 50)
     full = subprocess.run(command, capture_output=True, text=True, env=env(), timeout=300)
