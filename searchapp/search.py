@@ -14,6 +14,7 @@ be tested without an index.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -124,6 +125,10 @@ _parser_lock = threading.Lock()
 _parsers: dict[int, qparser.QueryParser] = {}
 
 
+_ANGLE_BRACKETS = re.compile(r"[<>]")
+_MARKUP_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
 def parse_query(text: str, schema=None) -> query.Query:
     """A Whoosh query for the user's text (Every() when empty); QuerySyntaxError if unparseable."""
     text = (text or "").strip()
@@ -134,8 +139,15 @@ def parse_query(text: str, schema=None) -> query.Query:
         parser = _parsers.get(key) or _parsers.setdefault(key, build_parser(schema))
     try:
         parsed = parser.parse(text)
-    except Exception as exc:  # Whoosh raises assorted errors on odd syntax
-        raise QuerySyntaxError(f"cannot read this query: {exc}") from None
+    except Exception:  # Whoosh raises assorted internal errors on odd syntax ("<b>Idlib</b>")
+        # "<" and ">" only mean something in a range ("published:>2016"): pasted markup loses its
+        # tags ("<b>Idlib</b>" is Idlib), and a tag alone is its words ("<script>" is script)
+        words = _ANGLE_BRACKETS.sub(" ", _MARKUP_TAG.sub(" ", text))
+        if not words.strip():
+            words = _ANGLE_BRACKETS.sub(" ", text)
+        if words == text:
+            raise QuerySyntaxError("cannot read this query: check its quotes, brackets and field: prefixes") from None
+        return parse_query(words, schema)
     error = _first_error(parsed)
     if error:
         raise QuerySyntaxError(error)

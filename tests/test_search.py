@@ -24,6 +24,10 @@ from searchapp.search import BadRequest, QuerySyntaxError, SearchRequest, build_
         ("place:Idlib", q.Term("place", "idlib")),
         ('title:"truce holds"', q.Phrase("title", ["truce", "hold"])),
         ("al-Assad", q.Or([q.Term("title", "alassad", boost=2.0), q.Term("text", "alassad")])),
+        # pasted markup: the angle brackets are not a range, the rest is words
+        ("<script>", q.Or([q.Term("title", "script", boost=2.0), q.Term("text", "script")])),
+        ("<b>Idlib</b>", q.Or([q.Term("title", "idlib", boost=2.0), q.Term("text", "idlib")])),
+        ("Idlib > Aleppo", q.And([q.Or([q.Term("title", w, boost=2.0), q.Term("text", w)]) for w in ("idlib", "aleppo")])),
     ],
 )
 def test_parse_query(text, expected):
