@@ -20,7 +20,7 @@ from whoosh import index as whoosh_index
 from searchapp.cluster import ClusterError, ClusterTagger
 from searchapp.entities import Aliases
 from searchapp.models import Article
-from searchapp.tagging import load_pipeline
+from searchapp.tagging import PIPELINE_VERSION, load_pipeline
 
 from .conftest import SAMPLES
 from .test_faults import SEARCHAPP, env, write_corpus
@@ -214,3 +214,30 @@ def test_a_worker_without_this_searchapp_stops_the_run(outcome, message):
     article = Article(id="a1", title="t", paragraphs=["Delegates met in Geneva."], source="x.jsonl")
     with pytest.raises(ClusterError, match=message):
         tagger._collect([article], _FinishedFuture(outcome))
+
+
+class _RecordingClient:
+    """Stands in for a Dask client: runs each task at once, counts what was submitted."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self.submitted = 0
+
+    def nthreads(self) -> dict:
+        return {f"tcp://127.0.0.1:{n}": 1 for n in range(self.threads)}
+
+    def submit(self, function, batch, context, key):
+        self.submitted += 1
+        return _FinishedFuture((PIPELINE_VERSION, [([], [], "en") for _ in batch]))
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_batches_in_flight_are_bounded_and_come_back_in_input_order(threads):
+    tagger = ClusterTagger("tcp://127.0.0.1:8786", Aliases())
+    tagger._client = _RecordingClient(threads)
+    batches = [[Article(id=f"a{n}-{i}", title="t", paragraphs=["text"], source="x.jsonl") for i in range(3)] for n in range(40)]
+    returned = []
+    for tagged in tagger.tag(iter(batches)):
+        returned.append([t.article.id for t in tagged])
+        assert tagger._client.submitted - len(returned) < 2 * threads  # never more than 2 x threads ahead
+    assert returned == [[a.id for a in batch] for batch in batches]
