@@ -141,14 +141,45 @@ def _decode_postings(
     if kind == _V_POSITIONS:
         counts, pos = _unpack_ints(data, pos, count)
         steps, pos = _unpack_ints(data, pos, int(counts.sum()))
-        bounds = np.cumsum(counts)[:-1]
-        values = [np.cumsum(chunk) for chunk in np.split(steps, bounds)]
+        values = PositionLists(steps, [0, *np.cumsum(counts).tolist()])
     elif kind == _V_BYTES:
         lengths, pos = _unpack_ints(data, pos, count)
         ends = np.cumsum(lengths).tolist()
         values = [data[pos + a : pos + b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
         pos += ends[-1] if ends else 0
     return (deltas, weights, values), pos
+
+
+class PositionLists:
+    """The positions of each posting of a block, decoded only when one is asked for.
+
+    Most searches never look at positions (only phrases and snippets do), so a block keeps its
+    position steps as one array and the start of each posting's run; a slice is a view.
+    """
+
+    __slots__ = ("_steps", "_starts")
+
+    def __init__(self, steps: np.ndarray, starts: list[int]) -> None:
+        self._steps = steps
+        self._starts = starts  # len(self) + 1 offsets into steps
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, stride = index.indices(len(self))
+            if stride != 1:
+                raise ValueError("PositionLists slices are contiguous")
+            return PositionLists(self._steps, self._starts[start : max(start, stop) + 1])
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return np.cumsum(self._steps[self._starts[index] : self._starts[index + 1]])
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return (self[i] for i in range(len(self)))
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:
