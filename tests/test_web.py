@@ -125,7 +125,7 @@ def test_paging(sample_index):
 
 @pytest.mark.parametrize(
     "query",
-    ["page=abc", "page=99999", "page=0", "page=-1", "sort=bogus", "q=" + "x" * 5000, "q=%3Cscript%3E", "q=date:[bogus+TO+x]", "q=%E2%80%AE%F0%9F%98%80", "page=1&page=2", "outlet=" + "o" * 400],
+    ["page=abc", "page=99999", "page=0", "page=-1", "sort=bogus", "q=" + "x" * 5000, "q=%3Cscript%3Edate:notadate", "q=date:[bogus+TO+x]", "q=%E2%80%AE%F0%9F%98%80", "page=1&page=2", "outlet=" + "o" * 400],
 )
 def test_bad_parameters_are_400_with_a_message(client, query):
     api = client.get("/api/search?" + query)
