@@ -77,6 +77,7 @@ def index_command(index_dir, manifest, rebuild, fields, aliases, processes, sche
     if manifest is not None and not manifest.is_file():
         raise click.BadParameter(f"{manifest}: no such file", param_hint="--manifest")
     try:
+        from_environment = not scheduler
         scheduler = scheduler or get_setting("SCHEDULER")
         options = IndexOptions(
             manifest=manifest,
@@ -86,7 +87,7 @@ def index_command(index_dir, manifest, rebuild, fields, aliases, processes, sche
             batch_size=batch_size or get_setting("BATCH_SIZE"),
             aliases_file=str(aliases) if aliases else (get_setting("ALIASES") or None),
             lock_timeout=get_setting("LOCK_TIMEOUT"),
-            scheduler=scheduler and check_address(scheduler),
+            scheduler=scheduler and check_address(scheduler, from_environment),
         )
         index_dir = _resolve_index_dir(index_dir)
         get_setting("MAX_ARTICLE_CHARS"), get_setting("MAX_TAGGED_CHARS"), get_setting("SCHEDULER_TIMEOUT")  # read during the run: checked now

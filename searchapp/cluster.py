@@ -47,17 +47,19 @@ class ClusterError(Exception):
 _tagging_lock = threading.Lock()
 
 
-def check_address(address: str) -> str:
-    """``address`` if it names a scheduler Dask can reach (tcp:// or tls://, host and port), else ClusterError."""
+def check_address(address: str, from_environment: bool = False) -> str:
+    """``address`` if it names a scheduler Dask can reach (tcp:// or tls://, host and port), else
+    ClusterError naming where it was given (the option, or $SEARCHAPP_SCHEDULER)."""
     from distributed.comm.addressing import parse_address, parse_host_port
 
+    given = f"SEARCHAPP_SCHEDULER={address!r}" if from_environment else f"--scheduler {address!r}"
     try:
         scheme, location = parse_address(address)
         parse_host_port(location)
     except ValueError as exc:
-        raise ClusterError(f"--scheduler {address!r}: not a scheduler address ({exc}); expected tcp://HOST:PORT") from None
+        raise ClusterError(f"{given}: not a scheduler address ({exc}); expected tcp://HOST:PORT") from None
     if scheme not in ("tcp", "tls"):
-        raise ClusterError(f"--scheduler {address!r}: unsupported scheme {scheme!r}; expected tcp://HOST:PORT")
+        raise ClusterError(f"{given}: unsupported scheme {scheme!r}; expected tcp://HOST:PORT")
     return address
 
 

@@ -7,6 +7,7 @@ input, also when a worker is SIGKILLed while it holds a batch.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -44,8 +45,6 @@ class Cluster:
         while not self.scheduler_file.exists():
             assert time.monotonic() < deadline and self.scheduler.poll() is None, (folder / "scheduler.log").read_text()
             time.sleep(0.1)
-        import json
-
         self.address = json.loads(self.scheduler_file.read_text())["address"]
         self.workers: dict[str, subprocess.Popen] = {}
 
@@ -178,6 +177,11 @@ def test_cluster_errors_name_the_scheduler(cluster, corpus, tmp_path):
     )
     assert bad.returncode == 2
     assert "error: --scheduler 'localhost': not a scheduler address" in bad.stderr
+    from_environment = subprocess.run(
+        index_args(tmp_path / "ix", corpus), capture_output=True, text=True, env=env(SEARCHAPP_SCHEDULER="nonsense://"), timeout=120
+    )
+    assert from_environment.returncode == 2
+    assert "error: SEARCHAPP_SCHEDULER='nonsense://': not a scheduler address" in from_environment.stderr
     lonely = subprocess.run(
         index_args(tmp_path / "ix", corpus, "--scheduler", cluster.address),
         capture_output=True, text=True, env=env(SEARCHAPP_SCHEDULER_TIMEOUT=2), timeout=120,
