@@ -29,13 +29,12 @@ import itertools
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from .config import get_setting
 from .entities import Aliases
 from .models import Article, TaggedArticle
-from .tagging import PIPELINE_VERSION, tag_articles
+from .tagging import PIPELINE_VERSION, in_input_order, tag_articles
 
 STALL_NOTICE = 30.0  # seconds without a finished batch before saying that the cluster has no workers
 
@@ -136,15 +135,12 @@ class ClusterTagger:
     def tag(self, batches: Iterable[list[Article]]) -> Iterator[list[TaggedArticle]]:
         assert self._client is not None, "use ClusterTagger as a context manager"
         run = uuid.uuid4().hex[:12]
-        pending: deque = deque()
         numbers = itertools.count()
-        for batch in batches:
-            future = self._client.submit(tag_on_worker, batch, self._context, key=f"searchapp-tag-{run}-{next(numbers)}")
-            pending.append((batch, future))
-            while len(pending) >= 2 * self.threads:
-                yield self._collect(*pending.popleft())
-        while pending:
-            yield self._collect(*pending.popleft())
+
+        def submit(batch: list[Article]):
+            return self._client.submit(tag_on_worker, batch, self._context, key=f"searchapp-tag-{run}-{next(numbers)}")
+
+        yield from in_input_order(batches, submit, self._collect, lambda: 2 * self.threads)
 
     def _collect(self, batch: list[Article], future) -> list[TaggedArticle]:
         from distributed import KilledWorker

@@ -20,7 +20,8 @@ from __future__ import annotations
 import multiprocessing
 import re
 import signal
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
 
@@ -260,15 +261,28 @@ class ParallelTagger:
             for batch in batches:
                 yield tag_articles(batch, self.aliases) if batch else []
             return
-        pending: list[tuple[list[Article], Future]] = []
 
-        def collect() -> list[TaggedArticle]:
-            batch, future = pending.pop(0)
+        def collect(batch: list[Article], future: Future) -> list[TaggedArticle]:
             return [TaggedArticle(a, m, d, lang) for a, (m, d, lang) in zip(batch, future.result(), strict=True)]
 
-        for batch in batches:
-            pending.append((batch, self._pool.submit(_tag_in_worker, batch)))
-            while len(pending) >= 2 * self.processes:
-                yield collect()
-        while pending:
-            yield collect()
+        yield from in_input_order(batches, lambda batch: self._pool.submit(_tag_in_worker, batch), collect, lambda: 2 * self.processes)
+
+
+def in_input_order(
+    batches: Iterable[list[Article]],
+    submit: Callable[[list[Article]], object],
+    collect: Callable[[list[Article], object], list[TaggedArticle]],
+    ahead: Callable[[], int],
+) -> Iterator[list[TaggedArticle]]:
+    """Submit batches for tagging at most ``ahead()`` in advance; yield their tags in input order.
+
+    The bound is the backpressure of every tagger (local processes, a Dask cluster): memory stays
+    bounded however large the input, and the writer gets batches in the order they were read.
+    """
+    pending: deque = deque()
+    for batch in batches:
+        pending.append((batch, submit(batch)))
+        while len(pending) >= ahead():
+            yield collect(*pending.popleft())
+    while pending:
+        yield collect(*pending.popleft())
