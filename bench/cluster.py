@@ -81,7 +81,7 @@ class PretaggedTagger:
         return "pre-tagged"
 
     def tag(self, batches: Iterable[list]) -> Iterator[list]:
-        from searchapp.models import TaggedArticle
+        from searchapp.ingest.models import TaggedArticle
 
         for batch in batches:
             yield [TaggedArticle(article, *self.tags[article.id]) for article in batch]
@@ -89,15 +89,14 @@ class PretaggedTagger:
 
 def pretag(corpus: Path, processes: int) -> dict[str, tuple]:
     """Tags of every article of ``corpus`` by id (mentions, dates, language), tagged in ``processes`` processes."""
-    from searchapp.entities import load_aliases
-    from searchapp.models import Article
-    from searchapp.sources import read_paths
-    from searchapp.tagging import ParallelTagger
-
-    articles = [item for item in read_paths([corpus], None, {}) if isinstance(item, Article)]
+    from searchapp.ingest.entities import load_aliases
+    from searchapp.ingest.models import Article
+    from searchapp.ingest.parallel import ParallelTagger
+    from searchapp.ingest.readers import read_paths
+    articles = [item for item in read_paths([corpus]) if isinstance(item, Article)]
     batches = [articles[i : i + 64] for i in range(0, len(articles), 64)]
     tags = {}
-    with ParallelTagger(processes, None, load_aliases()) as tagger:
+    with ParallelTagger(processes, load_aliases()) as tagger:
         for tagged_batch in tagger.tag(batches):
             tags.update({t.article.id: (t.mentions, t.dates, t.language) for t in tagged_batch})
     return tags
@@ -105,8 +104,7 @@ def pretag(corpus: Path, processes: int) -> dict[str, tuple]:
 
 def writer_ceiling(corpus: Path, index_dir: Path, processes: int) -> tuple[float, int]:
     """(seconds, articles) of indexing ``corpus`` from tags computed beforehand."""
-    from searchapp.indexing import IndexOptions, index_paths
-
+    from searchapp.ingest.run import IndexOptions, index_paths
     tags = pretag(corpus, processes)
     started = time.perf_counter()
     summary = index_paths([corpus], index_dir, IndexOptions(rebuild=True), tagger=PretaggedTagger(tags))

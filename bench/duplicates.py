@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from searchapp.dedupe import MAX_DISTANCE, SHINGLE, DuplicateGroups, distance, simhash  # noqa: E402
-from searchapp.sources import COLUMN_NAMES  # noqa: E402
+from searchapp.ingest.dedupe import MAX_DISTANCE, SHINGLE, DuplicateGroups, distance, simhash  # noqa: E402
+from searchapp.ingest.readers import COLUMN_NAMES
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared/corpora"
 CORPORA = [SHARED / "reuters21578/reuters21578.jsonl.gz", SHARED / "ant-multisource/ant_multisource_v2.1.jsonl.gz"]

@@ -24,7 +24,7 @@ from whoosh.filedb.structfile import StructFile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from searchapp.codec import CompactCodec, CompactTermsReader  # noqa: E402
+from searchapp.store.codec import CompactCodec, CompactTermsReader  # noqa: E402
 
 
 def sub_files(index_dir: Path) -> Counter:

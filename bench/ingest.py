@@ -15,16 +15,14 @@ DEFAULT_CORPUS = ROOT.parent / "shared/corpora/reuters21578/reuters21578.jsonl.g
 
 
 def load_articles(corpus: Path, limit: int | None):
-    from searchapp.models import Article
-    from searchapp.sources import read_paths
-
+    from searchapp.ingest.models import Article
+    from searchapp.ingest.readers import read_paths
     articles = [a for a in read_paths([corpus]) if isinstance(a, Article)]
     return articles[:limit] if limit else articles
 
 
 def spacy_reference(paragraphs: list[str], processes: int) -> float:
-    from searchapp.tagging import load_pipeline
-
+    from searchapp.ingest.tagging import load_pipeline
     nlp = load_pipeline()
     started = time.perf_counter()
     for doc in nlp.pipe(paragraphs, n_process=processes, batch_size=64):

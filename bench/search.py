@@ -72,9 +72,8 @@ def time_bare(index_dir: Path, requests: list[dict], repeat: int = 1) -> list[fl
     """Milliseconds per bare Whoosh search (limit 10) of the same parsed queries and filters."""
     from whoosh import index, query
 
-    from searchapp.outlets import outlet_key
-    from searchapp.search import parse_query
-
+    from searchapp.query.parse import parse_query
+    from searchapp.store.outlets import outlet_key
     ix = index.open_dir(str(index_dir))
     times = []
     with ix.searcher() as searcher:

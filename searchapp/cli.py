@@ -1,9 +1,12 @@
-"""The ``searchapp`` command: index, search, remove, serve (click handles parsing, help and usage errors).
+"""The ``searchapp`` command: index, search, remove, snapshot, serve, evaluate (click parses and helps).
 
-Exit codes: 0 when everything asked for was done; 1 when some inputs were rejected (each one is
-reported with its file and line); 2 for usage errors and unusable parameters (a missing path, an
-index folder that cannot be opened, a bad aliases file), with a message naming the parameter;
-130 when interrupted (every batch committed before is kept).
+The settings are resolved once, when the command starts (:meth:`searchapp.config.Settings.load`,
+options on top), and passed down.  Errors are handled in one place, :class:`Searchapp`: every
+:class:`~searchapp.errors.SearchappError` is printed as ``error: message`` (or as click's usage
+error when it names an option) and exits with its ``exit_code``: 0 when everything asked for was
+done; 1 when some inputs were rejected or ids not found (each reported with its file and line);
+2 for usage errors and unusable parameters, folders or settings; 130 when interrupted (every batch
+committed before is kept).
 """
 
 from __future__ import annotations
@@ -14,11 +17,24 @@ from pathlib import Path
 
 import click
 
-from .config import SettingError, describe_settings, get_setting
+from .config import Settings, describe_settings
+from .errors import EXIT_INTERRUPTED, EXIT_REJECTED, SearchappError, SourceError
 
-EXIT_REJECTED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+
+class Searchapp(click.Group):
+    """The command group; the one handler of the error family for the command line."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SearchappError as exc:
+            if exc.param_hint:
+                raise click.BadParameter(str(exc), param_hint=exc.param_hint) from None
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: every batch committed before the interruption is kept; re-run to finish", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
 
 def _index_dir_option(f):
@@ -30,19 +46,12 @@ def _index_dir_option(f):
     )(f)
 
 
-def _resolve_index_dir(value: Path | None) -> Path:
-    return value or Path(get_setting("INDEX_DIR"))
-
-
-def _fail(message: str, code: int = EXIT_USAGE) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-@click.group(epilog="Settings (environment variables):\n\n" + describe_settings().replace("\n", "\n\n"))
+@click.group(cls=Searchapp, epilog="Settings (environment variables):\n\n" + describe_settings().replace("\n", "\n\n"))
 @click.version_option(package_name="searchapp")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """searchapp: full-text search for news archives, with actors, places and dates."""
+    ctx.obj = Settings.load()
 
 
 @main.command("index")
@@ -56,14 +65,14 @@ def main() -> None:
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=None, help="Articles per committed batch (default: $SEARCHAPP_BATCH_SIZE or 500).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def index_command(index_dir, manifest, rebuild, fields, aliases, processes, scheduler, batch_size, quiet, paths) -> None:
+@click.pass_obj
+def index_command(settings: Settings, index_dir, manifest, rebuild, fields, aliases, processes, scheduler, batch_size, quiet, paths) -> None:
     """Read, tag and index PATHS (files or folders: .txt .md .html .jsonl .json .csv, optionally .gz)."""
     from tqdm import tqdm  # a well-kept progress bar: rate, ETA and clean output beside log lines
 
-    from .cluster import ClusterError, check_address
-    from .entities import AliasesError
-    from .indexing import IndexOptions, IndexUnavailable, index_paths
-    from .sources import COLUMN_NAMES, SourceError
+    from .ingest.cluster import check_address
+    from .ingest.readers import COLUMN_NAMES
+    from .ingest.run import IndexOptions, index_paths
 
     field_map = {}
     for item in fields:
@@ -76,23 +85,12 @@ def index_command(index_dir, manifest, rebuild, fields, aliases, processes, sche
             raise click.BadParameter(f"{path}: no such file or folder", param_hint="PATHS")
     if manifest is not None and not manifest.is_file():
         raise click.BadParameter(f"{manifest}: no such file", param_hint="--manifest")
-    try:
-        from_environment = not scheduler
-        scheduler = scheduler or get_setting("SCHEDULER")
-        options = IndexOptions(
-            manifest=manifest,
-            field_map=field_map,
-            rebuild=rebuild,
-            processes=processes or get_setting("PROCESSES"),
-            batch_size=batch_size or get_setting("BATCH_SIZE"),
-            aliases_file=str(aliases) if aliases else (get_setting("ALIASES") or None),
-            lock_timeout=get_setting("LOCK_TIMEOUT"),
-            scheduler=scheduler and check_address(scheduler, from_environment),
-        )
-        index_dir = _resolve_index_dir(index_dir)
-        get_setting("MAX_ARTICLE_CHARS"), get_setting("MAX_TAGGED_CHARS"), get_setting("SCHEDULER_TIMEOUT")  # read during the run: checked now
-    except (SettingError, ClusterError) as exc:
-        _fail(str(exc))
+    settings = settings.replace(
+        index_dir=index_dir, processes=processes, batch_size=batch_size, aliases=str(aliases) if aliases else None
+    )
+    if scheduler or settings.scheduler:
+        settings = settings.replace(scheduler=check_address(scheduler or settings.scheduler, from_environment=not scheduler))
+    options = IndexOptions.from_settings(settings, manifest=manifest, field_map=field_map, rebuild=rebuild)
 
     def progress(total):
         return tqdm(total=total, unit=" articles", desc="indexing", disable=quiet, dynamic_ncols=True, smoothing=0.1)
@@ -100,13 +98,7 @@ def index_command(index_dir, manifest, rebuild, fields, aliases, processes, sche
     def report(message: str) -> None:
         tqdm.write(message, file=sys.stderr)
 
-    try:
-        summary = index_paths(paths, index_dir, options, progress=progress, report=report)
-    except KeyboardInterrupt:
-        click.echo("interrupted: every batch committed before the interruption is kept; re-run to finish", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except (IndexUnavailable, SourceError, AliasesError, ClusterError) as exc:
-        _fail(str(exc))
+    summary = index_paths(paths, settings.index_dir, options, progress=progress, report=report)
     click.echo(summary.describe(), err=True)
     if summary.rejected:
         click.echo(f"{len(summary.rejected)} input(s) rejected; see the lines above", err=True)
@@ -126,12 +118,14 @@ def index_command(index_dir, manifest, rebuild, fields, aliases, processes, sche
 @click.option("--all-versions", is_flag=True, help="List every version of a republished story (default: one, with a count of the others).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the shape of GET /api/search).")
 @click.argument("query", required=False, default="")
-def search_command(index_dir, outlet, year, actor, place, month, sort, page, limit, all_versions, as_json, query) -> None:
+@click.pass_obj
+def search_command(settings: Settings, index_dir, outlet, year, actor, place, month, sort, page, limit, all_versions, as_json, query) -> None:
     """Search the index for QUERY (empty: browse everything, newest first)."""
-    from .indexing import IndexUnavailable
-    from .render import result_dict, result_text
-    from .search import BadRequest, QuerySyntaxError, SearchIndex, SearchRequest
+    from .errors import BadRequest
+    from .query import SearchIndex, SearchRequest
+    from .web.render import result_dict, result_text
 
+    settings = settings.replace(index_dir=index_dir)
     filters = {"outlet": list(outlet), "year": list(year), "actor": list(actor), "place": list(place), "month": list(month)}
     try:
         request = SearchRequest(
@@ -139,17 +133,13 @@ def search_command(index_dir, outlet, year, actor, place, month, sort, page, lim
             filters={k: v for k, v in filters.items() if v},
             sort=sort,
             page=page,
-            per_page=limit or get_setting("PER_PAGE"),
-            facet_size=get_setting("FACET_SIZE"),
+            per_page=limit or settings.per_page,
+            facet_size=settings.facet_size,
             collapse=not all_versions,
         )
-        result = SearchIndex(_resolve_index_dir(index_dir)).search(request)
-    except (QuerySyntaxError, BadRequest) as exc:
+        result = SearchIndex.from_settings(settings).search(request)
+    except BadRequest as exc:  # the query or a limit: a usage error about QUERY
         raise click.BadParameter(str(exc), param_hint="QUERY") from None
-    except SettingError as exc:  # e.g. SEARCHAPP_MAX_EXPANSION=lots
-        _fail(str(exc))
-    except IndexUnavailable as exc:
-        _fail(str(exc))
     if as_json:
         click.echo(json.dumps(result_dict(result), ensure_ascii=False, indent=2))
     else:
@@ -159,14 +149,12 @@ def search_command(index_dir, outlet, year, actor, place, month, sort, page, lim
 @main.command("remove")
 @_index_dir_option
 @click.argument("ids", nargs=-1, required=True)
-def remove_command(index_dir, ids) -> None:
+@click.pass_obj
+def remove_command(settings: Settings, index_dir, ids) -> None:
     """Remove articles from the index by id."""
-    from .indexing import IndexUnavailable, remove_ids
+    from .store.index import remove_ids
 
-    try:
-        removed, missing = remove_ids(_resolve_index_dir(index_dir), ids, get_setting("LOCK_TIMEOUT"))
-    except IndexUnavailable as exc:
-        _fail(str(exc))
+    removed, missing = remove_ids(index_dir or settings.index_dir, ids, settings.lock_timeout)
     click.echo(f"removed {len(removed)}" + (f"; not in the index: {', '.join(missing)}" if missing else ""), err=True)
     if missing:
         sys.exit(EXIT_REJECTED)
@@ -175,18 +163,15 @@ def remove_command(index_dir, ids) -> None:
 @main.command("snapshot")
 @_index_dir_option
 @click.argument("destination", type=click.Path(path_type=Path))
-def snapshot_command(index_dir, destination) -> None:
+@click.pass_obj
+def snapshot_command(settings: Settings, index_dir, destination) -> None:
     """Copy the index's last committed generation to DESTINATION (a new folder), even while it is being written.
 
     Serve the copy with `searchapp serve --read-only --index-dir DESTINATION`, here or on another machine.
     """
-    from .indexing import IndexUnavailable
-    from .snapshot import SnapshotError, take_snapshot
+    from .store.snapshot import take_snapshot
 
-    try:
-        info = take_snapshot(_resolve_index_dir(index_dir), destination)
-    except (IndexUnavailable, SnapshotError) as exc:
-        _fail(str(exc))
+    info = take_snapshot(index_dir or settings.index_dir, destination)
     click.echo(
         f"snapshot of generation {info.generation}: {info.documents} articles, {info.files} files, "
         f"{info.bytes / 1e6:.1f} MB in {destination}",
@@ -194,15 +179,71 @@ def snapshot_command(index_dir, destination) -> None:
     )
 
 
-def _register_serve() -> None:
-    from .evaluate import evaluate_command
-    from .serve import serve_command
+@main.command("serve")
+@_index_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True, help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Gunicorn worker processes (default: $SEARCHAPP_WORKERS or 2).")
+@click.option(
+    "--read-only",
+    is_flag=True,
+    default=None,
+    help="Serve the generation found at start, never look for newer commits or write to the folder: "
+    "a replica serving a `searchapp snapshot` (default: $SEARCHAPP_READ_ONLY).",
+)
+@click.pass_obj
+def serve_command(settings: Settings, index_dir, host, port, workers, read_only) -> None:
+    """Serve the search web site and JSON API with gunicorn."""
+    from .web.serve import make_server, server_options
 
-    main.add_command(serve_command, "serve")
-    main.add_command(evaluate_command, "evaluate")
+    settings = settings.replace(index_dir=index_dir, workers=workers, read_only=read_only or None)
+    if not settings.index_dir.is_dir():
+        raise click.BadParameter(f"{settings.index_dir}: no such folder (build an index with `searchapp index` first)", param_hint="--index-dir")
+    mode = ", read-only" if settings.read_only else ""
+    click.echo(f"searchapp: serving {settings.index_dir} on http://{host}:{port}/ with {settings.workers} workers{mode} (Ctrl-C stops)", err=True)
+    make_server(settings, server_options(host, port, settings.workers)).run()
 
 
-_register_serve()
+@main.command("evaluate")
+@click.argument("gold", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the figures (and every error) as JSON.")
+@click.option("--errors", "show_errors", is_flag=True, help="Also list, per article, the values missed and the extra ones.")
+@click.option(
+    "--split",
+    type=click.Choice(["all", "dev", "heldout"]),
+    default="all",
+    show_default=True,
+    help="Only the articles of this part of the gold set (dev: the rules were tuned on it; heldout: annotated after the tuning).",
+)
+@click.option(
+    "--aliases",
+    "aliases_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Apply this aliases file on top of the built-in aliases (default: the built-in aliases only).",
+)
+def evaluate_command(gold: Path | None, as_json: bool, show_errors: bool, split: str, aliases_file: Path | None) -> None:
+    """Score the tagging against a gold set (default: tests/eval/gold.jsonl)."""
+    from .ingest.entities import load_aliases
+    from .ingest.evaluate import DEFAULT_GOLD, evaluate, format_report, load_gold
+
+    aliases = load_aliases(aliases_file)
+    path = gold or DEFAULT_GOLD
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file", param_hint="GOLD")
+    records = [r for r in load_gold(path) if split == "all" or r.get("split", "dev") == split]
+    if not records:
+        raise SourceError(f"{path}: no article in split {split!r}", param_hint="--split")
+    report = evaluate(records, aliases)
+    summary = report.as_dict()
+    if as_json:
+        click.echo(json.dumps({**summary, "errors": report.errors}, ensure_ascii=False, indent=2))
+        return
+    click.echo(format_report(summary))
+    if show_errors:
+        for error in report.errors:
+            click.echo(json.dumps(error, ensure_ascii=False))
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

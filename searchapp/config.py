@@ -1,29 +1,24 @@
-"""Settings: every knob declared once, with its default and help text, read through one accessor.
+"""Settings: every knob declared once, with its default and help, resolved once into a frozen object.
 
-A setting is looked up, in order, in an explicit mapping (a Flask app's config, a test's
-overrides), in the environment as ``SEARCHAPP_<NAME>``, and finally in its declared default.
-Nothing is read at import time: callers ask :func:`get_setting` when they need a value, so a test
-or a server started with another environment sees its own values.
+:class:`Settings` is built by the front end that starts the work (the CLI for a command, the
+application factory for the web app) with :meth:`Settings.load`, from explicit overrides (command
+options, a test's config), then ``SEARCHAPP_<NAME>`` environment variables, then the declared
+default.  It is then passed down: no other module reads the environment or Flask's globals, so
+a test, a server or a cluster worker sees exactly the values it was given.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from .errors import SettingError
 
-class SettingError(ValueError):
-    """A setting was given a value that cannot be used (names the setting and the value)."""
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: Any
-    help: str
-    parse: Callable[[str], Any] = str
+ENV_PREFIX = "SEARCHAPP_"
 
 
 def _flag(text: str) -> bool:
@@ -40,101 +35,104 @@ def _positive_int(text: str) -> int:
     return value
 
 
-SETTINGS: dict[str, Setting] = {
-    s.name: s
-    for s in [
-        Setting("INDEX_DIR", "index", "Folder that holds the Whoosh index."),
-        Setting(
-            "ALIASES",
-            "",
-            "TOML file of entity aliases (merge, rename, drop, kind) applied at index time, "
-            "on top of the built-in ones.",
-        ),
-        Setting(
-            "BATCH_SIZE",
-            500,
-            "Articles per committed batch: an interrupted run keeps every committed batch.",
-            _positive_int,
-        ),
-        Setting(
-            "PROCESSES",
-            os.cpu_count() or 1,
-            "Tagging processes used by `searchapp index` (1 tags in the main process).",
-            _positive_int,
-        ),
-        Setting(
-            "SCHEDULER",
-            "",
-            "Address of a Dask scheduler (tcp://HOST:PORT) on whose workers `searchapp index` tags; "
-            "empty: local processes.",
-        ),
-        Setting("SCHEDULER_TIMEOUT", 10.0, "Seconds `searchapp index --scheduler` waits to reach the scheduler and a first worker.", float),
-        Setting(
-            "LOCK_TIMEOUT",
-            30.0,
-            "Seconds a second indexer waits for the index lock before giving up.",
-            float,
-        ),
-        Setting("PER_PAGE", 10, "Results per page.", _positive_int),
-        Setting("FACET_SIZE", 10, "Values shown per facet before 'more'.", _positive_int),
-        Setting("EXPORT_LIMIT", 10_000, "Most hits a CSV/JSON export may hold; a larger search is refused (400).", _positive_int),
-        Setting("FEED_SIZE", 50, "Entries in a search's Atom feed (newest first).", _positive_int),
-        Setting("WORKERS", 2, "Gunicorn worker processes started by `searchapp serve`.", _positive_int),
-        Setting(
-            "READ_ONLY",
-            False,
-            "Serve the generation found at start and never look for newer commits or write to the "
-            "index folder (a replica serving a `searchapp snapshot`, possibly on read-only storage).",
-            _flag,
-        ),
-        # Limits (checked by searchapp.limits): past each one a search is refused with a 400 that names it.
-        Setting("MAX_QUERY_LENGTH", 1000, "Most characters in a query (at most 1000).", _positive_int),
-        Setting("MAX_QUERY_TERMS", 64, "Most words, phrases and field clauses in a query.", _positive_int),
-        Setting(
-            "MAX_EXPANSION",
-            1000,
-            "Most index terms that the wildcards, prefixes (`a*`) and ranges of one query may expand to.",
-            _positive_int,
-        ),
-        Setting("MAX_WILDCARDS", 8, "Most wildcard, prefix and range clauses in a query (each scans the index's words).", _positive_int),
-        Setting("MAX_PAGE", 1000, "Deepest result page (at most 1000).", _positive_int),
-        Setting(
-            "MAX_ARTICLE_CHARS",
-            1_000_000,
-            "Longest article text (characters) that is indexed; a longer one is rejected with its size.",
-            _positive_int,
-        ),
-        Setting(
-            "MAX_TAGGED_CHARS",
-            100_000,
-            "Characters of each article tagged for actors, places and dates; the rest is indexed untagged.",
-            _positive_int,
-        ),
-    ]
-}
-
-ENV_PREFIX = "SEARCHAPP_"
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError("must be more than 0")
+    return value
 
 
-def get_setting(name: str, overrides: Mapping[str, Any] | None = None) -> Any:
-    """The value of setting ``name``: from ``overrides``, else the environment, else its default."""
-    setting = SETTINGS[name]
-    if overrides is not None:
-        for key in (name, ENV_PREFIX + name):
-            if key in overrides and overrides[key] is not None:
-                return overrides[key]
-    raw = os.environ.get(ENV_PREFIX + name)
-    if raw is None or raw == "":
-        return setting.default
+def _setting(default: Any, help: str, parse: Callable[[str], Any] = str, *, ceiling: int | None = None) -> Any:
+    """A declared setting: its default, its help text, how to read it from the environment."""
+    return field(default=default, metadata={"help": help, "parse": parse, "ceiling": ceiling})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of searchapp, resolved once (see :meth:`load`)."""
+
+    index_dir: Path = _setting(Path("index"), "Folder that holds the Whoosh index.", Path)
+    aliases: str = _setting(
+        "", "TOML file of entity aliases (merge, rename, drop, kind) applied at index time, on top of the built-in ones."
+    )
+    batch_size: int = _setting(500, "Articles per committed batch: an interrupted run keeps every committed batch.", _positive_int)
+    processes: int = _setting(os.cpu_count() or 1, "Tagging processes used by `searchapp index` (1 tags in the main process).", _positive_int)
+    scheduler: str = _setting("", "Address of a Dask scheduler (tcp://HOST:PORT) on whose workers `searchapp index` tags; empty: local processes.")
+    scheduler_timeout: float = _setting(
+        10.0, "Seconds `searchapp index --scheduler` waits to reach the scheduler and a first worker.", _positive_float
+    )
+    lock_timeout: float = _setting(30.0, "Seconds a second indexer waits for the index lock before giving up.", float)
+    per_page: int = _setting(10, "Results per page.", _positive_int)
+    facet_size: int = _setting(10, "Values shown per facet before 'more'.", _positive_int)
+    export_limit: int = _setting(10_000, "Most hits a CSV/JSON export may hold; a larger search is refused (400).", _positive_int)
+    feed_size: int = _setting(50, "Entries in a search's Atom feed (newest first).", _positive_int)
+    workers: int = _setting(2, "Gunicorn worker processes started by `searchapp serve`.", _positive_int)
+    read_only: bool = _setting(
+        False,
+        "Serve the generation found at start and never look for newer commits or write to the index folder "
+        "(a replica serving a `searchapp snapshot`, possibly on read-only storage).",
+        _flag,
+    )
+    # Limits (checked by searchapp.query.limits): past each one a search is refused with a 400 that names it.
+    max_query_length: int = _setting(1000, "Most characters in a query (at most 1000).", _positive_int, ceiling=1000)
+    max_query_terms: int = _setting(64, "Most words, phrases and field clauses in a query.", _positive_int)
+    max_expansion: int = _setting(
+        1000, "Most index terms that the wildcards, prefixes (`a*`) and ranges of one query may expand to.", _positive_int
+    )
+    max_wildcards: int = _setting(8, "Most wildcard, prefix and range clauses in a query (each scans the index's words).", _positive_int)
+    max_page: int = _setting(1000, "Deepest result page (at most 1000).", _positive_int, ceiling=1000)
+    max_article_chars: int = _setting(
+        1_000_000, "Longest article text (characters) that is indexed; a longer one is rejected with its size.", _positive_int
+    )
+    max_tagged_chars: int = _setting(
+        100_000, "Characters of each article tagged for actors, places and dates; the rest is indexed untagged.", _positive_int
+    )
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
+        """Settings from ``overrides`` (by field name, either case; None means "not given"), else
+        ``environ`` (``SEARCHAPP_<NAME>``; the process environment when None), else the defaults.
+
+        A value that cannot be used raises :class:`~searchapp.errors.SettingError` naming where it came from.
+        """
+        environ = os.environ if environ is None else environ
+        given = {str(k).lower(): v for k, v in (overrides or {}).items() if v is not None}
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            parse = spec.metadata["parse"]
+            name = ENV_PREFIX + spec.name.upper()
+            if spec.name in given:
+                value, origin = given[spec.name], f"{spec.name}={given[spec.name]!r}"
+                if isinstance(value, str) and parse is not str:
+                    value = _parsed(parse, value, origin)
+            elif environ.get(name, "") != "":
+                value = _parsed(parse, environ[name], f"{name}={environ[name]!r}")
+                origin = name
+            else:
+                continue
+            ceiling = spec.metadata["ceiling"]
+            if ceiling is not None and value > ceiling:
+                raise SettingError(f"{origin}: {spec.name} can be lowered, not raised above {ceiling}")
+            values[spec.name] = value
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` (those that are None are ignored: an option that was not given)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _parsed(parse: Callable[[str], Any], raw: str, origin: str) -> Any:
     try:
-        return setting.parse(raw)
+        return parse(raw)
     except ValueError as exc:
-        raise SettingError(f"{ENV_PREFIX}{name}={raw!r}: {exc}") from None
+        raise SettingError(f"{origin}: {exc}") from None
 
 
 def describe_settings() -> str:
-    """Human-readable list of every setting, its environment variable and default."""
+    """Every setting, its environment variable and default, for ``searchapp --help``."""
     lines = []
-    for s in SETTINGS.values():
-        lines.append(f"{ENV_PREFIX}{s.name} (default {s.default!r}): {s.help}")
+    for spec in dataclasses.fields(Settings):
+        default = spec.default
+        shown = str(default) if isinstance(default, Path) else repr(default)
+        lines.append(f"{ENV_PREFIX}{spec.name.upper()} (default {shown}): {spec.metadata['help']}")
     return "\n".join(lines)

@@ -14,8 +14,7 @@ SHARED = ROOT.parent / "shared"
 @pytest.fixture(scope="session")
 def sample_index(tmp_path_factory) -> Path:
     """An index of the bundled sample corpus, built the way the README builds it."""
-    from searchapp.indexing import IndexOptions, index_paths
-
+    from searchapp.ingest.run import IndexOptions, index_paths
     index_dir = tmp_path_factory.mktemp("sample-index")
     summary = index_paths(
         [SAMPLES],
@@ -28,8 +27,7 @@ def sample_index(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def search_index(sample_index):
-    from searchapp.search import SearchIndex
-
+    from searchapp.query.search import SearchIndex
     return SearchIndex(sample_index)
 
 

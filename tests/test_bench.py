@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from .conftest import ROOT, SHARED
+from tests.conftest import ROOT, SHARED
 
 pytestmark = pytest.mark.slow
 

@@ -30,8 +30,10 @@ from click.testing import CliRunner
 from whoosh.filedb.filestore import FileStorage
 
 from searchapp.cli import main
-from searchapp.indexing import LOCK_FILE, IndexerLock, IndexOptions, IndexUnavailable, index_paths, open_index
-from searchapp.search import SearchIndex, SearchRequest
+from searchapp.errors import IndexUnavailable
+from searchapp.ingest.run import IndexOptions, index_paths
+from searchapp.query.search import SearchIndex, SearchRequest
+from searchapp.store.index import LOCK_FILE, IndexerLock, open_index
 from searchapp.web import create_app
 
 SEARCHAPP = str(Path(sys.executable).with_name("searchapp"))
@@ -231,7 +233,7 @@ def test_a_dead_indexer_leaves_no_lock_behind(tmp_path):
     """A process holding the index lock is SIGKILLed: the next run gets the lock at once."""
     index_dir = tmp_path / "ix"
     code = (
-        "import sys, time; from pathlib import Path; from searchapp.indexing import IndexerLock\n"
+        "import sys, time; from pathlib import Path; from searchapp.store.index import IndexerLock\n"
         "lock = IndexerLock(Path(sys.argv[1]), 0).__enter__(); print('locked', flush=True); time.sleep(60)"
     )
     holder = subprocess.Popen([sys.executable, "-c", code, str(index_dir)], stdout=subprocess.PIPE, text=True)

@@ -1,0 +1,404 @@
+"""Entity normalisation: one facet value per real actor or place, and no junk.
+
+The tagger's raw mentions ("Bashar al-Assad's", "the United Nations", "US", "Ambassador Kelly
+Kraft", "Erdoğan", "Putin") go through, in order:
+
+1. **cleaning** (:func:`clean_name`): possessives, a leading "the", titles and nationality words
+   ("President", "Russian Foreign Minister") and trailing credits (" - Photo") are stripped;
+2. **junk filtering** (:func:`is_junk`): pronouns, numbers, single letters, lower-case words, URLs
+   and over-long spans are dropped;
+3. **aliases** (:class:`Aliases`): the built-in table (``data/aliases.toml``: "U.S." -> United
+   States, "U.N." -> United Nations) and the user's own file merge, rename, drop and re-kind
+   values.  Lookup is by :func:`fold`, so case, dots and accents never split a value;
+4. **within-article linking** (:func:`link_names`): "Putin" next to "Vladimir Putin" in the same
+   article becomes Vladimir Putin, whatever label the tagger gave the short form; an acronym or a
+   short form joins the full name the article gave first ("SAS" and "Scandinavian Airlines
+   System", "Shearson" and "Shearson Lehman Brothers"); nationality words are never places or
+   organisations, and "U.S." before an organisation is also the United States.
+
+Organisation names also lose their legal form and ticker ("C. Itoh and Co Ltd <CITT.T>" is C. Itoh).
+
+The display form of a value is the alias's name when there is one, else the cleaned text with
+accents folded ("Erdoğan" and "Erdogan" are one value).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from ..errors import AliasesError
+from .models import Mention
+
+KINDS = ("person", "org", "place")
+
+
+TITLES = {
+    "president", "vice", "prime", "minister", "foreign", "defence", "defense", "interior",
+    "secretary", "secretary-general", "general", "ambassador", "envoy", "special", "deputy",
+    "spokesperson", "spokesman", "spokeswoman", "rep", "rep.", "sen", "sen.", "senator",
+    "speaker", "gen", "gen.", "lt", "lt.", "col", "col.", "maj", "maj.", "king", "queen",
+    "prince", "princess", "sheikh", "emir", "dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.",
+    "chancellor", "chairman", "chairwoman", "chief", "commander", "director", "governor", "mayor",
+    "premier", "pope", "state", "of", "un", "u.n.", "us", "u.s.", "official", "top", "former",
+    "late", "senior", "leader", "counterpart", "colleague", "judge", "justice", "lawmaker",
+    "mp", "sir", "lord", "lady", "cardinal", "imam", "ayatollah", "supreme", "grand",
+}  # fmt: skip
+DEMONYMS = {
+    "american", "russian", "turkish", "syrian", "iranian", "israeli", "iraqi", "british",
+    "french", "german", "chinese", "saudi", "egyptian", "jordanian", "lebanese", "qatari",
+    "emirati", "kurdish", "palestinian", "ukrainian", "european", "arab", "western", "us",
+    "u.s.", "un", "u.n.", "italian", "spanish", "japanese", "indian", "pakistani", "afghan",
+}  # fmt: skip
+# Nationality and other adjectives of places: tagged NORP so that the model never calls them places.
+NATIONALITIES = {
+    "Afghan", "Albanian", "Algerian", "Angolan", "Argentine", "Argentinian", "Armenian",
+    "Australian", "Austrian", "Azerbaijani", "Bahraini", "Bangladeshi", "Belgian", "Bolivian",
+    "Bosnian", "Brazilian", "Bulgarian", "Burmese", "Cambodian", "Cameroonian", "Canadian",
+    "Chadian", "Chilean", "Colombian", "Congolese", "Croatian", "Cuban", "Cypriot", "Czech",
+    "Danish", "Dutch", "Ecuadorean", "Ecuadorian", "Emirati", "Eritrean", "Estonian", "Ethiopian",
+    "Filipino", "Finnish", "Georgian", "Ghanaian", "Greek", "Guatemalan", "Haitian", "Honduran",
+    "Hungarian", "Icelandic", "Indonesian", "Irish", "Ivorian", "Jamaican", "Kazakh", "Kenyan",
+    "Korean", "Kuwaiti", "Kyrgyz", "Latvian", "Libyan", "Lithuanian", "Malaysian", "Malian",
+    "Maltese", "Mauritanian", "Mexican", "Moldovan", "Mongolian", "Moroccan", "Mozambican",
+    "Namibian", "Nepalese", "Nicaraguan", "Nigerian", "Nigerien", "Norwegian", "Omani",
+    "Panamanian", "Paraguayan", "Persian", "Peruvian", "Polish", "Portuguese", "Romanian",
+    "Rwandan", "Salvadoran", "Scottish", "Senegalese", "Serbian", "Slovak", "Slovenian", "Somali",
+    "Sri Lankan", "Sudanese", "Swedish", "Swiss", "Taiwanese", "Tajik", "Tanzanian", "Thai",
+    "Tunisian", "Turkmen", "Ugandan", "Uruguayan", "Uzbek", "Venezuelan", "Vietnamese", "Welsh",
+    "Yemeni", "Yugoslav", "Zambian", "Zimbabwean", "Soviet", "West German", "East German",
+    "South Korean", "North Korean", "South African", "New Zealander", "Latin American",
+    "Middle Eastern", "Asian", "African", "Scandinavian", "Sunni", "Shia", "Shiite", "Kurd", "Kurds",
+    "Arabs", "Americans", "Russians", "Syrians", "Turks", "Iranians", "Israelis", "Palestinians",
+    "Europeans", "Iraqis", "Saudis", "Chinese", "Japanese", "Sino", "Anglo",
+}  # fmt: skip
+PRONOUNS = {
+    "i", "me", "you", "he", "him", "she", "her", "it", "we", "us", "they", "them", "his", "hers",
+    "its", "our", "their", "this", "that", "these", "those", "who", "whom", "which", "what",
+    "someone", "anyone", "everyone", "nobody", "one",
+}  # fmt: skip
+PLACE_SUFFIXES = {"province", "provinces", "governorate", "region", "countryside", "district", "city", "town", "area"}
+_POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
+_TRAILING_CREDIT = re.compile(r"\s+[-–—|]\s+.*$")
+_PARENTHESES = re.compile(r"\s*\([^()]*(?:\)|$)")  # "(HTS)", "(D-MN)", an unclosed "(ICO"
+# Legal forms that end company names: "C. Itoh and Co Ltd" and "C. Itoh" are one company.  The
+# abbreviations as written close a name the model cut short (the tagger's look-ahead, below) and
+# cut "Mitsui and Co Ltd of Japan" after the form; all of them are stripped from the end of a name.
+CLOSING_FORMS = ("Ltd", "Inc", "Corp", "Plc", "PLC", "Bhd", "AG")
+LEGAL_FORMS = {form.lower() for form in CLOSING_FORMS} | {
+    "limited", "incorporated", "berhad", "sa", "nv", "bv", "co", "cos", "llc", "gmbh", "spa", "pty", "kk", "&", "and",
+}  # fmt: skip
+# A form that ends the name before "of": "Mitsui and Co Ltd of Japan"; "Corp" does not ("Petroleum Corp of New Zealand").
+OF_CUT_FORMS = {form.lower() for form in CLOSING_FORMS} - {"corp"} | {"sa", "nv"}
+# A company name goes on with its legal form; the model often stops before it ("C. Itoh" of "C. Itoh and Co Ltd").
+LEGAL_FORM_AFTER = re.compile(r"\s+(?:(?:and|&)\s+Co\b|Co\b\.?\s+Ltd\b|(?:" + "|".join(CLOSING_FORMS) + r")\b)")
+
+
+def fold(name: str) -> str:
+    """Lookup key of a name: accents, case, dots, hyphens and spacing removed."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = text.replace(".", "").replace("’", "'")
+    text = re.sub(r"[\s\-‐–—_]+", " ", text).strip(" '\"")
+    return text.removeprefix("the ")
+
+
+def strip_accents(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name)
+    return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+
+
+def clean_name(text: str, kind: str) -> str:
+    """A mention without possessive, leading "the", titles, nationality words and credits."""
+    name = " ".join(text.replace("\u00a0", " ").replace("<", " ").replace(">", " ").split())
+    name = _PARENTHESES.sub("", name).replace("(", " ").replace(")", " ").strip(" \"'“”‘’[],;:")
+    if kind in ("place", "person") and len(name) > 3 and re.fullmatch(r"[A-Z][A-Z .'-]+", name) and "." not in name:
+        name = name.title()  # "EL SALVADOR" of a wire table is El Salvador
+    name = _TRAILING_CREDIT.sub("", name)
+    name = _POSSESSIVE.sub("", name).strip()
+    name = re.sub(r"^(?:the|The|THE)\s+", "", name)
+    if kind == "person":
+        words = name.split()
+        while len(words) > 1 and (words[0].lower() in TITLES or words[0].lower() in DEMONYMS):
+            words.pop(0)
+        name = " ".join(words)
+    elif kind == "place":
+        words = name.split()
+        if len(words) > 1 and words[-1].lower() in PLACE_SUFFIXES and words[-1][0].islower():
+            words.pop()
+        name = " ".join(words)
+        name = re.sub(r"^(?:province|governorate|city|town|region) of\s+", "", name, flags=re.IGNORECASE)
+    elif kind == "org":
+        name = _clean_org(name)
+    return " ".join(name.replace(",", " ").split()).strip(" -.")
+
+
+def _clean_org(name: str) -> str:
+    """An organisation without an article, a legal form or a trailing acronym ("Kuwait News Agency KUNA")."""
+    words = name.split()
+    if len(words) > 1 and words[0] in ("a", "an"):
+        words.pop(0)
+    if len(words) > 1 and words[0] in ("PT", "Pt", "P.T."):
+        words.pop(0)
+    for i, word in enumerate(words[:-1]):  # "Mitsui and Co Ltd of Japan"
+        if word.lower().strip(".,") in OF_CUT_FORMS and words[i + 1] == "of" and i > 0:
+            words = words[:i]
+            break
+    while words and words[-1].lower().strip(".,") in LEGAL_FORMS:
+        words.pop()
+    if len(words) > 2 and words[-1].isupper() and words[-1].isalpha() and words[-1][0] == words[0][0]:
+        words.pop()  # the acronym after the full name
+    return " ".join(words)
+
+
+_TABLE_WORD = re.compile(r"\d[.,]\d|\b(?:vs|mln|dlrs?|pct|cts|nil|avge?|revs|shr|div)\b|^[A-Z]{2,6}\.[A-Z]{1,2}$", re.IGNORECASE)
+
+
+def is_junk(name: str) -> bool:
+    """Values no facet should show: pronouns, numbers, single letters, lower-case words, URLs."""
+    if len(name) < 2 or len(name) > 80 or len(name.split()) > 7:
+        return True
+    letters = [c for c in name if c.isalpha()]
+    if len(letters) < 2:
+        return True
+    if (name.casefold() in PRONOUNS or fold(name) in PRONOUNS) and not name.replace(".", "").isupper():
+        return True  # "us", "It"; but "US" and "U.S." are the United States
+    if name[0].isdigit() or "http" in name.lower() or "@" in name or "www." in name.lower():
+        return True
+    if _TABLE_WORD.search(name):  # the cells of wire tables: "Revs 291.8", "Mar 20.4", "N.Z. Dlrs"
+        return True
+    cased = [c for c in letters if c.isupper() or c.islower()]
+    # "coronavirus", "the government": names are capitalised (scripts without case pass)
+    return bool(cased) and not any(c.isupper() for c in cased)
+
+
+@dataclass
+class Aliases:
+    """Merges, renames, drops and kind changes, looked up by :func:`fold` of the value."""
+
+    canonical: dict[str, str] = field(default_factory=dict)  # fold(variant) -> display name
+    kinds: dict[str, str] = field(default_factory=dict)  # fold(name) -> kind
+    dropped: set[str] = field(default_factory=set)  # fold(name)
+    digest: str = ""
+    kind_names: dict[str, str] = field(default_factory=dict)  # name as written -> kind (for the tagger's ruler)
+    variants: dict[str, str] = field(default_factory=dict)  # variant as written -> display name
+
+    def resolve(self, name: str, kind: str) -> tuple[str, str] | None:
+        """(display, kind) of a cleaned name after aliases, or None when it is dropped."""
+        key = fold(name)
+        if key in self.dropped:
+            return None
+        display = self.canonical.get(key)
+        if display is None:
+            display = strip_accents(name)
+        elif fold(display) in self.dropped:
+            return None
+        kind = self.kinds.get(fold(display), self.kinds.get(key, kind))
+        return display, kind
+
+    def update(self, data: dict, origin: str) -> None:
+        unknown = set(data) - {"drop", "merge", "kind"}
+        if unknown:
+            raise AliasesError(f"{origin}: unknown section(s) {', '.join(sorted(unknown))}; expected drop, merge, kind")
+        drop = data.get("drop", [])
+        if not isinstance(drop, list) or not all(isinstance(x, str) for x in drop):
+            raise AliasesError(f"{origin}: 'drop' must be a list of strings")
+        self.dropped.update(fold(x) for x in drop)
+        merge = data.get("merge", {})
+        if not isinstance(merge, dict):
+            raise AliasesError(f"{origin}: [merge] must be a table of name = [variants]")
+        for display, variants in merge.items():
+            if isinstance(variants, str):
+                variants = [variants]
+            if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
+                raise AliasesError(f"{origin}: [merge] {display!r} must be a list of strings")
+            for variant in [display, *variants]:
+                self.canonical[fold(variant)] = display
+                self.variants[variant] = display
+            self.dropped.discard(fold(display))
+        kinds = data.get("kind", {})
+        if not isinstance(kinds, dict):
+            raise AliasesError(f"{origin}: [kind] must be a table of name = \"person\"|\"org\"|\"place\"")
+        for name, kind in kinds.items():
+            if kind not in KINDS:
+                raise AliasesError(f"{origin}: [kind] {name!r} = {kind!r}: expected one of {', '.join(KINDS)}")
+            self.kinds[fold(name)] = kind
+            self.kind_names[name] = kind
+
+
+def load_aliases(user_file: str | Path | None = None) -> Aliases:
+    """The built-in aliases, with the user's file (if any) applied on top."""
+    aliases = Aliases()
+    builtin = resources.files("searchapp.ingest").joinpath("data/aliases.toml").read_text(encoding="utf-8")
+    texts = [("built-in aliases", builtin)]
+    if user_file:
+        path = Path(user_file)
+        try:
+            texts.append((str(path), path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AliasesError(f"{path}: cannot read aliases file: {exc}") from None
+    for origin, text in texts:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise AliasesError(f"{origin}: {exc}") from None
+        aliases.update(data, origin)
+    aliases.digest = hashlib.sha256("\0".join(t for _, t in texts).encode()).hexdigest()[:16]
+    return aliases
+
+
+@dataclass
+class RawMention:
+    text: str
+    label: str  # spaCy label: PERSON, ORG, GPE, LOC, FAC, NORP
+    paragraph: int
+    start: int = 0  # character offsets in the paragraph
+    end: int = 0
+
+
+LABEL_KINDS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place"}
+
+
+def link_names(raw: list[RawMention], aliases: Aliases) -> list[Mention]:
+    """An article's entities, one per real entity, with the paragraphs and spans they occur in.
+
+    The kind of a value is the one most of its mentions carry (aliases decide first); a
+    short form that ends a longer person name of the same article ("Putin", "de Mistura",
+    "Assad" for "Bashar al-Assad") is that person, whatever label it was given.
+    """
+    candidates: list[tuple[str, str, RawMention]] = []
+    for mention in raw:
+        label_kind = LABEL_KINDS.get(mention.label)
+        cleaned = clean_name(mention.text, label_kind or "org")
+        if not cleaned:
+            continue
+        alias_kind = aliases.kinds.get(fold(cleaned)) or aliases.kinds.get(fold(aliases.canonical.get(fold(cleaned), "")))
+        kind = alias_kind or label_kind
+        if kind is None:  # NORP and friends: only when the aliases say what they are
+            continue
+        if label_kind != "person" and kind == "person":
+            cleaned = clean_name(mention.text, "person")
+        known = fold(cleaned) in aliases.canonical  # "G-5" is a name, not junk
+        if (is_junk(cleaned) and not known) or (kind != "person" and not alias_kind and _is_nationality(cleaned)):
+            continue
+        if kind == "org" and not alias_kind and ("/" in cleaned or (len(cleaned.split()) <= 2 and cleaned.split()[-1].islower())):
+            continue  # "Caterpillar/MHI", "U.S./ASEAN Memorandum", "Industry department", "Syrian army"
+        if kind == "org" and _US_PREFIX.match(cleaned):  # "U.S. General Services Administration"
+            candidates.append(("United Kingdom" if "K" in cleaned.split()[0] else "United States", "place", mention))
+            if not aliases.canonical.get(fold(cleaned)):
+                cleaned = _US_PREFIX.sub("", cleaned)
+                if len(cleaned.split()) == 1 and not aliases.kinds.get(fold(cleaned)):
+                    continue  # "U.S. Airlines", "U.S. Attacks": wire copy capitalises after "U.S."
+        resolved = aliases.resolve(cleaned, kind)
+        if resolved is None:
+            continue
+        candidates.append((resolved[0], resolved[1], mention))
+
+    # Full person names (two words or more), longest first, keyed by their folded word tuples.
+    people = sorted({n for n, k, _ in candidates if k == "person" and len(n.split()) > 1}, key=lambda n: -len(n))
+    full_names = [(tuple(_surname_words(n)), n) for n in people]
+
+    def expand(name: str) -> str | None:
+        words = tuple(_surname_words(name))
+        matches = {full for full_words, full in full_names if len(full_words) > len(words) and full_words[-len(words):] == words}
+        return matches.pop() if len(matches) == 1 else None
+
+    # Organisations (and places, for acronyms) of two words or more, in order of first mention.
+    long_names: dict[str, str] = {}
+    for n, k, _ in candidates:
+        if k in ("org", "place") and len(n.split()) > 1:
+            long_names.setdefault(n, k)
+    long_orgs = [n for n, k in long_names.items() if k == "org"]
+    first_seen: dict[str, int] = {}
+    for index, (n, _, _) in enumerate(candidates):
+        first_seen.setdefault(n, index)
+
+    def shorten(name: str, kind: str) -> tuple[str, str] | None:
+        """The full name a short form or an acronym stands for in this article ("Shearson", "SAS")."""
+        letters = name.replace(".", "")
+        if 2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper():
+            matches = [n for n in long_names if _is_acronym(letters, n)]
+            return (matches[0], long_names[matches[0]]) if len(matches) == 1 else None
+        if kind == "place" or (kind == "person" and len(name.split()) > 1):
+            return None
+        words = fold(name).split()
+        if len(words) == 1:  # the first name of a Chinese-style full name ("Khoo" for "Khoo Teck Puat")
+            firsts = {full for full in people if len(full.split()) == 3 and fold(full).split()[0] == words[0]}
+            if len(firsts) == 1:
+                return firsts.pop(), "person"
+        for full in long_orgs:  # the first mentioned wins: it introduced the short form
+            if first_seen[full] > first_seen.get(name, len(candidates)):
+                break
+            full_words = re.split(r"[\s-]+", fold(full))
+            if len(full_words) > len(words) and full_words[: len(words)] == words:
+                return full, "org"
+            if len(words) == 1 and kind == "org" and words[0] in full_words and "-" in full:
+                return full, "org"  # "Dassault" in "Avions Marcel Dassault-Breguet Aviation"
+        return None
+
+    kinds: dict[str, Counter] = defaultdict(Counter)
+    spans: dict[str, set[tuple[int, int, int]]] = defaultdict(set)
+    for name, kind, mention in candidates:
+        full = expand(name) if kind in ("person", "org") or len(name.split()) == 1 else None
+        if full is not None:
+            name, kind = full, "person"
+        else:
+            short = shorten(name, kind)
+            if short is not None:
+                name, kind = short
+        kinds[name][kind] += 1
+        spans[name].add((mention.paragraph, mention.start, mention.end))
+    result = []
+    for name, counter in kinds.items():
+        kind = aliases.kinds.get(fold(name)) or counter.most_common(1)[0][0]
+        ordered = tuple(sorted(spans[name]))
+        result.append(Mention(name, kind, tuple(sorted({p for p, _, _ in ordered})), ordered))
+    result.sort(key=lambda m: (m.paragraphs[0], m.name))
+    return result
+
+
+_US_PREFIX = re.compile(r"^(?:U\.S\.|US|U\.K\.|UK)\s+(?=[A-Z])")
+
+
+@lru_cache(maxsize=1)
+def nationality_words() -> frozenset[str]:
+    """Nationality and other adjectives of places, as written: tagged NORP, never places or organisations."""
+    return frozenset(NATIONALITIES | {w.title() for w in DEMONYMS if w.isalpha() and len(w) > 2})
+
+
+def _is_nationality(name: str) -> bool:
+    """"Kuwaiti", "West German", "Syrians": a nationality word the model took for a place."""
+    return name in nationality_words() or (len(fold(name)) > 2 and fold(name) in DEMONYMS)  # not "US", "UN"
+
+
+_ACRONYM_SKIP = {"of", "and", "the", "for", "de", "du", "des", "la", "le", "&", "on", "in"}
+
+
+def _is_acronym(letters: str, name: str) -> bool:
+    """Whether ``letters`` ("SAS", "KUNA", "NBB") abbreviate ``name``: a prefix of each word, in order."""
+    words = [w for w in re.split(r"[\s-]+", fold(name)) if w and w not in _ACRONYM_SKIP]
+    letters = letters.lower()
+
+    def match(i: int, j: int) -> bool:
+        if i == len(letters):
+            return j == len(words)
+        if j == len(words):
+            return False
+        word = words[j]
+        return any(word[:n] == letters[i : i + n] and match(i + n, j + 1) for n in range(1, min(len(word), len(letters) - i) + 1))
+
+    return len(words) > 1 and match(0, 0)
+
+
+def _surname_words(name: str) -> list[str]:
+    """Folded words of a name, with Arabic article prefixes dropped ("al-Assad" -> "assad")."""
+    words = fold(name).split()
+    words = [w for w in words if w not in ("al", "el", "bin", "ibn")]
+    return [re.sub(r"^(?:al|el)-?", "", w) if w.startswith(("al-", "el-")) else w for w in words]

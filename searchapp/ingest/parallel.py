@@ -1,0 +1,103 @@
+"""Tagging in local worker processes, and the bounded, in-order submission every tagger shares.
+
+:func:`in_input_order` is the scheduler: batches go out at most ``ahead()`` in advance and their
+tags come back in input order, so memory stays bounded however large the input and the one index
+writer gets batches in the order they were read.  :class:`ParallelTagger` uses it with a pool of
+forked processes; :class:`searchapp.ingest.cluster.ClusterTagger` with a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+
+from .entities import Aliases
+from .models import Article, TaggedArticle
+from .tagging import MAX_TAGGED_CHARS, load_pipeline, tag_articles
+
+_worker: tuple[Aliases, int] | None = None  # this worker's aliases and tagged-characters budget
+
+
+def _init_worker(aliases: Aliases, max_chars: int) -> None:
+    global _worker
+    # Ctrl-C reaches the whole process group: the indexer handles it (cancels the open batch and
+    # stops the pool); workers ignore it instead of each printing a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker = (aliases, max_chars)
+    load_pipeline()
+
+
+def _tag_in_worker(articles: list[Article]) -> list[tuple]:
+    """The tags alone: the indexer still holds the articles, so their text is not sent back."""
+    assert _worker is not None
+    return [(t.mentions, t.dates, t.language) for t in tag_articles(articles, *_worker)]
+
+
+class ParallelTagger:
+    """Tags batches of articles in worker processes, yielding them in input order.
+
+    At most ``2 * processes`` batches are in flight, so memory stays bounded however large the
+    input; with one process everything runs inline (simplest to debug and to test).
+    """
+
+    def __init__(self, processes: int, aliases: Aliases, max_chars: int = MAX_TAGGED_CHARS) -> None:
+        self.processes = processes
+        self.aliases = aliases
+        self.max_chars = max_chars
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ParallelTagger:
+        if self.processes > 1:
+            # fork: workers start in milliseconds and inherit the loaded modules.
+            context = multiprocessing.get_context("fork")
+            self._pool = ProcessPoolExecutor(
+                self.processes, mp_context=context, initializer=_init_worker, initargs=(self.aliases, self.max_chars)
+            )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=exc[0] is None, cancel_futures=True)
+            self._pool = None
+
+    @property
+    def threads(self) -> int:
+        """Batches tagged at once."""
+        return self.processes
+
+    def describe(self) -> str:
+        return f"{self.processes} processes"
+
+    def tag(self, batches: Iterable[list[Article]]) -> Iterator[list[TaggedArticle]]:
+        if self._pool is None:
+            for batch in batches:
+                yield tag_articles(batch, self.aliases, self.max_chars) if batch else []
+            return
+
+        def collect(batch: list[Article], future: Future) -> list[TaggedArticle]:
+            return [TaggedArticle(a, m, d, lang) for a, (m, d, lang) in zip(batch, future.result(), strict=True)]
+
+        yield from in_input_order(batches, lambda batch: self._pool.submit(_tag_in_worker, batch), collect, lambda: 2 * self.processes)
+
+
+def in_input_order(
+    batches: Iterable[list[Article]],
+    submit: Callable[[list[Article]], object],
+    collect: Callable[[list[Article], object], list[TaggedArticle]],
+    ahead: Callable[[], int],
+) -> Iterator[list[TaggedArticle]]:
+    """Submit batches for tagging at most ``ahead()`` in advance; yield their tags in input order.
+
+    The bound is the backpressure of every tagger (local processes, a Dask cluster): memory stays
+    bounded however large the input, and the writer gets batches in the order they were read.
+    """
+    pending: deque = deque()
+    for batch in batches:
+        pending.append((batch, submit(batch)))
+        while len(pending) >= ahead():
+            yield collect(*pending.popleft())
+    while pending:
+        yield collect(*pending.popleft())

@@ -1,0 +1,183 @@
+"""What every reader shares: decoding bytes, splitting paragraphs and titles, building an article.
+
+:func:`make_article` is the one way an :class:`~searchapp.ingest.models.Article` is made from its
+parts: it rejects empty and over-long texts and bad ids, reads the published date at its
+precision (an unreadable one is dropped with a warning, the article kept), and infers a missing
+outlet or published date only from explicit credits (:mod:`searchapp.ingest.credits`), recording
+what it inferred.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ...config import Settings
+from ...errors import DateError
+from ..credits import infer_outlet, infer_published
+from ..dates import parse_published
+from ..models import Article, Rejection
+
+MAX_ID_LENGTH = 200
+MAX_ARTICLE_CHARS = Settings.max_article_chars  # the setting's default
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How a run reads its inputs: the manifest of file metadata, column overrides, the size limit."""
+
+    manifest: Path | None = None
+    field_map: dict[str, str] = field(default_factory=dict)
+    max_article_chars: int = MAX_ARTICLE_CHARS
+
+
+def decode(raw: bytes) -> tuple[str | None, str | None]:
+    """Text of a file and a warning, or (None, reason) for binary data."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16"), None
+        except UnicodeDecodeError as exc:
+            return None, f"invalid UTF-16: {exc}"
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    if b"\x00" in raw[:8192]:
+        return None, "binary file (contains NUL bytes)"
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        text = raw.decode("utf-8", errors="replace")
+        return text, f"invalid UTF-8 at byte {exc.start}: decoded with replacement characters"
+
+
+# ---------------------------------------------------------------------------------------------
+# Paragraphs and titles
+
+_BREADCRUMB = re.compile(r"^\s*[\w'’ -]{1,30}(?:\s+[/|›»>]\s+[\w'’ -]{1,30})+\s*$")
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs of a text: lines, or blank-line blocks when the text is hard-wrapped.
+
+    Web copies put a paragraph on each line; wire copy (Reuters) wraps lines at about 70
+    characters and marks paragraphs by a blank line or an indent.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = text.replace("\x00", "")
+    lines = [line.rstrip() for line in text.split("\n")]
+    if _hard_wrapped(lines):
+        paragraphs, current = [], []
+        for line in lines:
+            if not line.strip() or (line[:1] in " \t" and current):
+                if current:
+                    paragraphs.append(" ".join(current))
+                current = []
+            if line.strip():
+                current.append(" ".join(line.split()))
+        if current:
+            paragraphs.append(" ".join(current))
+        return paragraphs
+    return [" ".join(line.split()) for line in lines if line.strip()]
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    content = [line for line in lines if line.strip()]
+    if len(content) < 4:
+        return False
+    wrapped = sum(1 for line in content if 30 <= len(line) <= 90)
+    open_ended = sum(1 for line in content if not line.rstrip().endswith((".", "!", "?", '"', "”", ":")))
+    return (
+        wrapped / len(content) > 0.6
+        and open_ended / len(content) > 0.4
+        and max(len(line) for line in content) <= 100
+    )
+
+
+def reads_as_headline(line: str) -> bool:
+    words = line.split()
+    return (
+        2 <= len(words) <= 30
+        and len(line) <= 250
+        and not line.rstrip().endswith((".", ",", ";", ":"))
+        and line[:1].isupper() | line[:1].isdigit() | (line[:1] in "\"'‘“")
+    )
+
+
+def take_title(paragraphs: list[str]) -> tuple[str, list[str]]:
+    """Split leading breadcrumbs and a headline off the paragraphs."""
+    start = 0
+    while start < len(paragraphs) - 1 and (
+        _BREADCRUMB.match(paragraphs[start]) or len(paragraphs[start].split()) <= 1
+    ):
+        start += 1
+    if start < len(paragraphs) - 1 and reads_as_headline(paragraphs[start]):
+        return paragraphs[start], paragraphs[start + 1 :]
+    return "", paragraphs[start:]
+
+
+def text_id(paragraphs: list[str]) -> str:
+    """Stable id of an article without one: a hash of its whitespace-normalised text."""
+    normalised = " ".join(" ".join(paragraphs).split())
+    return "h" + hashlib.sha1(normalised.encode("utf-8")).hexdigest()[:16]
+
+
+def make_article(
+    *,
+    source: str,
+    title: str,
+    paragraphs: list[str],
+    record_id: str | None,
+    outlet: str | None,
+    published: str | None,
+    url: str | None,
+    one_per_file: bool = False,
+    max_chars: int = MAX_ARTICLE_CHARS,
+) -> Article | Rejection:
+    """An article from its parts, inferring what is missing; a Rejection if it cannot be indexed.
+
+    ``max_chars`` is the longest text accepted (the ``max_article_chars`` setting).
+    """
+    paragraphs = [p for p in paragraphs if p.strip()]
+    if not paragraphs:
+        return Rejection(source, "empty text")
+    size = sum(len(p) for p in paragraphs)
+    if size > max_chars:
+        return Rejection(source, f"article of {size:,} characters is longer than the limit of {max_chars:,} (SEARCHAPP_MAX_ARTICLE_CHARS)")
+    warnings = []
+    if record_id is not None:
+        record_id = " ".join(str(record_id).split())
+        if not record_id or len(record_id) > MAX_ID_LENGTH:
+            return Rejection(source, f"id must be 1 to {MAX_ID_LENGTH} characters, got {len(record_id)}")
+    inferred = []
+    try:
+        published_date = parse_published(published)
+    except DateError as exc:
+        warnings.append(f"published date ignored: {exc}")
+        published_date = None
+    if published_date is None and not published:
+        published_date = infer_published(paragraphs)
+        if published_date is not None:
+            inferred.append("published")
+    outlet = (outlet or "").strip() or None
+    if outlet is None:
+        outlet = infer_outlet(paragraphs)
+        if outlet is not None:
+            inferred.append("outlet")
+    title = " ".join((title or "").split())
+    if not title:
+        title = " ".join(paragraphs[0].split()[:12]) + ("…" if len(paragraphs[0].split()) > 12 else "")
+        inferred.append("title")
+    return Article(
+        id=record_id or text_id(paragraphs),
+        title=title,
+        paragraphs=paragraphs,
+        source=source,
+        outlet=outlet,
+        published=published_date,
+        url=(url or "").strip() or None,
+        inferred=inferred,
+        warnings=warnings,
+        one_per_file=one_per_file,
+    )

@@ -1,0 +1,70 @@
+"""One stored article as the document page and ``/api/doc`` show it, with "more like this"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh.analysis import STOP_WORDS
+
+from ..errors import NotFound
+from .search import ArticleRef, SearchIndex
+
+MAX_ID_LENGTH = 300  # an id longer than this cannot exist (the indexer allows 200)
+MORE_LIKE_THIS = 5
+
+
+@dataclass
+class Document:
+    id: str
+    title: str
+    outlet: str | None
+    published: str | None
+    url: str | None
+    language: str | None
+    paragraphs: list[str]
+    actors: list[dict]  # mentions: name, kind, paragraphs (0-based), spans (paragraph, start, end)
+    places: list[dict]
+    dates: list[dict]  # text, value, paragraph (0-based)
+    inferred: list[str]
+    similar: list[ArticleRef] = field(default_factory=list)
+
+    def spans_by_paragraph(self) -> dict[int, list[tuple[int, int, dict]]]:
+        """Each paragraph's tagged spans: (start, end, mention)."""
+        found: dict[int, list[tuple[int, int, dict]]] = {}
+        for mention in self.actors + self.places:
+            for number, start, end in mention.get("spans", ()):
+                found.setdefault(number, []).append((start, end, mention))
+        return found
+
+
+def load_document(index: SearchIndex, doc_id: str) -> Document:
+    """The stored article ``doc_id`` with the articles most like it; NotFound when there is none."""
+    if len(doc_id) > MAX_ID_LENGTH:
+        raise NotFound(f"no document with id {doc_id[:40]!r}…")
+    searcher = index.searcher()
+    docnum = searcher.document_number(id=doc_id)
+    if docnum is None:
+        raise NotFound(f"no document with id {doc_id!r}")
+    stored = dict(searcher.stored_fields(docnum))
+    paragraphs = list(stored.get("paragraphs") or [])
+    similar = []
+    if paragraphs:
+        words = [w for w in re.findall(r"\w+", " ".join(paragraphs)) if w.lower() not in STOP_WORDS and len(w) > 2]
+        similar = [ArticleRef.from_stored(hit) for hit in searcher.more_like(docnum, "text", text=" ".join(words), top=MORE_LIKE_THIS)]
+    entities = stored.get("entities") or {}
+    mentions = entities.get("mentions", [])
+    return Document(
+        id=stored["id"],
+        title=stored.get("title", ""),
+        outlet=stored.get("outlet_name"),
+        published=stored.get("published_iso"),
+        url=stored.get("url") or None,
+        language=stored.get("language"),
+        paragraphs=paragraphs,
+        actors=[m for m in mentions if m.get("kind") in ("person", "org")],
+        places=[m for m in mentions if m.get("kind") == "place"],
+        dates=list(entities.get("dates", [])),
+        inferred=[f for f in (stored.get("inferred") or "").split(",") if f],
+        similar=similar,
+    )

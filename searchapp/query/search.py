@@ -1,0 +1,313 @@
+"""Search: from a request (query text, ticked facet values, sort, page) to one result object.
+
+The HTML page, the JSON API, the exports, the feed and the CLI all render what this module
+builds: :func:`run_search` builds a :class:`SearchResult` (one page, with facets, timeline and
+"did you mean"), :func:`iter_hits` streams every hit of one search for the exports.  None of the
+front ends queries the index itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from whoosh import query
+
+from ..config import Settings
+from ..errors import BadRequest
+from ..store.index import open_index
+from ..store.schema import FACET_FIELDS
+from .facets import MISSING_DATE, FacetTable, FacetValue, facet_counts
+from .highlight import Snippet, analyzer, best_paragraphs, query_terms
+from .limits import Limits, check_search
+from .matches import match_mask
+from .parse import parse_query
+from .timeline import TimelineBar, timeline
+
+SORTS = ("relevance", "newest", "oldest")
+# Hard ceilings: the settings may lower them, never raise them (searchapp.config).
+MAX_QUERY_LENGTH = Settings.max_query_length
+MAX_PAGE = Settings.max_page
+MAX_VERSIONS_LISTED = 10
+
+
+@dataclass
+class SearchRequest:
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 10
+    facet_size: int | None = 10
+    collapse: bool = True  # one result per near-duplicate group, with its other versions listed
+
+    def __post_init__(self) -> None:
+        self.q = (self.q or "").strip()
+        if len(self.q) > MAX_QUERY_LENGTH:
+            raise BadRequest(f"q: the query is {len(self.q)} characters long; the limit is {MAX_QUERY_LENGTH}")
+        unknown = set(self.filters) - set(FACET_FIELDS)
+        if unknown:
+            raise BadRequest(f"unknown filter {sorted(unknown)[0]!r}; filters are {', '.join(FACET_FIELDS)}")
+        self.filters = {k: [v for v in dict.fromkeys(vs) if v.strip()] for k, vs in self.filters.items()}
+        self.filters = {k: vs for k, vs in self.filters.items() if vs}
+        if self.sort not in SORTS:
+            raise BadRequest(f"sort must be one of {', '.join(SORTS)}, got {self.sort!r}")
+        if not 1 <= self.page <= MAX_PAGE:
+            raise BadRequest(f"page must be between 1 and {MAX_PAGE}, got {self.page}")
+
+    @property
+    def effective_sort(self) -> str:
+        return "newest" if not self.q and self.sort == "relevance" else self.sort
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """Another article shown beside a hit or a document: a version of its story, or a similar one."""
+
+    id: str
+    title: str
+    outlet: str | None
+    published: str | None
+
+    @classmethod
+    def from_stored(cls, stored: dict) -> ArticleRef:
+        return cls(stored["id"], stored.get("title", ""), stored.get("outlet_name"), stored.get("published_iso"))
+
+
+@dataclass
+class Hit:
+    id: str
+    title: str
+    outlet: str | None
+    published: str | None
+    url: str | None
+    score: float | None
+    snippets: list[Snippet]
+    versions: list[ArticleRef] = field(default_factory=list)  # other versions of the story (the first ten)
+    version_count: int = 0
+
+    @property
+    def paragraph(self) -> int:
+        """The paragraph a link to the hit points at: its best snippet's (0-based)."""
+        return self.snippets[0].paragraph if self.snippets else 0
+
+
+@dataclass
+class SearchResult:
+    request: SearchRequest
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    did_you_mean: str | None = None
+    terms: frozenset = frozenset()
+    timeline: list[TimelineBar] = field(default_factory=list)  # matches per published year/month
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.request.per_page))
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a search
+
+
+class SearchIndex:
+    """An index opened for searching: a searcher and a facet table per committed generation.
+
+    Opening a Whoosh searcher maps every segment's files (tens of milliseconds on a large index),
+    while a search takes a few, so a searcher is kept per thread and reused by every request until
+    a new generation is committed; then the thread opens a new one (never ``Searcher.refresh()``,
+    which returns duplicates after a merge in every maintained Whoosh fork).  Checking for a new
+    generation lists the index folder: a new commit is served at once, without a restart.  The
+    facet table (and so every docnum it holds) is built once per generation and shared by threads.
+
+    ``read_only`` (a replica serving a snapshot): the generation found when the index is opened is
+    served for good, the folder is never listed again, and Whoosh's storage refuses any write.
+    """
+
+    def __init__(self, index_dir: str | Path, read_only: bool = False, limits: Limits | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self.read_only = read_only
+        self.limits = limits or Limits()
+        self._lock = threading.Lock()
+        self._ix = None
+        self._local = threading.local()
+        self._table: tuple[int, FacetTable] | None = None
+        self._segment_cache: dict = {}  # segment id -> its facet postings (segments are immutable)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SearchIndex:
+        return cls(settings.index_dir, settings.read_only, Limits.from_settings(settings))
+
+    def searcher(self):
+        """This thread's searcher of the newest committed generation; the index closes it, not the caller."""
+        ix = self._index()
+        cached = getattr(self._local, "searcher", None)
+        if cached is not None and (self.read_only or cached[0] == ix.latest_generation()):
+            return cached[1]
+        searcher = ix.searcher()
+        if cached is not None:
+            cached[1].close()  # only this thread used it, and its request is over
+        self._local.searcher = (searcher.reader().generation(), searcher)
+        return searcher
+
+    def _index(self):
+        with self._lock:
+            if self._ix is None:
+                self._ix = open_index(self.index_dir, read_only=self.read_only)
+            return self._ix
+
+    def facet_table(self, searcher) -> FacetTable:
+        generation = searcher.reader().generation()
+        with self._lock:
+            if self._table is None or self._table[0] != generation:
+                self._table = (generation, FacetTable(searcher.reader(), self._segment_cache))
+            return self._table[1]
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        searcher = self.searcher()
+        return run_search(searcher, self.facet_table(searcher), request, self.limits)
+
+    def hits(self, request: SearchRequest, limit: int) -> tuple[int, Iterator[Hit]]:
+        """Every hit of one search, in order, for an export (at most ``limit``; more is a BadRequest)."""
+        searcher = self.searcher()
+        return iter_hits(searcher, self.facet_table(searcher), request, self.limits, limit)
+
+
+@dataclass
+class _Matches:
+    """What a search matches: the query and its masks, before any page is chosen."""
+
+    parsed: query.Query
+    query_mask: np.ndarray  # the query alone (live documents)
+    filter_masks: dict[str, np.ndarray]
+    every_version: np.ndarray  # the query and the filters
+    final: np.ndarray  # the same with one version of each story when collapsing
+    collapse: bool
+
+
+def _match(searcher, table: FacetTable, request: SearchRequest, limits: Limits) -> _Matches:
+    parsed = parse_query(request.q, searcher.schema)
+    if problem := check_search(parsed, searcher.reader(), request, limits):  # bounded cost: query/limits.py
+        raise BadRequest(problem)
+    query_mask = match_mask(searcher, parsed, table.doc_count) & table.live
+    filter_masks = {facet: table.mask_for(facet, values) for facet, values in request.filters.items()}
+    every_version = query_mask.copy()
+    for mask in filter_masks.values():
+        every_version &= mask
+    collapse = request.collapse and table.has_duplicates
+    final = table.collapse(every_version) if collapse else every_version
+    return _Matches(parsed, query_mask, filter_masks, every_version, final, collapse)
+
+
+def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limits) -> SearchResult:
+    """The one function that builds a search result (a page of hits, facets, timeline, suggestion)."""
+    matches = _match(searcher, table, request, limits)
+    total = int(matches.final.sum())
+    facets = facet_counts(table, matches.query_mask, matches.filter_masks, request.filters, request.facet_size, matches.collapse)
+    start = (request.page - 1) * request.per_page
+    docnums, scores = _ranked(searcher, table, matches, request, start, start + request.per_page)
+    terms = query_terms(matches.parsed)
+    hits = [_hit(searcher, table, docnum, score, terms, matches) for docnum, score in zip(docnums, scores, strict=True)]
+    did_you_mean = _suggest(searcher, matches.parsed, request.q) if total < 3 and request.q else None
+    return SearchResult(request, total, hits, facets, did_you_mean, terms, timeline(table.published[matches.final], MISSING_DATE))
+
+
+def iter_hits(searcher, table: FacetTable, request: SearchRequest, limits: Limits, limit: int) -> tuple[int, Iterator[Hit]]:
+    """The total of a search and every one of its hits in order, ranked once (the exports' stream).
+
+    Facets, timeline and suggestions are not computed; the hits are built as the stream is read.
+    A search with more than ``limit`` hits is refused before anything is streamed.
+    """
+    matches = _match(searcher, table, request, limits)
+    total = int(matches.final.sum())
+    if total > limit:
+        raise BadRequest(f"this search has {total} hits; an export holds at most {limit}: narrow the search")
+    docnums, scores = _ranked(searcher, table, matches, request, 0, total)
+    terms = query_terms(matches.parsed)
+    hits = (_hit(searcher, table, docnum, score, terms, matches) for docnum, score in zip(docnums, scores, strict=True))
+    return total, hits
+
+
+def _hit(searcher, table: FacetTable, docnum: int, score: float | None, terms: frozenset, matches: _Matches) -> Hit:
+    stored = searcher.stored_fields(docnum)
+    hit = Hit(
+        id=stored["id"],
+        title=stored.get("title", ""),
+        outlet=stored.get("outlet_name"),
+        published=stored.get("published_iso"),
+        url=stored.get("url") or None,
+        score=score,
+        snippets=best_paragraphs(stored.get("paragraphs", []), terms),
+    )
+    if matches.collapse:
+        others = table.versions(docnum, matches.every_version)
+        hit.versions = [ArticleRef.from_stored(searcher.stored_fields(o)) for o in others[:MAX_VERSIONS_LISTED].tolist()]
+        hit.version_count = len(others)
+    return hit
+
+
+def _ranked(
+    searcher, table: FacetTable, matches: _Matches, request: SearchRequest, start: int, end: int
+) -> tuple[list[int], list[float | None]]:
+    """Document numbers (and scores) of ranks ``start`` to ``end`` in the request's order."""
+    sort = request.effective_sort
+    final = matches.final
+    if sort == "relevance":
+        if not final.any() or end <= start:
+            return [], []
+        # The filter is needed only when facets or collapsing narrowed the query's own matches.
+        narrowed = bool(matches.filter_masks) or matches.collapse
+        allowed = set(np.flatnonzero(final).tolist()) if narrowed else None
+        results = searcher.search(matches.parsed, filter=allowed, limit=end)
+        page = [results[i] for i in range(start, min(end, results.scored_length()))]
+        return [hit.docnum for hit in page], [round(float(hit.score), 4) for hit in page]
+    docs = np.flatnonzero(final)
+    keys = table.published[docs]
+    missing = keys == MISSING_DATE
+    order = np.lexsort((docs, -keys if sort == "newest" else keys, missing))
+    chosen = docs[order[start:end]]
+    return chosen.tolist(), [None] * len(chosen)
+
+
+def _suggest(searcher, parsed, text: str) -> str | None:
+    """A corrected query string, in words as people write them ("ceasefire", not the stem).
+
+    Whoosh suggests from the text field's own dictionary, which holds stems; each changed word is
+    turned back into the surface form it has in an article that contains it.
+    """
+    try:
+        # prefix=1: candidates share the first letter, which cuts the dictionary scan ~20x;
+        # a misspelt first letter is rare in typed queries.
+        corrected = searcher.correct_query(parsed, text, prefix=1)
+    except Exception:  # correction is a nicety; never let it fail a search
+        return None
+    if corrected.query == parsed or not corrected.string.strip() or corrected.string == text:
+        return None
+    typed, suggested = text.split(), corrected.string.split()
+    if len(typed) != len(suggested):
+        return None
+    words = [old if old == new else _surface_form(searcher, new) for old, new in zip(typed, suggested, strict=True)]
+    if None in words:
+        return None
+    suggestion = " ".join(words)
+    return suggestion if suggestion.casefold() != text.casefold() else None
+
+
+def _surface_form(searcher, stem: str) -> str | None:
+    """The word as written, lower-cased, in the first article whose text holds ``stem``."""
+    stem = stem.strip("\"()").lower()
+    if ":" in stem:
+        return None
+    docs = searcher.docs_for_query(query.Term("text", stem))
+    docnum = next(iter(docs), None)
+    if docnum is None:
+        return None
+    for paragraph in searcher.stored_fields(docnum).get("paragraphs", []):
+        for token in analyzer()(paragraph, chars=True, mode="query"):
+            if token.text == stem:
+                return paragraph[token.startchar : token.endchar].lower()
+    return None

@@ -1,0 +1,222 @@
+"""The index on disk: open or create it, one writer at a time, batches written and committed whole.
+
+* **Opening** (:func:`open_index`): an index made by another version of searchapp (fields
+  missing) is refused with the fix (``--rebuild``); a folder that holds something else is never
+  taken over.  Opening retries when a writer's commit deletes the table of contents being read.
+* **One writer** (:class:`IndexerLock`): a run holds an ``flock`` on ``indexer.lock`` for its whole
+  duration; the kernel releases it when the process dies, so a killed run never leaves a stale
+  lock.  A second run waits up to its lock timeout, then stops with a message.  Readers are never
+  blocked: they see the last commit.
+* **Batches** (:func:`batch_writer`, a context manager): a Whoosh writer with searchapp's compact
+  codec that commits when the block ends and cancels on any error or interruption.  Whoosh writes
+  a new generation's table of contents only after its segment files are complete, so an
+  interrupted run (Ctrl-C, a crash, SIGKILL) leaves the index at its last commit.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import writing
+from whoosh.index import LockError
+
+from ..errors import IndexBusy, IndexUnavailable
+from .codec import CompactCodec
+from .internals import register_pickled_names, remove_unreferenced, segment_columns
+from .schema import ADDED_LATER, build_schema
+
+LOCK_FILE = "indexer.lock"
+
+
+def open_index(index_dir: str | Path, create: bool = False, read_only: bool = False):
+    """The index in ``index_dir``; created when ``create`` and there is none yet.
+
+    ``read_only`` opens it on a storage that refuses every write (a replica, a snapshot).
+    """
+    path = Path(index_dir)
+    register_pickled_names()
+    if path.exists() and not path.is_dir():
+        raise IndexUnavailable(f"{path}: not a folder")
+    opened = _open_existing(path, read_only) if path.is_dir() else None
+    if opened is not None:
+        ix, field_names = opened
+        missing = set(build_schema().names()) - field_names - set(ADDED_LATER)
+        if missing:  # fields this version needs (extra, older fields are harmless)
+            raise IndexUnavailable(
+                f"{path}: index made by another version of searchapp (no {', '.join(sorted(missing))}); "
+                "run `searchapp index --rebuild`"
+            )
+        return ix
+    if not create:
+        raise IndexUnavailable(f"{path}: no index here yet; build one with `searchapp index --index-dir {path} PATH...`")
+    if path.is_dir() and any(p for p in path.iterdir() if not _ours(p.name)):
+        raise IndexUnavailable(f"{path}: folder is not empty and holds no index; choose an empty or new folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return whoosh_index.create_in(str(path), build_schema())
+    except OSError as exc:
+        for leftover in path.glob("*MAIN_*") if path.is_dir() else ():  # a creation cut short (full disk)
+            leftover.unlink(missing_ok=True)
+        raise IndexUnavailable(f"{path}: cannot create index: {exc.strerror or exc}") from None
+
+
+def _open_existing(path: Path, read_only: bool):
+    """(index, its field names) of the index in ``path``, or None when there is none.
+
+    Each step reads the newest table of contents, which a writer's commit may delete between
+    listing and opening it; then the next generation is read instead (as Whoosh's own
+    ``Index.reader()`` does).
+    """
+    for _ in range(20):
+        try:
+            if not whoosh_index.exists_in(str(path)):
+                return None
+            ix = whoosh_index.open_dir(str(path), readonly=read_only)
+            return ix, set(ix.schema.names())
+        except FileNotFoundError:
+            time.sleep(0.05)
+        except (OSError, whoosh_index.IndexError, EOFError, ValueError) as exc:
+            raise IndexUnavailable(f"{path}: cannot open index: {exc}") from None
+    raise IndexUnavailable(f"{path}: cannot open index: its files keep changing under it; try again")
+
+
+def _ours(name: str) -> bool:
+    """A file that an empty index folder may hold: the lock, git keepers, Whoosh's leftovers of a failed creation."""
+    return name in (LOCK_FILE, ".gitignore", ".gitkeep") or name.startswith(("MAIN_", "_MAIN_"))
+
+
+class IndexerLock:
+    """Exclusive lock held for a whole indexing run (released by the kernel if the process dies)."""
+
+    def __init__(self, index_dir: Path, timeout: float) -> None:
+        self.path = index_dir / LOCK_FILE
+        self.timeout = timeout
+        self._fd: int | None = None
+
+    def __enter__(self) -> IndexerLock:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise IndexUnavailable(f"{self.path.parent}: cannot write to the index folder: {exc.strerror or exc}") from None
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(self._fd, 32, 0).decode(errors="replace").strip()
+                    os.close(self._fd)
+                    self._fd = None
+                    raise IndexBusy(
+                        f"{self.path.parent}: another `searchapp index` (pid {holder or '?'}) is writing this index; "
+                        f"waited {self.timeout:.0f}s (set SEARCHAPP_LOCK_TIMEOUT to wait longer)"
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, str(os.getpid()).encode(), 0)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """What an indexing run needs to know of a document already indexed (read from columns)."""
+
+    id: str
+    content_hash: str
+    file_source: str  # the absolute path of a one-article file, else ""
+    simhash: str  # the near-duplicate sketch as hex, "" when none
+    dup_group: str
+
+
+def stored_keys(ix) -> Iterator[StoredKey]:
+    """The keys of every live document of the index, read from its columns in one pass."""
+    with ix.reader() as reader:
+        if reader.doc_count() == 0:
+            return
+        columns = {
+            name: list(segment_columns(reader, name)) for name in ("id", "content_hash", "file_source", "simhash", "dup_group")
+        }
+        for segment, (offset, count, ids) in enumerate(columns["id"]):
+            others = {name: columns[name][segment][2] for name in ("content_hash", "file_source", "simhash", "dup_group")}
+            for docnum in range(count):
+                if reader.is_deleted(offset + docnum):
+                    continue
+                values = {name: (column[docnum] if column is not None else "") for name, column in others.items()}
+                yield StoredKey(ids[docnum], **values)
+
+
+@contextmanager
+def batch_writer(ix, clear: bool, timeout: float) -> Iterator[writing.IndexWriter]:
+    """A writer that commits when the block ends and cancels on any error or interruption.
+
+    ``clear`` makes the commit drop every earlier segment: the first batch of a rebuild replaces
+    the old index in one step, so readers see the old index or the new one, never neither.
+    """
+    try:
+        writer = ix.writer(timeout=timeout, codec=CompactCodec())
+    except LockError:
+        raise IndexBusy(f"{ix.storage.folder}: the index is locked by another writer") from None
+    except OSError as exc:
+        raise _write_failed(ix, exc) from None
+    for name, fieldtype in ADDED_LATER.items():  # an index made before these fields existed gets them now
+        if name not in writer.schema:
+            writer.add_field(name, fieldtype)
+    try:
+        yield writer
+    except BaseException as exc:
+        with suppress(Exception):  # the writer may be broken by the very error being raised
+            writer.cancel()
+        if isinstance(exc, OSError):
+            raise _write_failed(ix, exc) from None
+        raise
+    try:
+        writer.commit(mergetype=writing.CLEAR if clear else None)
+    except OSError as exc:
+        raise _write_failed(ix, exc) from None
+
+
+def _write_failed(ix, exc: OSError) -> IndexUnavailable:
+    """The error for a failed write (full disk, read-only folder): the last commit stays the index.
+
+    Whoosh writes a new generation's table of contents only after its segment files are complete,
+    so the files of the failed batch are unreferenced; they are removed (best effort) so that they
+    neither fill the disk nor are ever taken as part of the index.
+    """
+    folder = ix.storage.folder
+    remove_unreferenced(ix.storage, ix.indexname)
+    return IndexUnavailable(
+        f"{folder}: cannot write the index: {exc.strerror or exc}; every batch committed before is kept "
+        "(free some space or make the folder writable, then re-run to index the rest)"
+    )
+
+
+def remove_ids(index_dir: str | Path, ids: Iterable[str], lock_timeout: float = 30.0) -> tuple[list[str], list[str]]:
+    """Delete articles by id; returns (removed, not found)."""
+    index_dir = Path(index_dir)
+    removed, missing = [], []
+    open_index(index_dir)  # no index here: say so before the lock creates the folder
+    with IndexerLock(index_dir, lock_timeout):
+        ix = open_index(index_dir)
+        with batch_writer(ix, False, lock_timeout) as writer, ix.searcher() as searcher:
+            for article_id in ids:
+                if searcher.document_number(id=article_id) is None:
+                    missing.append(article_id)
+                else:
+                    writer.delete_by_term("id", article_id)
+                    removed.append(article_id)
+    return removed, missing

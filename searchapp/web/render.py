@@ -1,0 +1,127 @@
+"""Rendering: a search result, a hit or a document as JSON-ready dicts, CSV rows and terminal text.
+
+The web views and the CLI call these; they never touch the index.  Paragraph numbers shown to
+people and used in links are 1-based (``#p1`` is the first paragraph); :func:`paragraph_link` is
+the one place that writes such a link.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from ..query import ArticleRef, Document, Hit, SearchResult
+
+
+def doc_path(article_id: str) -> str:
+    return f"/doc/{quote(article_id, safe='')}"
+
+
+def paragraph_link(article_id: str, paragraph: int | None = 0, q: str = "") -> str:
+    """Link to a paragraph (0-based number in, 1-based anchor out; None: the article), marking ``q`` when given."""
+    path = doc_path(article_id)
+    if q:
+        path += "?" + urlencode({"q": q})
+    return path if paragraph is None else f"{path}#p{paragraph + 1}"
+
+
+def ref_dict(ref: ArticleRef, q: str = "") -> dict:
+    return {"id": ref.id, "title": ref.title, "outlet": ref.outlet, "published": ref.published, "link": paragraph_link(ref.id, None, q)}
+
+
+def hit_dict(hit: Hit, q: str) -> dict:
+    return {
+        "id": hit.id,
+        "title": hit.title,
+        "outlet": hit.outlet,
+        "published": hit.published,
+        "url": hit.url,
+        "score": hit.score,
+        "snippets": [
+            {"paragraph": s.paragraph + 1, "html": str(s.html), "link": paragraph_link(hit.id, s.paragraph, q)} for s in hit.snippets
+        ],
+        "link": paragraph_link(hit.id, hit.paragraph, q),
+        "other_versions": hit.version_count,
+        "versions": [ref_dict(v, q) for v in hit.versions],
+    }
+
+
+def result_dict(result: SearchResult) -> dict:
+    """The JSON of a search: the shape of ``GET /api/search`` and ``searchapp search --json``."""
+    request = result.request
+    facets = {}
+    for facet, values in result.facets.items():
+        entries = []
+        for value in values:
+            entry = {"value": value.value, "count": value.count, "selected": value.selected}
+            if value.kind:
+                entry["kind"] = value.kind
+            if value.within:
+                entry["within"] = list(value.within)
+            entries.append(entry)
+        facets[facet] = entries
+    return {
+        "query": request.q,
+        "filters": request.filters,
+        "sort": request.effective_sort,
+        "total": result.total,
+        "page": request.page,
+        "pages": result.pages,
+        "per_page": request.per_page,
+        "hits": [hit_dict(hit, request.q) for hit in result.hits],
+        "facets": facets,
+        "did_you_mean": result.did_you_mean,
+        "collapsed": request.collapse,
+    }
+
+
+def document_dict(doc: Document) -> dict:
+    """The JSON of ``GET /api/doc/<id>`` (paragraph numbers 1-based)."""
+    return {
+        "id": doc.id,
+        "title": doc.title,
+        "outlet": doc.outlet,
+        "published": doc.published,
+        "url": doc.url,
+        "paragraphs": doc.paragraphs,
+        "entities": {
+            "actors": [{"name": m["name"], "kind": m["kind"], "paragraphs": [p + 1 for p in m.get("paragraphs", ())]} for m in doc.actors],
+            "places": [{"name": m["name"], "paragraphs": [p + 1 for p in m.get("paragraphs", ())]} for m in doc.places],
+            "dates": [{"text": d.get("text"), "value": d.get("value"), "paragraph": d.get("paragraph", 0) + 1} for d in doc.dates],
+        },
+        "inferred": doc.inferred,
+    }
+
+
+def snippets_text(hit: Hit) -> str:
+    """A hit's snippets as one plain text (marks dropped): exports and the feed's summaries."""
+    return " … ".join(s.text() for s in hit.snippets)
+
+
+def result_text(result: SearchResult, facet_size: int = 8) -> str:
+    """A search result for the terminal: hits with their best paragraph, then facet counts."""
+    request = result.request
+    lines = [f"{result.total} article{'s' if result.total != 1 else ''} match"
+             + (f" {request.q!r}" if request.q else "")
+             + "".join(f" [{k}: {' OR '.join(v)}]" for k, v in request.filters.items())]  # fmt: skip
+    if result.did_you_mean:
+        lines.append(f"Did you mean: {result.did_you_mean}")
+    start = (request.page - 1) * request.per_page
+    for number, hit in enumerate(result.hits, start=start + 1):
+        meta = " · ".join(x for x in (hit.outlet, hit.published) if x)
+        lines.append("")
+        lines.append(f"{number}. {hit.title}" + (f"  ({meta})" if meta else ""))
+        if hit.version_count:
+            lines.append(f"   + {hit.version_count} other version{'s' if hit.version_count != 1 else ''} of this story")
+        for snippet in hit.snippets[:1]:
+            lines.append(f"   ¶{snippet.paragraph + 1}: {snippet.text(('[', ']'))}")
+            lines.append(f"   {paragraph_link(hit.id, snippet.paragraph)}" + (f"  {hit.url}" if hit.url else ""))
+    lines.append("")
+    for facet, values in result.facets.items():
+        if not values:
+            continue
+        shown = ", ".join(
+            f"{'*' if v.selected else ''}{v.value}{' (org)' if v.kind == 'org' else ''} {v.count}" for v in values[:facet_size]
+        )
+        more = f", … {len(values) - facet_size} more" if len(values) > facet_size else ""
+        lines.append(f"{facet}: {shown}{more}")
+    return "\n".join(lines)

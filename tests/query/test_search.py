@@ -1,0 +1,195 @@
+"""Search: queries built as pure functions, then run on the sample index through the CLI."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from whoosh import query as q
+
+from searchapp.cli import main
+from searchapp.errors import BadRequest, QuerySyntaxError
+from searchapp.query.parse import parse_query
+from searchapp.query.search import SearchRequest
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", q.Every()),
+        ("ceasefire", q.Or([q.Term("title", "ceasefir", boost=2.0), q.Term("text", "ceasefir")])),
+        ("outlet:presstv", q.Term("outlet", "presstv")),
+        ('outlet:"Press TV"', q.Term("outlet", "presstv")),
+        ("source:www.presstv.ir", q.Term("outlet", "presstv")),
+        ("year:2016", q.Term("year", "2016")),
+        ("year:[2015 TO 2017]", q.TermRange("year", "2015", "2017")),
+        ("actor:putin", q.Term("actor", "putin")),
+        ("place:Idlib", q.Term("place", "idlib")),
+        ('title:"truce holds"', q.Phrase("title", ["truce", "hold"])),
+        ("al-Assad", q.Or([q.Term("title", "alassad", boost=2.0), q.Term("text", "alassad")])),
+        # pasted markup: the angle brackets are not a range, the rest is words
+        ("<script>", q.Or([q.Term("title", "script", boost=2.0), q.Term("text", "script")])),
+        ("<b>Idlib</b>", q.Or([q.Term("title", "idlib", boost=2.0), q.Term("text", "idlib")])),
+        ("Idlib > Aleppo", q.And([q.Or([q.Term("title", w, boost=2.0), q.Term("text", w)]) for w in ("idlib", "aleppo")])),
+    ],
+)
+def test_parse_query(text, expected):
+    assert parse_query(text) == expected
+
+
+def test_words_must_all_match_and_minus_excludes():
+    def word(w):
+        return q.Or([q.Term("title", w, boost=2.0), q.Term("text", w)])
+
+    assert parse_query("Idlib ceasefire -Aleppo") == q.AndNot(q.And([word("idlib"), word("ceasefir")]), word("aleppo"))
+
+
+@pytest.mark.parametrize("text", ["date:[garbage TO nonsense]", "date:notadate"])
+def test_unparseable_queries_raise_a_message(text):
+    with pytest.raises(QuerySyntaxError):
+        parse_query(text)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"sort": "sideways"}, "sort"), ({"page": 0}, "page"), ({"q": "x" * 1001}, "q:"), ({"filters": {"colour": ["red"]}}, "unknown filter")],
+)
+def test_bad_requests_name_the_parameter(kwargs, message):
+    with pytest.raises(BadRequest, match=message):
+        SearchRequest(**kwargs)
+
+
+def search_json(sample_index, *args):
+    result = CliRunner().invoke(main, ["search", "--index-dir", str(sample_index), "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_cli_idlib_ceasefire_2020_finds_the_teller_report_paragraph(sample_index):
+    result = CliRunner().invoke(main, ["search", "Idlib ceasefire", "--year", "2020", "--index-dir", str(sample_index)])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "1 article match 'Idlib ceasefire' [year: 2020]"
+    assert lines[2].startswith("1. America demands UN supervision of peace in Syria") and "(Teller Report · 2020-05-18)" in lines[2]
+    assert lines[3].startswith("   ¶6: In turn, Biderson said at the session that [Idlib] governorate")
+    assert "[ceasefire] agreement" in lines[3]
+    assert lines[4].strip().startswith("/doc/") and "#p6" in lines[4]
+
+
+def test_cli_lavrov_json_lists_his_articles_with_facets(sample_index):
+    data = search_json(sample_index, "Lavrov")
+    assert data["total"] == 2
+    assert [(h["title"], h["outlet"], h["published"]) for h in data["hits"]] == [
+        ("US And Russia Team Up To Monitor The Syrian Crisis", "Immortal News", "2016-05"),
+        ("Moscow-Washington coordination crucial for truce to hold: Russia", "Press TV", "2016-03-02"),
+    ]
+    assert data["hits"][1]["snippets"][0]["paragraph"] == 1
+    assert "Sergei <mark>Lavrov</mark>" in data["hits"][1]["snippets"][0]["html"]
+    assert data["facets"]["outlet"] == [
+        {"value": "Immortal News", "count": 1, "selected": False},
+        {"value": "Press TV", "count": 1, "selected": False},
+    ]
+    assert data["facets"]["year"] == [{"value": "2016", "count": 2, "selected": False}]
+    assert {"value": "Sergei Lavrov", "count": 2, "selected": False, "kind": "person"} in data["facets"]["actor"]
+
+
+def test_facets_or_within_and_across_and_own_filter_excluded(sample_index):
+    data = search_json(sample_index, "--outlet", "Press TV", "--year", "2016")
+    assert data["total"] == 2
+    # the outlet facet is counted under the year filter only: every 2016 outlet is offered
+    assert data["facets"]["outlet"] == [
+        {"value": "Press TV", "count": 2, "selected": True},
+        {"value": "Immortal News", "count": 1, "selected": False},
+    ]
+    # the year facet is counted under the outlet filter only
+    assert data["facets"]["year"] == [{"value": "2016", "count": 2, "selected": True}]
+    both = search_json(sample_index, "--outlet", "presstv", "--outlet", "dailysabah.com")
+    assert both["total"] == 3
+
+
+def test_empty_query_browses_newest_first_and_sorts(sample_index):
+    newest = search_json(sample_index)
+    assert [h["published"] for h in newest["hits"]] == ["2021-09-30", "2020-05-18", "2016-05", "2016-04-28", "2016-03-02"]
+    oldest = search_json(sample_index, "--sort", "oldest")
+    assert [h["published"] for h in oldest["hits"]] == ["2016-03-02", "2016-04-28", "2016-05", "2020-05-18", "2021-09-30"]
+    page2 = search_json(sample_index, "--limit", "2", "--page", "2")
+    assert (page2["total"], page2["pages"], [h["published"] for h in page2["hits"]]) == (5, 3, ["2016-05", "2016-04-28"])
+
+
+def test_did_you_mean_for_a_misspelling(sample_index):
+    data = search_json(sample_index, "ceasfire")
+    assert data["total"] == 0 and data["did_you_mean"] == "ceasefire"
+
+
+def test_queries_with_fields_phrases_and_dates(sample_index):
+    assert search_json(sample_index, '"cessation of hostilities"')["total"] == 3
+    assert search_json(sample_index, "actor:zakharova")["total"] == 1
+    assert search_json(sample_index, "date:[2020 TO 2021]")["total"] == 2
+    assert search_json(sample_index, "Idlib OR Aleppo")["total"] == 4  # 001 names neither
+    assert search_json(sample_index, "truce -Lavrov")["total"] == 1
+    assert search_json(sample_index, "Erdogan")["total"] == search_json(sample_index, "Erdoğan")["total"] == 2
+    assert search_json(sample_index, "--month", "2016-02")["total"] == 2
+
+
+@pytest.mark.parametrize(("query", "outlets"), [
+    ("ceasefire", {"Teller Report", "Press TV", "Daily Sabah", "Immortal News"}),
+    ("cease-fire", {"Teller Report", "Press TV", "Daily Sabah", "Immortal News"}),
+    ('"cease fire"', {"Daily Sabah"}),  # the phrase matches the parts of "cease-fire" only
+])  # fmt: skip
+def test_hyphenated_and_joined_spellings_find_each_other(sample_index, query, outlets):
+    assert {h["outlet"] for h in search_json(sample_index, query)["hits"]} == outlets
+
+
+def test_hyphen_split_keeps_phrase_positions():
+    from searchapp.store.schema import text_analyzer
+
+    tokens = [(t.text, t.pos) for t in text_analyzer()("multiple cease-fire agreements", positions=True)]
+    assert tokens == [("multipl", 0), ("ceas", 1), ("fire", 2), ("ceasefir", 2), ("agreement", 3)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ceasefire", "Idlib ceasefire", "Idlib OR Aleppo", "truce -Lavrov", "NOT Syria", '"cessation of hostilities"', "cease*",
+     "year:[2015 TO 2017]", "(Idlib OR Geneva) AND -Erdogan", "outlet:presstv", "actor:putin", "nosuchword", ""],
+)  # fmt: skip
+def test_match_mask_agrees_with_whoosh(sample_index, text):
+    import numpy as np
+    from whoosh import index
+
+    from searchapp.query.matches import match_mask
+    with index.open_dir(str(sample_index)).searcher() as searcher:
+        parsed = parse_query(text, searcher.schema)
+        mask = match_mask(searcher, parsed, searcher.reader().doc_count_all())
+        assert sorted(np.flatnonzero(mask).tolist()) == sorted(searcher.docs_for_query(parsed))
+
+
+def test_match_mask_over_several_segments_with_deletions(tmp_path):
+    import numpy as np
+    from whoosh import fields, index
+
+    from searchapp.query.matches import match_mask
+    from searchapp.store.internals import posting_ids
+    ix = index.create_in(str(tmp_path), fields.Schema(id=fields.ID(unique=True, stored=True), body=fields.TEXT))
+    for batch in range(3):
+        with ix.writer() as writer:
+            for i in range(300):
+                writer.add_document(id=f"{batch}-{i}", body="news item" if i % 3 else "news other")
+    with ix.writer() as writer:
+        writer.delete_by_term("id", "1-5")
+    with ix.searcher() as searcher:
+        parsed = query_for("news item")
+        mask = match_mask(searcher, parsed, searcher.reader().doc_count_all())
+        live = np.array([not searcher.reader().is_deleted(n) for n in range(searcher.reader().doc_count_all())])
+        assert sorted(np.flatnonzero(mask & live).tolist()) == sorted(searcher.docs_for_query(parsed))
+        leaf, _ = searcher.reader().leaf_readers()[0]
+        assert posting_ids(leaf.postings("body", "news")).tolist() == list(range(300))
+
+
+def query_for(text):
+    return q.And([q.Term("body", word) for word in text.split()])
+
+
+def test_a_phrase_is_marked_as_one_run_and_its_words_nowhere_else(sample_index):
+    data = search_json(sample_index, '"cessation of hostilities"', "--outlet", "Press TV", "--year", "2016")
+    html = next(s["html"] for h in data["hits"] for s in h["snippets"] if "focus" in s["html"])
+    assert html.count("<mark>") == 1
+    assert "<mark>cessation of hostilities</mark>" in html and "(of the call)" in html

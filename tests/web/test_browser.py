@@ -1,0 +1,159 @@
+"""The real thing: `searchapp serve` (gunicorn) driven by Debian's headless Chromium through Playwright.
+
+Skipped when /usr/bin/chromium is missing, unless $CI is set (then it fails).  Screenshots go
+to test-artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+pytestmark = pytest.mark.browser
+
+if not CHROMIUM.exists() and not os.environ.get("CI"):
+    pytest.skip("no /usr/bin/chromium (apt-get install chromium); set CI=1 to make this a failure", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(sample_index):
+    """`searchapp serve` (gunicorn, 2 workers) on a free loopback port over the sample index; its base URL."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "searchapp.cli", "serve", "--index-dir", str(sample_index), "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    with open(ARTIFACTS / "serve.log", "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_up(process, base)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_up(process: subprocess.Popen, base: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"searchapp serve exited with {process.returncode}; see test-artifacts/serve.log")
+        try:
+            with urllib.request.urlopen(base + "/api/search", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"searchapp serve did not answer within {timeout} s; see test-artifacts/serve.log")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    yield page
+    context.close()
+    assert not errors, f"console errors (CSP violations?): {errors}"
+
+
+def test_search_filter_open_and_follow_an_entity(server, page):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(server + "/")
+    page.get_by_role("searchbox", name="Search the archive").fill("Idlib ceasefire")
+    page.get_by_role("searchbox", name="Search the archive").press("Enter")
+    page.wait_for_url("**/?q=Idlib+ceasefire**")
+    assert page.locator("h2.total").inner_text().startswith("2 articles match")
+
+    # tick an outlet and a year, then apply (no script: the form is submitted by the button)
+    page.locator("#facet-outlet").get_by_label("Teller Report").check()
+    page.locator("#facet-year").get_by_label("2020").check()
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url("**outlet=Teller+Report**")
+    assert "year=2020" in page.url
+    chips = page.locator(".chips a.chip").all_inner_texts()
+    assert [c.replace("\n", " ") for c in chips] == ["Outlet: Teller Report ×", "Year published: 2020 ×"]
+    assert page.locator(".hit mark").count() >= 2
+    page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
+
+    # open the result: it lands on its best paragraph, which is the URL target and holds a <mark>
+    page.locator(".hit-title a").first.click()
+    page.wait_for_url("**/doc/**#p6")
+    target = page.locator("p.para:target")
+    assert target.get_attribute("id") == "p6"
+    assert target.locator("mark").count() >= 1
+    assert target.locator("mark").first.inner_text() == "Idlib"
+    page.screenshot(path=str(ARTIFACTS / "document.png"), full_page=False)
+
+    # follow an entity link back to a filtered search
+    page.locator("#p1 a.entity-person", has_text="Vladimir Putin").click()
+    page.wait_for_url("**/?actor=Vladimir+Putin")
+    assert page.locator(".chips a.chip").inner_text().replace("\n", " ") == "Actors: Vladimir Putin ×"
+    assert page.locator("#facet-actor input[value='Vladimir Putin']").is_checked()
+    assert page.locator("ol.hits > li").count() == int(page.locator("h2.total").inner_text().split()[0])
+
+
+def test_keyboard_and_phone_width(server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(server + "/?q=Syria")
+        page.keyboard.press("Tab")
+        focused = page.locator(":focus")
+        assert focused.inner_text() == "Skip to content"
+        # nothing wider than the phone screen
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "search-phone.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_bad_query_shows_a_message_beside_the_box(server, browser):
+    context = browser.new_context(java_script_enabled=False)  # the 400 itself is logged: no console check
+    page = context.new_page()
+    try:
+        response = page.goto(server + "/?q=%3Cscript%3Edate:notadate")  # markup around an unreadable date
+        assert response.status == 400
+        assert page.locator("#q-error").inner_text().startswith("Cannot search:")
+        assert page.locator("#q").input_value() == "<script>date:notadate"
+        assert page.get_by_role("searchbox", name="Search the archive").get_attribute("aria-invalid") == "true"
+    finally:
+        context.close()
