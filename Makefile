@@ -33,7 +33,8 @@ system-deps:
 	@test -x /usr/bin/chromium -a -x /usr/bin/wrk || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver wrk; }
 
 lint: install
-	$(BIN)/ruff check searchapp tests
+	$(BIN)/ruff check searchapp tests bench
+	$(BIN)/lint-imports
 
 test: install lint system-deps
 	$(BIN)/pytest

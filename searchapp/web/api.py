@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..query import load_document
-from .app import search_request, state
+from .helpers import search_request, state
 from .render import document_dict, result_dict
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")

@@ -12,7 +12,7 @@ import json
 
 from flask import Blueprint, Response, request, stream_with_context
 
-from .app import search_request, state
+from .helpers import search_request, state
 from .render import hit_dict, snippets_text
 
 blueprint = Blueprint("exports", __name__)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from .app import search_request, state, url_with
+from .helpers import search_request, state, url_with
 from .render import paragraph_link, snippets_text
 
 blueprint = Blueprint("feed", __name__)

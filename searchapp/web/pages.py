@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from ..errors import QuerySyntaxError
 from ..query import FACETS, SearchRequest, SearchResult, load_document, mark_paragraph, parse_query, query_terms
-from .app import search_request, state, url_with
+from .helpers import search_request, state, url_with
 
 blueprint = Blueprint("pages", __name__)
 

@@ -1,0 +1,76 @@
+"""What searchapp takes from Whoosh's private internals still holds (searchapp/store/internals.py, codec.py).
+
+These fail when a Whoosh upgrade moves an attribute the store relies on, instead of searches
+silently taking the slow fallback or reading the wrong column.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import pickle
+import sys
+
+import numpy as np
+import pytest
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3LeafMatcher
+
+from searchapp.store import internals
+from searchapp.store.index import open_index
+
+
+def test_the_pinned_whoosh_is_installed():
+    assert importlib.metadata.version("whoosh3") == "3.54.0"
+
+
+def test_block_matchers_expose_what_posting_ids_reads(sample_index, monkeypatch):
+    for attribute in ("_read_data", "_next_block"):
+        assert hasattr(W3LeafMatcher, attribute)
+    with open_index(sample_index).searcher() as searcher:
+        leaf = searcher.reader().leaf_readers()[0][0]
+        matcher = leaf.postings("text", "syria")
+        assert all(hasattr(matcher, a) for a in internals.MATCHER_ATTRIBUTES)
+        expected = list(leaf.postings("text", "syria").all_ids())
+        monkeypatch.setattr(type(matcher), "all_ids", lambda self: pytest.fail("posting_ids fell back to all_ids()"))
+        assert internals.posting_ids(matcher).tolist() == expected
+
+
+def test_one_scan_of_the_term_dictionary_gives_every_term_and_its_postings(sample_index, monkeypatch):
+    with open_index(sample_index).searcher() as searcher:
+        leaf = searcher.reader().leaf_readers()[0][0]
+        assert hasattr(leaf, "_terms") and hasattr(leaf, "_codec")
+        assert hasattr(leaf._terms, "items_from") and hasattr(leaf._terms, "_postfile")
+        slow = {term: list(leaf.postings("places", term).all_ids()) for term in leaf.field_terms("places")}
+        monkeypatch.setattr(type(leaf), "field_terms", lambda *a: pytest.fail("field_postings fell back to field_terms()"))
+        fast = {term: ids.tolist() for term, ids in internals.field_postings(leaf, "places")}
+    assert fast == slow and "Syria" in fast
+
+
+def test_segment_columns_line_up_with_stored_fields(sample_index):
+    with open_index(sample_index).searcher() as searcher:
+        reader = searcher.reader()
+        ids = np.empty(reader.doc_count_all(), dtype=object)
+        for offset, count, column in internals.segment_columns(reader, "id"):
+            ids[offset : offset + count] = [column[n] for n in range(count)]
+        assert ids.tolist() == [searcher.stored_fields(n)["id"] for n in range(reader.doc_count_all())]
+        assert [c for _, _, c in internals.segment_columns(reader, "no_such_field")] == [None] * len(reader.leaf_readers())
+
+
+def test_the_table_of_contents_helpers_exist(sample_index):
+    for name in ("read", "_segment_pattern", "_filename"):
+        assert hasattr(whoosh_index.TOC, name)
+    assert callable(whoosh_index.clean_files)
+    ix = open_index(sample_index)
+    generation, files = internals.committed_generation(ix.storage)
+    assert generation == ix.latest_generation() and files[0] == f"_MAIN_{generation}.toc" and len(files) > 1
+
+
+def test_indexes_pickled_under_the_old_module_paths_still_open(monkeypatch):
+    from searchapp.store.schema import HyphenFilter
+
+    legacy = pickle.dumps(HyphenFilter(), protocol=0).replace(b"searchapp.store.schema", b"searchapp.schema")
+    monkeypatch.delitem(sys.modules, "searchapp.schema", raising=False)
+    with pytest.raises(ModuleNotFoundError):
+        pickle.loads(legacy)
+    internals.register_pickled_names()
+    assert isinstance(pickle.loads(legacy), HyphenFilter)
