@@ -66,6 +66,11 @@ class Settings:
     facet_size: int = _setting(10, "Values shown per facet before 'more'.", _positive_int)
     export_limit: int = _setting(10_000, "Most hits a CSV/JSON export may hold; a larger search is refused (400).", _positive_int)
     feed_size: int = _setting(50, "Entries in a search's Atom feed (newest first).", _positive_int)
+    public_url: str = _setting(
+        "",
+        "The site's public base URL (https://news-search.example.org): the Atom feed's ids and links and the exports' "
+        "absolute links are built on it, never on the Host header a client sends.",
+    )
     workers: int = _setting(2, "Gunicorn worker processes started by `searchapp serve`.", _positive_int)
     read_only: bool = _setting(
         False,
