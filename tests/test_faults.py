@@ -36,6 +36,8 @@ from searchapp.query.search import SearchIndex, SearchRequest
 from searchapp.store.index import LOCK_FILE, IndexerLock, open_index
 from searchapp.web import create_app
 
+pytestmark = pytest.mark.slow  # real `searchapp index` processes, killed and restarted
+
 SEARCHAPP = str(Path(sys.executable).with_name("searchapp"))
 WORDS = ["ceasefire", "talks", "envoy", "council", "convoy", "aid", "border", "truce", "monitors", "delegation", "capital", "statement"]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from ..config import Settings
@@ -199,24 +200,12 @@ class IndexRun:
                 self.summary.removed += 1
 
 
-def chunks(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
-    """Lists of ``size`` articles (the last one shorter): the unit sent to a tagging worker."""
-    chunk: list[Article] = []
-    for article in articles:
-        chunk.append(article)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def commit_batches(tagged_chunks: Iterable[list[TaggedArticle]], batch_size: int) -> Iterator[list[TaggedArticle]]:
-    """Regroup tagged chunks into batches of at least ``batch_size`` articles (one commit each)."""
-    batch: list[TaggedArticle] = []
-    for chunk in tagged_chunks:
-        batch.extend(chunk)
-        if len(batch) >= batch_size:
+def batches(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of ``size`` items (the last one shorter): chunks sent to a tagging worker, batches committed."""
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
             yield batch
             batch = []
     if batch:
@@ -248,7 +237,8 @@ def index_paths(
             with tagger or make_tagger(options, aliases, report) as tagger:
                 chunk_size = max(4, min(64, options.batch_size // max(1, tagger.threads)))
                 articles = run.to_tag(read_paths(paths, options.read_options))
-                for batch in commit_batches(tagger.tag(chunks(articles, chunk_size)), options.batch_size):
+                tagged = chain.from_iterable(tagger.tag(batches(articles, chunk_size)))
+                for batch in batches(tagged, options.batch_size):
                     if bar is not None:
                         bar.set_postfix_str(tagger.describe(), refresh=False)
                     run.write(batch, clear)

@@ -143,6 +143,7 @@ def test_cli_exit_code_1_and_summary_over_the_bad_corpus(tmp_path):
 # Big inputs, generated at test time
 
 
+@pytest.mark.slow
 def test_a_50_mb_article_is_rejected_with_its_size_and_the_limit(tmp_path):
     corpus = tmp_path / "big"
     corpus.mkdir()
@@ -170,6 +171,7 @@ def test_the_article_size_limit_is_a_setting(tmp_path):
     assert [d["id"] for d in _docs(tmp_path / "ix")] == ["short"]
 
 
+@pytest.mark.slow
 def test_a_one_million_character_line_is_indexed_and_tagged_on_its_start(tmp_path):
     rng = random.Random(3)
     words = ["Lavrov", "met", "Kerry", "in", "Geneva", "on", "Tuesday", "to", "discuss", "the", "ceasefire", "in", "Aleppo", "and", "the", "convoys"]

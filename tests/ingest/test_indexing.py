@@ -19,14 +19,14 @@ SEEDS = {
     "000_9d7d5c10da81e551.txt": {
         "outlet": "Teller Report", "published": "2020-05-18",
         "person": {"Vladimir Putin", "Recep Tayyip Erdoğan", "Bashar al-Assad", "Kelly Craft", "Geir Pedersen", "Muhammad Hallaj"},
-        "org": {"United Nations", "UN Security Council", "Syrian National Army", "Legion of the Levant"},
-        "place": {"Syria", "Idlib", "Aleppo", "Turkey", "Russia", "Iran", "Geneva", "United States", "United Kingdom"},
+        "org": {"United Nations", "UN Security Council", "Syrian National Army", "Legion of the Levant", "Civil Response Coordinators", "Constitutional Committee"},
+        "place": {"Syria", "Idlib", "Aleppo", "Turkey", "Russia", "Iran", "Geneva", "United States", "United Kingdom", "France", "Germany", "Egypt", "Jordan", "Saudi Arabia"},
         "dates": {"2020-05-18", "2020-05", "2015-12-18", "2019-10", "2020-03-06", "2019-11"},
     },
     "001_31535706e98cfbbc.txt": {
         "outlet": "Press TV", "published": "2016-03-02",
-        "person": {"Sergei Lavrov", "John Kerry", "Bashar al-Assad"},
-        "org": {"Foreign Ministry", "UN Security Council", "Islamic State", "Nusra Front", "United Nations"},
+        "person": {"Sergei Lavrov", "John Kerry", "Bashar al-Assad", "Staffan de Mistura"},
+        "org": {"Foreign Ministry", "UN Security Council", "Islamic State", "Nusra Front", "United Nations", "ARD", "Syrian Center for Policy Research"},
         "place": {"Syria", "Russia", "United States", "Damascus", "Saudi Arabia", "Turkey", "Qatar"},
         "dates": {"2016-03-01", "2016-02-26", "2016-02-27", "2016-03-07", "2016-03-09", "2016-02", "2011-03"},
     },
@@ -34,8 +34,8 @@ SEEDS = {
         "outlet": "Press TV", "published": "2016-04-28",
         "person": {"Staffan de Mistura", "Bashar al-Assad"},
         "org": {"United Nations", "UN Security Council", "High Negotiations Committee"},
-        "place": {"Syria", "Russia", "United States", "Geneva", "Aleppo", "Damascus"},
-        "dates": {"2016-04-27", "2016-04-13", "2016-02-27", "2016-05", "2016-07", "2011-03"},
+        "place": {"Syria", "Russia", "United States", "Geneva", "Aleppo", "Damascus", "Saudi Arabia", "Turkey", "Qatar"},
+        "dates": {"2016-04-27", "2016-04-28", "2016-04-13", "2016-04", "2016-02-27", "2016-02", "2016-03", "2016-05", "2016-07", "2011-03"},
     },
     "003_db042ee23528fbff.txt": {
         "outlet": "Immortal News", "published": "2016-05",
@@ -47,9 +47,9 @@ SEEDS = {
     "004_c9d25193d09c0daa.txt": {
         "outlet": "Daily Sabah", "published": "2021-09-30",
         "person": {"Maria Zakharova", "Recep Tayyip Erdoğan", "Vladimir Putin", "Bashar al-Assad", "Geir Pedersen"},
-        "org": {"UN Security Council", "United Nations", "Arab League", "European Union"},
-        "place": {"Idlib", "Syria", "Turkey", "Russia", "Moscow", "Ankara", "Geneva", "Black Sea"},
-        "dates": {"2021-09-30", "2015-09", "2021-10", "2021-10-18", "2021-01", "2018-01", "2019-09", "2015-12", "2012-06-30", "2021-05"},
+        "org": {"UN Security Council", "United Nations", "Arab League", "European Union", "Foreign Ministry"},
+        "place": {"Idlib", "Syria", "Turkey", "Russia", "Moscow", "Ankara", "Geneva", "Black Sea", "Sochi", "Mediterranean", "United States"},
+        "dates": {"2021-09-30", "2015", "2015-09", "2021-10", "2021-10-18", "2021-01", "2018-01", "2019-09", "2015-12", "2012-06-30", "2021-05"},
     },
 }  # fmt: skip
 
@@ -57,6 +57,16 @@ SEEDS = {
 def stored_by_file(index_dir):
     with whoosh_index.open_dir(str(index_dir)).searcher() as searcher:
         return {d["source"].rsplit("/", 1)[-1]: d for d in searcher.all_stored_fields()}
+
+
+# What the tagger still gets wrong on the seeds (issue #12: a photo caption's names and date taken for
+# content, "the Astana track/format" and "Washington" for the US government taken for places).  Listed so
+# that the check is exact: a fix must remove its entry, and a new error fails the test.
+KNOWN_WRONG = {
+    "000_9d7d5c10da81e551.txt": {"place": {"Astana", "Washington"}},
+    "002_460a38970724ab14.txt": {"person": {"Ilhan Omar"}, "place": {"East Steps", "Washington"}, "dates": {"2019-03-08"}},
+    "004_c9d25193d09c0daa.txt": {"place": {"Astana"}},
+}
 
 
 @pytest.mark.parametrize("seed", sorted(SEEDS))
@@ -67,10 +77,11 @@ def test_seed_is_indexed_with_its_outlet_year_actors_places_and_dates(sample_ind
     assert doc["published_iso"] == expected["published"]
     assert doc["year"] == expected["published"][:4]
     mentions = doc["entities"]["mentions"]
+    wrong = KNOWN_WRONG.get(seed, {})
     for kind in ("person", "org", "place"):
         names = {m["name"] for m in mentions if m["kind"] == kind}
-        assert expected[kind] <= names, (kind, expected[kind] - names)
-    assert expected["dates"] <= {d["value"] for d in doc["entities"]["dates"]}
+        assert names == expected[kind] | wrong.get(kind, set()), (kind, names ^ (expected[kind] | wrong.get(kind, set())))
+    assert {d["value"] for d in doc["entities"]["dates"]} == expected["dates"] | wrong.get("dates", set())
     # every mention and date keeps the paragraph it is in
     for mention in mentions:
         for p in mention["paragraphs"]:

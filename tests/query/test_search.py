@@ -162,30 +162,48 @@ def test_match_mask_agrees_with_whoosh(sample_index, text):
         assert sorted(np.flatnonzero(mask).tolist()) == sorted(searcher.docs_for_query(parsed))
 
 
-def test_match_mask_over_several_segments_with_deletions(tmp_path):
+@pytest.mark.parametrize("codec", ["whoosh", "compact"])
+@pytest.mark.parametrize(
+    "text", ["news", "news item", "item OR other", "news -other", '"news item"', "ite*", "(item OR other) -news", "nothing"]
+)
+def test_match_mask_over_several_segments_with_deletions(tmp_path, codec, text):
+    """Masks from posting blocks agree with Whoosh across segments, deletions and both on-disk formats."""
     import numpy as np
     from whoosh import fields, index
 
     from searchapp.query.matches import match_mask
+    from searchapp.store.codec import CompactCodec
     from searchapp.store.internals import posting_ids
-    ix = index.create_in(str(tmp_path), fields.Schema(id=fields.ID(unique=True, stored=True), body=fields.TEXT))
+
+    schema = fields.Schema(id=fields.ID(unique=True, stored=True), body=fields.TEXT(phrase=True))
+    ix = index.create_in(str(tmp_path), schema)
+
+    def writer():
+        return ix.writer(codec=CompactCodec()) if codec == "compact" else ix.writer()
+
     for batch in range(3):
-        with ix.writer() as writer:
-            for i in range(300):
-                writer.add_document(id=f"{batch}-{i}", body="news item" if i % 3 else "news other")
-    with ix.writer() as writer:
-        writer.delete_by_term("id", "1-5")
+        with writer() as w:
+            for i in range(300):  # more than one 128-posting block per segment
+                w.add_document(id=f"{batch}-{i}", body="news item" if i % 3 else "news other")
+    with writer() as w:
+        for deleted in ("1-5", "1-6", "2-299", "0-0"):
+            w.delete_by_term("id", deleted)
     with ix.searcher() as searcher:
-        parsed = query_for("news item")
+        assert len(searcher.reader().leaf_readers()) > 1
+        parsed = index_query(text, schema)
         mask = match_mask(searcher, parsed, searcher.reader().doc_count_all())
         live = np.array([not searcher.reader().is_deleted(n) for n in range(searcher.reader().doc_count_all())])
         assert sorted(np.flatnonzero(mask & live).tolist()) == sorted(searcher.docs_for_query(parsed))
         leaf, _ = searcher.reader().leaf_readers()[0]
-        assert posting_ids(leaf.postings("body", "news")).tolist() == list(range(300))
+        assert posting_ids(leaf.postings("body", "news")).tolist() == sorted(leaf.postings("body", "news").all_ids())
 
 
-def query_for(text):
-    return q.And([q.Term("body", word) for word in text.split()])
+def index_query(text, schema):
+    from whoosh import qparser
+
+    parser = qparser.QueryParser("body", schema, group=qparser.AndGroup)
+    parser.add_plugin(qparser.PlusMinusPlugin())
+    return parser.parse(text)
 
 
 def test_a_phrase_is_marked_as_one_run_and_its_words_nowhere_else(sample_index):

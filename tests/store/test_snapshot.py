@@ -37,6 +37,7 @@ def get_json(url: str) -> dict:
         return json.loads(response.read())
 
 
+@pytest.mark.slow
 def test_a_snapshot_taken_during_indexing_is_served_read_only_with_every_article_of_its_generation(tmp_path):
     records = write_corpus(tmp_path / "c.jsonl", 600)
     index_dir, snap = tmp_path / "ix", tmp_path / "snap"
@@ -84,6 +85,7 @@ def test_a_snapshot_taken_during_indexing_is_served_read_only_with_every_article
     assert folder_state(snap) == before  # serving wrote nothing
 
 
+@pytest.mark.slow
 def test_snapshots_chase_a_writer_that_merges_segments(tmp_path):
     """Each snapshot is one committed generation, whole, even while commits merge and delete segments."""
     index_dir = tmp_path / "ix"
@@ -118,6 +120,7 @@ def test_snapshots_chase_a_writer_that_merges_segments(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
 
+@pytest.mark.slow
 def test_a_replica_serves_the_generation_it_opened(tmp_path):
     records = write_corpus(tmp_path / "c.jsonl", 30)
     index_dir = tmp_path / "ix"

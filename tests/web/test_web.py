@@ -138,12 +138,24 @@ def test_bad_parameters_are_400_with_a_message(client, query):
 
 
 @pytest.mark.parametrize(
-    "query",
-    ["outlet=%00%ff%E2%80%AE", "year=%F0%9F%98%80", "actor=Nobody&place=Nowhere", "q=Erdo%C4%9Fan+%F0%9F%98%80", "more=bogus", "q=title:"],
+    ("query", "total", "filters"),
+    [
+        ("outlet=%00%ff%E2%80%AE", 0, {"outlet": ["\x00%FF\u202e"]}),
+        ("year=%F0%9F%98%80", 0, {"year": ["😀"]}),
+        ("actor=Nobody&place=Nowhere", 0, {"actor": ["Nobody"], "place": ["Nowhere"]}),
+        ("q=Erdo%C4%9Fan+%F0%9F%98%80", 2, {}),  # the emoji is no word: the two articles naming Erdoğan
+        ("more=bogus", 5, {}),
+        ("q=title:", 0, {}),
+    ],
 )
-def test_odd_but_valid_parameters_are_fine(client, query):
-    assert client.get("/?" + query).status_code == 200
-    assert client.get("/api/search?" + query).status_code == 200
+def test_odd_but_valid_parameters_are_fine(client, query, total, filters):
+    answer = client.get("/api/search?" + query).get_json()
+    assert (answer["total"], answer["filters"]) == (total, filters)
+    page = soup(client.get("/?" + query))
+    assert page.select_one("h2.total").get_text(" ", strip=True).startswith(f"{total} article")
+    assert [chip.get_text(" ", strip=True).split(": ", 1)[1].removesuffix(" ×") for chip in page.select("ul.chips a.chip")] == [
+        v for values in filters.values() for v in values if v.strip()
+    ]
 
 
 def test_query_is_escaped_in_html(client):
