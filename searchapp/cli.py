@@ -32,9 +32,6 @@ class Searchapp(click.Group):
                 raise click.BadParameter(str(exc), param_hint=exc.param_hint) from None
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("interrupted: every batch committed before the interruption is kept; re-run to finish", err=True)
-            sys.exit(EXIT_INTERRUPTED)
 
 
 def _index_dir_option(f):
@@ -98,7 +95,11 @@ def index_command(settings: Settings, index_dir, manifest, rebuild, fields, alia
     def report(message: str) -> None:
         tqdm.write(message, file=sys.stderr)
 
-    summary = index_paths(paths, settings.index_dir, options, progress=progress, report=report)
+    try:
+        summary = index_paths(paths, settings.index_dir, options, progress=progress, report=report)
+    except KeyboardInterrupt:
+        click.echo("interrupted: every batch committed before the interruption is kept; re-run to finish", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     click.echo(summary.describe(), err=True)
     if summary.rejected:
         click.echo(f"{len(summary.rejected)} input(s) rejected; see the lines above", err=True)
