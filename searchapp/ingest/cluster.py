@@ -30,6 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
 from ..errors import ClusterError
 from .entities import Aliases
@@ -73,6 +74,7 @@ def tag_on_worker(articles: list[Article], context: tuple[Aliases, int]) -> tupl
     return PIPELINE_VERSION, [(t.mentions, t.dates, t.language) for t in tagged]
 
 
+@dataclass(eq=False)
 class ClusterTagger:
     """Tags batches on the Dask cluster at ``address``, yielding them in input order.
 
@@ -80,24 +82,15 @@ class ClusterTagger:
     ``report`` receives notices meant for the user (a stalled cluster).
     """
 
-    def __init__(
-        self,
-        address: str,
-        aliases: Aliases,
-        report: Callable[[str], None] = lambda message: None,
-        *,
-        timeout: float = 10.0,
-        max_chars: int = MAX_TAGGED_CHARS,
-    ) -> None:
-        self.address = address
-        self.aliases = aliases
-        self.timeout = timeout
-        self.max_chars = max_chars
-        self.report = report
-        self._client = None
-        self._context = None
-        self._threads = 1
-        self._threads_read = 0.0
+    address: str
+    aliases: Aliases
+    report: Callable[[str], None] = field(default=lambda message: None)
+    timeout: float = 10.0  # seconds to reach the scheduler and a first worker
+    max_chars: int = MAX_TAGGED_CHARS
+    _client: object = field(default=None, init=False)
+    _context: object = field(default=None, init=False)
+    _threads: int = field(default=1, init=False)
+    _threads_read: float = field(default=0.0, init=False)
 
     def __enter__(self) -> ClusterTagger:
         from distributed import Client

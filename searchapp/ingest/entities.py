@@ -57,28 +57,6 @@ DEMONYMS = {
     "emirati", "kurdish", "palestinian", "ukrainian", "european", "arab", "western", "us",
     "u.s.", "un", "u.n.", "italian", "spanish", "japanese", "indian", "pakistani", "afghan",
 }  # fmt: skip
-# Nationality and other adjectives of places: tagged NORP so that the model never calls them places.
-NATIONALITIES = {
-    "Afghan", "Albanian", "Algerian", "Angolan", "Argentine", "Argentinian", "Armenian",
-    "Australian", "Austrian", "Azerbaijani", "Bahraini", "Bangladeshi", "Belgian", "Bolivian",
-    "Bosnian", "Brazilian", "Bulgarian", "Burmese", "Cambodian", "Cameroonian", "Canadian",
-    "Chadian", "Chilean", "Colombian", "Congolese", "Croatian", "Cuban", "Cypriot", "Czech",
-    "Danish", "Dutch", "Ecuadorean", "Ecuadorian", "Emirati", "Eritrean", "Estonian", "Ethiopian",
-    "Filipino", "Finnish", "Georgian", "Ghanaian", "Greek", "Guatemalan", "Haitian", "Honduran",
-    "Hungarian", "Icelandic", "Indonesian", "Irish", "Ivorian", "Jamaican", "Kazakh", "Kenyan",
-    "Korean", "Kuwaiti", "Kyrgyz", "Latvian", "Libyan", "Lithuanian", "Malaysian", "Malian",
-    "Maltese", "Mauritanian", "Mexican", "Moldovan", "Mongolian", "Moroccan", "Mozambican",
-    "Namibian", "Nepalese", "Nicaraguan", "Nigerian", "Nigerien", "Norwegian", "Omani",
-    "Panamanian", "Paraguayan", "Persian", "Peruvian", "Polish", "Portuguese", "Romanian",
-    "Rwandan", "Salvadoran", "Scottish", "Senegalese", "Serbian", "Slovak", "Slovenian", "Somali",
-    "Sri Lankan", "Sudanese", "Swedish", "Swiss", "Taiwanese", "Tajik", "Tanzanian", "Thai",
-    "Tunisian", "Turkmen", "Ugandan", "Uruguayan", "Uzbek", "Venezuelan", "Vietnamese", "Welsh",
-    "Yemeni", "Yugoslav", "Zambian", "Zimbabwean", "Soviet", "West German", "East German",
-    "South Korean", "North Korean", "South African", "New Zealander", "Latin American",
-    "Middle Eastern", "Asian", "African", "Scandinavian", "Sunni", "Shia", "Shiite", "Kurd", "Kurds",
-    "Arabs", "Americans", "Russians", "Syrians", "Turks", "Iranians", "Israelis", "Palestinians",
-    "Europeans", "Iraqis", "Saudis", "Chinese", "Japanese", "Sino", "Anglo",
-}  # fmt: skip
 PRONOUNS = {
     "i", "me", "you", "he", "him", "she", "her", "it", "we", "us", "they", "them", "his", "hers",
     "its", "our", "their", "this", "that", "these", "those", "who", "whom", "which", "what",
@@ -369,8 +347,11 @@ _US_PREFIX = re.compile(r"^(?:U\.S\.|US|U\.K\.|UK)\s+(?=[A-Z])")
 
 @lru_cache(maxsize=1)
 def nationality_words() -> frozenset[str]:
-    """Nationality and other adjectives of places, as written: tagged NORP, never places or organisations."""
-    return frozenset(NATIONALITIES | {w.title() for w in DEMONYMS if w.isalpha() and len(w) > 2})
+    """Nationality and other adjectives of places, as written (``data/nationalities.txt`` and the
+    demonyms): tagged NORP, never places or organisations."""
+    listed = resources.files("searchapp.ingest").joinpath("data/nationalities.txt").read_text(encoding="utf-8")
+    words = {line.strip() for line in listed.splitlines() if line.strip() and not line.startswith("#")}
+    return frozenset(words | {w.title() for w in DEMONYMS if w.isalpha() and len(w) > 2})
 
 
 def _is_nationality(name: str) -> bool:
