@@ -69,7 +69,7 @@ def field_terms(ix) -> dict[str, list[int]]:
 
 
 def _compact_terms(leaf, terms: CompactTermsReader, table: dict[str, list[int]]) -> None:
-    """searchapp.codec: compressed dictionary blocks per field; postings from offset to offset."""
+    """searchapp.store.codec: compressed dictionary blocks per field; postings from offset to offset."""
     starts: list[tuple[int, str]] = []
     for fieldname, (_, _, lengths) in terms._index.items():
         table[fieldname][1] += sum(lengths)

@@ -2,10 +2,10 @@
 
 The gold set (``tests/eval/gold.jsonl``, guidelines in ``tests/eval/README.md``) holds one article
 per line: its paragraphs, the metadata given to the indexer, and the values a facet should show
-for it.  The real pipeline tags the articles (:func:`searchapp.tagging.tag_articles` with the
+for it.  The real pipeline tags the articles (:func:`searchapp.ingest.tagging.tag_articles` with the
 built-in aliases), and the scores compare, article by article, the *set* of normalised values
 per kind (people, orgs, places; actors = people and orgs with the kind ignored), micro-averaged
-over the articles.  Values are compared by :func:`searchapp.entities.fold` (case, dots, accents).
+over the articles.  Values are compared by :func:`searchapp.ingest.entities.fold` (case, dots, accents).
 
 Dates: of the gold dates (text and resolved value), the fraction the tagger found with the right
 value (a tagged date whose text overlaps the gold text and whose value is equal), and the fraction

@@ -5,7 +5,7 @@ Three families of fields:
 * **searched text**: ``title`` and ``text`` (all paragraphs), analysed with a stemming analyser
   that folds accents and keeps stop words (so "cessation of hostilities" matches as a phrase);
   ``actor`` and ``place`` hold the entity names as text, for ``actor:putin`` in a query.
-* **facets**: ``outlet`` (a normalised key, see :mod:`searchapp.outlets`), ``year``, ``people``,
+* **facets**: ``outlet`` (a normalised key, see :mod:`searchapp.store.outlets`), ``year``, ``people``,
   ``orgs``, ``places``, ``months`` (months of the dates mentioned) and ``mentioned`` (the dates
   themselves).  Their terms are the exact values a facet shows and a filter selects.
 * **stored only**: what a result page shows without re-reading the source: the paragraphs (the
@@ -115,7 +115,7 @@ def build_schema() -> fields.Schema:
         source=fields.ID(stored=True),
         file_source=fields.ID(sortable=True),  # set for one-article files: a changed file replaces its old id
         content_hash=fields.ID(stored=True, sortable=True),
-        # near-duplicates (searchapp.dedupe): the 64-bit SimHash as hex, and the story's group
+        # near-duplicates (searchapp.ingest.dedupe): the 64-bit SimHash as hex, and the story's group
         simhash=fields.ID(sortable=True),
         dup_group=fields.ID(stored=True, sortable=True),
         # searched text

@@ -1,6 +1,6 @@
 """Bounded query cost: query length, terms, wildcard/prefix/range expansion, fuzzy syntax, page depth, export size.
 
-Each limit is a setting (searchapp/config.py) checked by searchapp/limits.py from run_search; past
+Each limit is a setting (searchapp/config.py) checked by searchapp/query/limits.py from run_search; past
 it a search is a 400 (web) or a usage error (CLI, exit 2) with a message naming the limit, and the
 refusal is quick.
 """

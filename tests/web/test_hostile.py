@@ -257,7 +257,7 @@ def test_no_route_writes_to_the_index(tmp_path, hostile):
 TRAVERSALS = [
     "../../etc/passwd", "..%2f..%2fetc%2fpasswd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "/etc/passwd", "....//....//etc/passwd",
     "..\\..\\etc\\passwd", "%252e%252e%252fetc%252fpasswd", "../README.md", "..%2F..%2FREADME.md", "x1/../x2", "x1%00", "%00",
-    "../searchapp/web.py", "~root/.bashrc",
+    "../searchapp/web/app.py", "~root/.bashrc",
 ]  # fmt: skip
 
 
