@@ -22,7 +22,7 @@ def file_key(article: Article) -> str | None:
     return str(Path(article.source).resolve()) if article.one_per_file else None
 
 
-def document_fields(tagged: TaggedArticle, content_hash: str, simhash_hex: str, dup_group: str) -> dict:
+def document_fields(tagged: TaggedArticle, content_hash: str, dup_bands: str, dup_group: str) -> dict:
     """The Whoosh fields of one tagged article (fields of :func:`searchapp.store.schema.build_schema`)."""
     article = tagged.article
     people = tagged.names("person")
@@ -51,7 +51,7 @@ def document_fields(tagged: TaggedArticle, content_hash: str, simhash_hex: str, 
         "paragraphs": article.paragraphs,
         "entities": tagged.entities_json(),
         "url": article.url or "",
-        "simhash": simhash_hex,
+        "dup_bands": dup_bands,
         "dup_group": dup_group,
     }
     if article.outlet:

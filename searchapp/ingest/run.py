@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..store.index import IndexerLock, batch_writer, open_index, stored_keys
-from .dedupe import DuplicateGroups, simhash
+from .dedupe import DuplicateGroups, Shingles, band_keys, keys_from_hex, keys_to_hex, shingles
 from .documents import document_fields, file_key
 from .entities import Aliases, load_aliases
 from .models import Article, Rejection, TaggedArticle
@@ -134,14 +134,15 @@ class IndexRun:
         self.summary = Summary()
         self.known: dict[str, str] = {}  # id -> content hash of what the index holds
         self.file_ids: dict[str, str] = {}  # one-article file -> the id it gave
-        self.groups = DuplicateGroups()
+        self.groups = DuplicateGroups(self.stored_shingles, cache_size=max(20_000, 4 * options.batch_size))
+        self._searcher = None  # of the last commit, to read back earlier articles' text
         if not options.rebuild:
             for key in stored_keys(ix):
                 self.known[key.id] = key.content_hash
                 if key.file_source:
                     self.file_ids[key.file_source] = key.id
-                if key.simhash:
-                    self.groups.add(int(key.simhash, 16), key.dup_group)
+                if key.dup_bands:
+                    self.groups.add(keys_from_hex(key.dup_bands), key.id, key.dup_group)
         self.seen: dict[str, str] = {}  # id -> content hash, this run
         self.pending_hashes: dict[str, str] = {}  # id -> content hash of articles sent to tagging
         self.replaced: list[str] = []  # ids of files' earlier versions, deleted with the next commit
@@ -179,15 +180,24 @@ class IndexRun:
             self.pending_hashes[item.id] = content_hash
             yield item
 
+    def stored_shingles(self, article_id: str) -> Shingles | None:
+        """The shingles of an article of the last commit (a near-duplicate candidate), or None."""
+        if self._searcher is None:
+            self._searcher = self.ix.searcher()
+        docnum = self._searcher.document_number(id=article_id)
+        if docnum is None:
+            return None
+        return shingles("\n".join(self._searcher.stored_fields(docnum).get("paragraphs", [])))
+
     def write(self, batch: list[TaggedArticle], clear: bool) -> None:
         """Write one batch (and the deletions of replaced files) and commit it."""
         with batch_writer(self.ix, clear, self.options.lock_timeout) as writer:
             for tagged in batch:
                 article = tagged.article
-                sketch = simhash(article.text)
-                fields = document_fields(
-                    tagged, self.pending_hashes.pop(article.id), f"{sketch:016x}", self.groups.assign(sketch, article.id)
-                )
+                items = shingles(article.text)
+                keys = band_keys(items)
+                group = self.groups.assign(article.id, items, keys)
+                fields = document_fields(tagged, self.pending_hashes.pop(article.id), keys_to_hex(keys), group)
                 if article.id in self.known:
                     writer.update_document(**fields)
                     self.summary.updated += 1
@@ -198,6 +208,9 @@ class IndexRun:
             while self.replaced:
                 writer.delete_by_term("id", self.replaced.pop())
                 self.summary.removed += 1
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None  # the next look-up sees this commit
 
 
 def batches(items: Iterable, size: int) -> Iterator[list]:

@@ -12,6 +12,7 @@ from .search import ArticleRef, SearchIndex
 
 MAX_ID_LENGTH = 300  # an id longer than this cannot exist (the indexer allows 200)
 MORE_LIKE_THIS = 5
+MAX_VERSIONS_SKIPPED = 20  # versions of the article's own story asked for beyond MORE_LIKE_THIS
 
 
 @dataclass
@@ -51,7 +52,10 @@ def load_document(index: SearchIndex, doc_id: str) -> Document:
     similar = []
     if paragraphs:
         words = [w for w in re.findall(r"\w+", " ".join(paragraphs)) if w.lower() not in STOP_WORDS and len(w) > 2]
-        similar = [ArticleRef.from_stored(hit) for hit in searcher.more_like(docnum, "text", text=" ".join(words), top=MORE_LIKE_THIS)]
+        # a story's other versions are not "like" it, they are it: asked for, then left out
+        story = stored.get("dup_group") or stored["id"]
+        hits = searcher.more_like(docnum, "text", text=" ".join(words), top=MORE_LIKE_THIS + MAX_VERSIONS_SKIPPED)
+        similar = [ArticleRef.from_stored(hit) for hit in hits if (hit.get("dup_group") or hit["id"]) != story][:MORE_LIKE_THIS]
     entities = stored.get("entities") or {}
     mentions = entities.get("mentions", [])
     return Document(

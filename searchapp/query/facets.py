@@ -56,8 +56,10 @@ class FacetTable:
         self.live = live
         self.published = _published_column(reader, self.doc_count)
         self.groups = _duplicate_groups(reader, self.doc_count)
-        # documents ordered by (group, docnum): collapsing keeps the first matching one of a group
-        self._group_order = np.lexsort((np.arange(self.doc_count), self.groups))
+        # documents ordered by (group, published, docnum): collapsing keeps a group's earliest published
+        # matching version (undated ones last), the first indexed among equals
+        published = np.where(self.published == MISSING_DATE, np.iinfo(np.int64).max, self.published)
+        self._group_order = np.lexsort((np.arange(self.doc_count), published, self.groups))
         self.has_duplicates = len(np.unique(self.groups)) < self.doc_count
         self.values: dict[str, list[str]] = {}
         self.kinds: dict[str, list[str | None]] = {}
@@ -129,7 +131,7 @@ class FacetTable:
         return outlet_key(value) if facet == "outlet" else value
 
     def collapse(self, mask: np.ndarray) -> np.ndarray:
-        """``mask`` with one document per near-duplicate group: the earliest indexed version."""
+        """``mask`` with one document per near-duplicate group: its earliest published version."""
         if not self.has_duplicates:
             return mask
         ordered = self._group_order[mask[self._group_order]]
@@ -140,10 +142,9 @@ class FacetTable:
         return out
 
     def versions(self, docnum: int, mask: np.ndarray) -> np.ndarray:
-        """The other documents of ``docnum``'s near-duplicate group within ``mask``."""
-        same = (self.groups == self.groups[docnum]) & mask
-        same[docnum] = False
-        return np.flatnonzero(same)
+        """The other documents of ``docnum``'s near-duplicate group within ``mask``, earliest published first."""
+        ordered = self._group_order[mask[self._group_order]]
+        return ordered[(self.groups[ordered] == self.groups[docnum]) & (ordered != docnum)]
 
     def mask_for(self, facet: str, selected: list[str]) -> np.ndarray:
         """Documents carrying any of the ``selected`` values of ``facet`` (OR)."""

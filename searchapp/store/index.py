@@ -139,7 +139,7 @@ class StoredKey:
     id: str
     content_hash: str
     file_source: str  # the absolute path of a one-article file, else ""
-    simhash: str  # the near-duplicate sketch as hex, "" when none
+    dup_bands: str  # the near-duplicate LSH band keys as hex, "" when none
     dup_group: str
 
 
@@ -149,10 +149,10 @@ def stored_keys(ix) -> Iterator[StoredKey]:
         if reader.doc_count() == 0:
             return
         columns = {
-            name: list(segment_columns(reader, name)) for name in ("id", "content_hash", "file_source", "simhash", "dup_group")
+            name: list(segment_columns(reader, name)) for name in ("id", "content_hash", "file_source", "dup_bands", "dup_group")
         }
         for segment, (offset, count, ids) in enumerate(columns["id"]):
-            others = {name: columns[name][segment][2] for name in ("content_hash", "file_source", "simhash", "dup_group")}
+            others = {name: columns[name][segment][2] for name in ("content_hash", "file_source", "dup_bands", "dup_group")}
             for docnum in range(count):
                 if reader.is_deleted(offset + docnum):
                     continue

@@ -115,8 +115,8 @@ def build_schema() -> fields.Schema:
         source=fields.ID(stored=True),
         file_source=fields.ID(sortable=True),  # set for one-article files: a changed file replaces its old id
         content_hash=fields.ID(stored=True, sortable=True),
-        # near-duplicates (searchapp.ingest.dedupe): the 64-bit SimHash as hex, and the story's group
-        simhash=fields.ID(sortable=True),
+        # near-duplicates (searchapp.ingest.dedupe): the MinHash LSH band keys as hex, and the story's group
+        dup_bands=fields.ID(sortable=True),
         dup_group=fields.ID(stored=True, sortable=True),
         # searched text
         title=fields.TEXT(analyzer=text_analyzer(), stored=True, field_boost=2.0),
@@ -146,7 +146,7 @@ def build_schema() -> fields.Schema:
 
 # Fields newer than the first index format: an older index opens without them (the feature they
 # serve is off) and gets them at its next indexing run.
-ADDED_LATER = {name: build_schema()[name] for name in ("simhash", "dup_group", "place_paths")}
+ADDED_LATER = {name: build_schema()[name] for name in ("dup_bands", "dup_group", "place_paths")}
 
 FACET_FIELDS = {
     # facet name -> index fields whose terms are its values
