@@ -9,7 +9,7 @@ paragraph, a time stamp or an outlet's boilerplate.
 * **Candidates (LSH)**: the first 120 values in :data:`BANDS` bands of :data:`ROWS` rows; two
   articles are candidates when one band is equal.  A pair at Jaccard 0.8 shares a band with
   probability 1 - (1 - 0.8**6)**20 = 0.998, a pair at 0.5 with 0.27.  Each band is stored as a
-  32-bit key in the article's ``dup_bands`` column (160 hex characters), so a later run finds
+  32-bit key in the article's ``dup_bands`` column (80 bytes), so a later run finds
   candidates among the articles indexed before without recomputing anything.  datasketch's own
   ``MinHashLSH`` keeps its tables in memory or in Redis, which cannot travel with the index: the
   banding (a dictionary per band) is done here.
@@ -66,12 +66,13 @@ def band_keys(items: Shingles) -> tuple[int, ...]:
     return tuple(int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=4).digest(), "big") for row in values)
 
 
-def keys_to_hex(keys: tuple[int, ...]) -> str:
-    return "".join(f"{key:08x}" for key in keys)
+def keys_to_bytes(keys: tuple[int, ...]) -> bytes:
+    return b"".join(key.to_bytes(4, "big") for key in keys)
 
 
-def keys_from_hex(text: str) -> tuple[int, ...]:
-    return tuple(int(text[i : i + 8], 16) for i in range(0, len(text), 8)) if len(text) == 8 * BANDS else ()
+def keys_from_bytes(data: bytes) -> tuple[int, ...]:
+    """The band keys of a ``dup_bands`` column value (none for a value of another length: no sketch)."""
+    return tuple(int.from_bytes(data[i : i + 4], "big") for i in range(0, len(data), 4)) if len(data) == 4 * BANDS else ()
 
 
 class DuplicateGroups:

@@ -22,7 +22,7 @@ def file_key(article: Article) -> str | None:
     return str(Path(article.source).resolve()) if article.one_per_file else None
 
 
-def document_fields(tagged: TaggedArticle, content_hash: str, dup_bands: str, dup_group: str) -> dict:
+def document_fields(tagged: TaggedArticle, content_hash: str, dup_bands: bytes, dup_group: str) -> dict:
     """The Whoosh fields of one tagged article (fields of :func:`searchapp.store.schema.build_schema`)."""
     article = tagged.article
     people = tagged.names("person")
@@ -38,6 +38,7 @@ def document_fields(tagged: TaggedArticle, content_hash: str, dup_bands: str, du
         "content_hash": content_hash,
         "title": article.title,
         "text": "\n".join(article.paragraphs),
+        "words": article.title + "\n" + "\n".join(article.paragraphs),
         "actor": "\n".join(people + orgs),
         "place": "\n".join(places + rollup),
         "people": ",".join(people),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..store.index import IndexerLock, batch_writer, open_index, stored_keys
-from .dedupe import DuplicateGroups, Shingles, band_keys, keys_from_hex, keys_to_hex, shingles
+from .dedupe import DuplicateGroups, Shingles, band_keys, keys_from_bytes, keys_to_bytes, shingles
 from .documents import document_fields, file_key
 from .entities import Aliases, load_aliases
 from .models import Article, Rejection, TaggedArticle
@@ -142,7 +142,7 @@ class IndexRun:
                 if key.file_source:
                     self.file_ids[key.file_source] = key.id
                 if key.dup_bands:
-                    self.groups.add(keys_from_hex(key.dup_bands), key.id, key.dup_group)
+                    self.groups.add(keys_from_bytes(key.dup_bands), key.id, key.dup_group)
         self.seen: dict[str, str] = {}  # id -> content hash, this run
         self.pending_hashes: dict[str, str] = {}  # id -> content hash of articles sent to tagging
         self.replaced: list[str] = []  # ids of files' earlier versions, deleted with the next commit
@@ -197,7 +197,7 @@ class IndexRun:
                 items = shingles(article.text)
                 keys = band_keys(items)
                 group = self.groups.assign(article.id, items, keys)
-                fields = document_fields(tagged, self.pending_hashes.pop(article.id), keys_to_hex(keys), group)
+                fields = document_fields(tagged, self.pending_hashes.pop(article.id), keys_to_bytes(keys), group)
                 if article.id in self.known:
                     writer.update_document(**fields)
                     self.summary.updated += 1

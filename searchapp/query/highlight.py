@@ -9,6 +9,7 @@ first match.  Text is escaped before any markup is added, so nothing in an artic
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,7 +18,7 @@ from markupsafe import Markup, escape
 from ..store.schema import text_analyzer
 
 MAX_SNIPPET_CHARS = 420
-HIGHLIGHT_FIELDS = ("text", "title")
+HIGHLIGHT_FIELDS = ("text", "title", "words")
 
 
 @dataclass(frozen=True)
@@ -70,13 +71,14 @@ def query_terms(query) -> frozenset:
 
 def _matches(paragraph: str, terms: frozenset) -> list[tuple[int, int, str]]:
     """(start, end, term) of every match of ``terms`` in ``paragraph``, in text order."""
-    prefixes = [t[1].rstrip("*").lower() for t in terms if isinstance(t, tuple) and t[0] == "*"]
+    patterns = [_pattern(t[1]) for t in terms if isinstance(t, tuple) and t[0] == "*"]
     phrases = [t[1] for t in terms if isinstance(t, tuple) and t[0] == "phrase"]
     tokens = [(t.pos, t.startchar, t.endchar, t.text) for t in analyzer()(paragraph, positions=True, chars=True, mode="index")]
+    fold = _fold_table()
     found = [
         (start, end, text)
         for _, start, end, text in tokens
-        if text in terms or any(text.startswith(p) for p in prefixes if p)
+        if text in terms or (patterns and any(p.fullmatch(paragraph[start:end].lower().translate(fold)) for p in patterns))
     ]
     if phrases:
         at = {}
@@ -88,6 +90,13 @@ def _matches(paragraph: str, terms: frozenset) -> list[tuple[int, int, str]]:
                     found.append((start, at[(pos + len(words) - 1, words[-1])][1], " ".join(words)))
         found.sort()
     return found
+
+
+def _pattern(text: str) -> re.Pattern:
+    """A prefix (``negotiat``) or wildcard (``te?t``, ``*fire``) as a regex over a word as written."""
+    text = text.lower()
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in text)
+    return re.compile(body if "*" in text or "?" in text else body + ".*")
 
 
 def mark(text: str, spans: list[tuple[int, int, str]]) -> Markup:
@@ -133,8 +142,11 @@ def _probes(terms: frozenset) -> list[str]:
     for term in terms:
         if isinstance(term, tuple) and term[0] == "phrase":
             text = max(term[1], key=len)
+        elif isinstance(term, tuple):  # a pattern: its longest run of letters is in any word it matches
+            probes.append(max(re.split(r"[*?]", term[1].lower()), key=len))
+            continue
         else:
-            text = term[1].rstrip("*").lower() if isinstance(term, tuple) else term
+            text = term
         probes.append(text[: max(1, len(text) - 1)] if len(text) > 3 else text)
     return probes
 

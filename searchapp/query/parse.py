@@ -10,19 +10,37 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 
 from whoosh import qparser, query
 
 from ..errors import QuerySyntaxError
-from ..store.schema import build_schema
+from ..store.schema import UNSTEMMED, build_schema, word_analyzer
 
 SEARCH_FIELDS = ["title", "text"]
 FIELD_ALIASES = {"published": ["date"], "actor": ["actors", "person", "org"], "place": ["places"], "outlet": ["source"]}
 
 
+class _Parser(qparser.QueryParser):
+    """Whoosh's parser, with the text of patterns on the searched text analysed as written (not stemmed)."""
+
+    def term_query(self, fieldname, text, termclass, boost=1.0, tokenize=True, removestops=True):
+        if termclass in (query.Prefix, query.Wildcard) and fieldname in UNSTEMMED:
+            texts = [t.text for t in _word_analyzer()(text, mode="query", tokenize=False, removestops=False)]
+            return termclass(fieldname, texts[0], boost=boost) if texts else None
+        return super().term_query(fieldname, text, termclass, boost, tokenize, removestops)
+
+
+@lru_cache(maxsize=1)
+def _word_analyzer():
+    return word_analyzer()
+
+
 def build_parser(schema=None) -> qparser.QueryParser:
     schema = schema or build_schema()
-    parser = qparser.MultifieldParser(SEARCH_FIELDS, schema, fieldboosts={"title": 2.0}, group=qparser.AndGroup)
+    # what qparser.MultifieldParser does, on the subclass
+    parser = _Parser(None, schema, group=qparser.AndGroup)
+    parser.add_plugin(qparser.MultifieldPlugin(SEARCH_FIELDS, fieldboosts={"title": 2.0}))
     # "-word" excludes, but only at the start of a word: "cease-fire" and "al-Assad" are words.
     parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
     parser.add_plugin(qparser.GtLtPlugin())
@@ -58,9 +76,70 @@ def parse_query(text: str, schema=None) -> query.Query:
     error = _first_error(parsed)
     if error:
         raise QuerySyntaxError(error)
-    if parsed is query.NullQuery:
-        raise QuerySyntaxError("the query has no searchable words")
-    return parsed
+    _check_fields(text, parser.schema)
+    if parsed is query.NullQuery or isinstance(parsed, query.Not):
+        parsed = _everything_except(parser, text, parsed)
+    return unstemmed_patterns(parsed)
+
+
+def _everything_except(parser: qparser.QueryParser, text: str, parsed: query.Query) -> query.Query:
+    """A query of exclusions only ("-Aleppo", "NOT Aleppo") means every article except those."""
+    if isinstance(parsed, query.Not):
+        return query.AndNot(query.Every(), parsed.query)
+    widened = parser.parse("* " + text)
+    if isinstance(widened, query.AndNot):
+        return query.AndNot(query.Every(), widened.b)
+    raise QuerySyntaxError("the query has no searchable words")
+
+
+_FIELD_PREFIX = re.compile(r'(?<![\w"])([A-Za-z_][\w-]*):(?=[^\s/])')
+_QUOTED = re.compile(r'"[^"]*"')
+FILTER_ONLY = {"month": "Months mentioned", "mentioned": "Months mentioned", "language": "Language"}
+
+
+def _check_fields(text: str, schema) -> None:
+    """An unknown ``name:`` is an error naming the fields there are, not a silent search for two words."""
+    known = set(schema.names()) | {a for aliases in FIELD_ALIASES.values() for a in aliases}
+    for name in _FIELD_PREFIX.findall(_QUOTED.sub(" ", text)):
+        if name in known or name.lower() in ("http", "https"):
+            continue
+        fields = "title, text, outlet, actor, place, year, date"
+        if name.lower() in FILTER_ONLY:
+            raise QuerySyntaxError(
+                f"{name}: is a filter, not a query field: tick it in the {FILTER_ONLY[name.lower()]} facet "
+                f"(or add {name.lower()}=VALUE to the URL, --{name.lower()} VALUE on the command line); query fields are {fields}"
+            )
+        raise QuerySyntaxError(f"unknown field {name!r}: the query fields are {fields} (put the word in quotes to search {name}: as text)")
+
+
+_LOWER_OPERATOR = re.compile(r"(?<=\S)\s+(or|and|not)\s+(?=\S)")
+
+
+def query_hints(text: str) -> list[str]:
+    """What the query may not mean as typed: lower-case and/or/not are searched as words."""
+    hints = []
+    for word in dict.fromkeys(m.group(1) for m in _LOWER_OPERATOR.finditer(_QUOTED.sub(" ", text or ""))):
+        hints.append(f"“{word}” was searched as a word; write {word.upper()} to combine the words around it")
+    return hints
+
+
+def unstemmed_patterns(node: query.Query) -> query.Query:
+    """Prefixes and wildcards of the searched text matched against the words as written instead.
+
+    ``negotiat*`` over stems misses "negotiations" (stem "negoti"); over the ``words`` field (title
+    and text as written) it finds every word that starts so.  The parser asks for an unfielded
+    pattern in title and text: the pair becomes one clause on ``words``.  A pattern given with
+    ``title:`` stays on the title's own words.
+    """
+    if isinstance(node, (query.Prefix, query.Wildcard)) and node.fieldname in UNSTEMMED:
+        return type(node)(UNSTEMMED[node.fieldname], node.text, boost=1.0)
+    if node.is_leaf():
+        return node
+    if isinstance(node, query.Or) and len(node.subqueries) == len(SEARCH_FIELDS):
+        patterns = {q.fieldname: q for q in node.subqueries if isinstance(q, (query.Prefix, query.Wildcard))}
+        if set(patterns) == set(SEARCH_FIELDS) and len({type(q) for q in patterns.values()}) == 1:
+            return type(patterns["text"])(UNSTEMMED["text"], patterns["text"].text)
+    return node.apply(unstemmed_patterns)
 
 
 def _first_error(node) -> str | None:

@@ -24,7 +24,7 @@ from .facets import MISSING_DATE, FacetTable, FacetValue, facet_counts
 from .highlight import Snippet, analyzer, best_paragraphs, query_terms
 from .limits import Limits, check_search
 from .matches import match_mask
-from .parse import parse_query
+from .parse import parse_query, query_hints
 from .timeline import TimelineBar, timeline
 
 SORTS = ("relevance", "newest", "oldest")
@@ -104,6 +104,7 @@ class SearchResult:
     did_you_mean: str | None = None
     terms: frozenset = frozenset()
     timeline: list[TimelineBar] = field(default_factory=list)  # matches per published year/month
+    hints: list[str] = field(default_factory=list)  # what the query may not mean as typed
 
     @property
     def pages(self) -> int:
@@ -213,7 +214,9 @@ def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limi
     terms = query_terms(matches.parsed)
     hits = [_hit(searcher, table, docnum, score, terms, matches) for docnum, score in zip(docnums, scores, strict=True)]
     did_you_mean = _suggest(searcher, matches.parsed, request.q) if total < 3 and request.q else None
-    return SearchResult(request, total, hits, facets, did_you_mean, terms, timeline(table.published[matches.final], MISSING_DATE))
+    return SearchResult(
+        request, total, hits, facets, did_you_mean, terms, timeline(table.published[matches.final], MISSING_DATE), query_hints(request.q)
+    )
 
 
 def iter_hits(searcher, table: FacetTable, request: SearchRequest, limits: Limits, limit: int) -> tuple[int, Iterator[Hit]]:

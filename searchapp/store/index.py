@@ -139,7 +139,7 @@ class StoredKey:
     id: str
     content_hash: str
     file_source: str  # the absolute path of a one-article file, else ""
-    dup_bands: str  # the near-duplicate LSH band keys as hex, "" when none
+    dup_bands: bytes  # the near-duplicate LSH band keys, empty when none
     dup_group: str
 
 

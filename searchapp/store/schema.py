@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from whoosh import analysis, fields
+from whoosh import analysis, columns, fields, formats
 from whoosh.support.charset import accent_map
 
 from .outlets import outlet_key
@@ -99,6 +99,15 @@ def text_analyzer() -> analysis.Analyzer:
     )
 
 
+def word_analyzer() -> analysis.Analyzer:
+    """Words as written (lower-cased, accents folded, hyphenated words also joined), not stemmed.
+
+    For prefixes and wildcards: ``negotiat*`` must find every word that starts so ("negotiations",
+    "negotiating"), which stems ("negoti") do not all do.
+    """
+    return analysis.RegexTokenizer(WORD_PATTERN) | HyphenFilter() | analysis.LowercaseFilter() | analysis.CharsetFilter(accent_map)
+
+
 def name_analyzer() -> analysis.Analyzer:
     """Names: words lower-cased and accent-folded, not stemmed."""
     return analysis.RegexTokenizer() | analysis.LowercaseFilter() | analysis.CharsetFilter(accent_map)
@@ -115,12 +124,16 @@ def build_schema() -> fields.Schema:
         source=fields.ID(stored=True),
         file_source=fields.ID(sortable=True),  # set for one-article files: a changed file replaces its old id
         content_hash=fields.ID(stored=True, sortable=True),
-        # near-duplicates (searchapp.ingest.dedupe): the MinHash LSH band keys as hex, and the story's group
-        dup_bands=fields.ID(sortable=True),
+        # near-duplicates (searchapp.ingest.dedupe): the MinHash LSH band keys (a column only: 80 bytes
+        # an article, never searched), and the story's group
+        dup_bands=fields.COLUMN(columns.VarBytesColumn()),
         dup_group=fields.ID(stored=True, sortable=True),
         # searched text
         title=fields.TEXT(analyzer=text_analyzer(), stored=True, field_boost=2.0),
         text=fields.TEXT(analyzer=text_analyzer(), phrase=True),
+        # title and text as written, for prefixes and wildcards: which articles hold a word, nothing more
+        # (no positions, no frequencies: a pattern is never a phrase and adds nothing to the ranking)
+        words=fields.FieldType(formats.Existence(), word_analyzer(), scorable=False),
         actor=fields.TEXT(analyzer=name_analyzer(), phrase=True),
         place=fields.TEXT(analyzer=name_analyzer(), phrase=True),
         # facets and filters
@@ -146,7 +159,9 @@ def build_schema() -> fields.Schema:
 
 # Fields newer than the first index format: an older index opens without them (the feature they
 # serve is off) and gets them at its next indexing run.
-ADDED_LATER = {name: build_schema()[name] for name in ("dup_bands", "dup_group", "place_paths")}
+ADDED_LATER = {name: build_schema()[name] for name in ("dup_bands", "dup_group", "place_paths", "words")}
+# Prefixes and wildcards on the searched text are matched against the words as written.
+UNSTEMMED = {"text": "words"}
 
 FACET_FIELDS = {
     # facet name -> index fields whose terms are its values

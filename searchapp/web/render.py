@@ -70,6 +70,7 @@ def result_dict(result: SearchResult) -> dict:
         "hits": [hit_dict(hit, request.q) for hit in result.hits],
         "facets": facets,
         "did_you_mean": result.did_you_mean,
+        "hints": result.hints,
         "collapsed": request.collapse,
     }
 
@@ -105,6 +106,7 @@ def result_text(result: SearchResult, facet_size: int = 8) -> str:
              + "".join(f" [{k}: {' OR '.join(v)}]" for k, v in request.filters.items())]  # fmt: skip
     if result.did_you_mean:
         lines.append(f"Did you mean: {result.did_you_mean}")
+    lines.extend(f"Note: {hint}" for hint in result.hints)
     start = (request.page - 1) * request.per_page
     for number, hit in enumerate(result.hits, start=start + 1):
         meta = " · ".join(x for x in (hit.outlet, hit.published) if x)

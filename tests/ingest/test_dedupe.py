@@ -5,7 +5,7 @@ import json
 import pytest
 from bs4 import BeautifulSoup
 
-from searchapp.ingest.dedupe import THRESHOLD, DuplicateGroups, band_keys, jaccard, keys_from_hex, keys_to_hex, shingles
+from searchapp.ingest.dedupe import THRESHOLD, DuplicateGroups, band_keys, jaccard, keys_from_bytes, keys_to_bytes, shingles
 from searchapp.ingest.run import IndexOptions, index_paths
 from searchapp.query.search import SearchIndex, SearchRequest
 from tests.conftest import SAMPLES
@@ -25,7 +25,7 @@ def test_a_republished_version_is_a_candidate_and_verified_and_another_story_is_
     assert not set(band_keys(shingles(STORY))) & set(band_keys(shingles(OTHER)))
     assert len(band_keys(shingles(STORY))) == 20 and band_keys(frozenset()) == ()
     keys = band_keys(shingles(STORY))
-    assert keys_from_hex(keys_to_hex(keys)) == keys and keys_from_hex("") == ()
+    assert keys_from_bytes(keys_to_bytes(keys)) == keys and keys_from_bytes(b"") == ()
 
 
 def test_a_time_stamp_is_a_version_but_half_the_story_is_not():

@@ -211,3 +211,37 @@ def test_a_phrase_is_marked_as_one_run_and_its_words_nowhere_else(sample_index):
     html = next(s["html"] for h in data["hits"] for s in h["snippets"] if "focus" in s["html"])
     assert html.count("<mark>") == 1
     assert "<mark>cessation of hostilities</mark>" in html and "(of the call)" in html
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("negotiat*", q.Prefix("words", "negotiat")),  # the words as written: "negotiations" starts so, its stem does not
+        ("cease*fire", q.Wildcard("words", "cease*fire")),
+        ("title:negotiat*", q.Prefix("title", "negotiat")),  # a title pattern stays on the title
+        ("-Aleppo", q.AndNot(q.Every(), q.Or([q.Term("title", "aleppo", boost=2.0), q.Term("text", "aleppo")]))),
+        ("NOT Aleppo", q.AndNot(q.Every(), q.Or([q.Term("title", "aleppo", boost=2.0), q.Term("text", "aleppo")]))),
+    ],
+)
+def test_patterns_match_words_as_written_and_exclusions_alone_mean_everything_except(text, expected):
+    assert parse_query(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("foo:bar", "unknown field 'foo': the query fields are title, text, outlet, actor, place, year, date"),
+        ("month:2016-12", "month: is a filter, not a query field: tick it in the Months mentioned facet"),
+    ],
+)
+def test_unknown_fields_are_named_with_the_valid_ones(text, message):
+    with pytest.raises(QuerySyntaxError) as raised:
+        parse_query(text)
+    assert str(raised.value).startswith(message)
+
+
+def test_lower_case_operators_are_searched_as_words_with_a_hint():
+    from searchapp.query.parse import query_hints
+
+    assert query_hints("Idlib or Aleppo") == ["“or” was searched as a word; write OR to combine the words around it"]
+    assert query_hints('Idlib OR Aleppo "war and peace"') == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -469,3 +470,24 @@ def test_timeline_years_or_months_with_gaps():
     months = timeline(keys((2016, 3, 2), (2016, 5, 1), (2016, 5, 31)), MISSING_DATE)
     assert [(b.period, b.count) for b in months] == [("2016-03", 1), ("2016-04", 0), ("2016-05", 2)]
     assert timeline(np.array([MISSING_DATE], dtype=np.int64), MISSING_DATE) == []
+
+
+def test_a_prefix_finds_every_word_it_covers_and_marks_them(client):
+    def total(q):
+        return client.get("/api/search", query_string={"q": q, "collapse": "0"}).get_json()["total"]
+
+    assert total("negotiat*") >= max(total("negotiations"), total("negotiating")) > 0
+    data = client.get("/api/search", query_string={"q": "negotiat*"}).get_json()
+    marked = {m.lower() for h in data["hits"] for s in h["snippets"] for m in re.findall(r"<mark>(.*?)</mark>", s["html"])}
+    assert marked and all(m.startswith("negotiat") for m in marked)
+
+
+def test_exclusions_alone_and_unknown_fields(client):
+    every = client.get("/api/search").get_json()["total"]
+    aleppo = client.get("/api/search", query_string={"q": "Aleppo", "collapse": "0"}).get_json()["total"]
+    assert client.get("/api/search", query_string={"q": "-Aleppo", "collapse": "0"}).get_json()["total"] == every - aleppo
+    response = client.get("/", query_string={"q": "foo:bar"})
+    assert response.status_code == 400
+    assert soup(response).select_one("#q-error").get_text(" ", strip=True).startswith("Cannot search: unknown field 'foo'")
+    page = soup(client.get("/", query_string={"q": "Idlib or Aleppo"}))
+    assert page.select_one("p.query-hint").get_text(strip=True) == "“or” was searched as a word; write OR to combine the words around it"
