@@ -74,6 +74,7 @@ class Article:
     inferred: list[str] = field(default_factory=list)  # fields inferred from the text
     warnings: list[str] = field(default_factory=list)
     one_per_file: bool = False  # True for .txt/.md/.html: the file *is* the article
+    facets: dict[str, list[str]] = field(default_factory=dict)  # custom facet -> its values (searchapp.store.custom)
 
     @property
     def text(self) -> str:
@@ -90,6 +91,7 @@ class Article:
                 self.url,
                 sorted(self.inferred),
                 salt,
+                *([sorted(self.facets.items())] if self.facets else []),
             ],
             ensure_ascii=False,
         )
@@ -132,6 +134,17 @@ class TaggedArticle:
             ],
             "dates": [{"text": d.text, "value": d.value, "paragraph": d.paragraph} for d in self.dates],
         }
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something a reader tells the user once (which column became which field), not an article."""
+
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Settings
+from ..store.custom import FacetError, FacetSpec, load_facets, merge_facets, save_facets
 from ..store.index import IndexerLock, batch_writer, open_index, stored_keys
 from .dedupe import DuplicateGroups, simhash
 from .documents import document_fields, file_key
 from .entities import Aliases, load_aliases
-from .models import Article, Rejection, TaggedArticle
+from .models import Article, Notice, Rejection, TaggedArticle
 from .parallel import ParallelTagger
-from .readers import ReadOptions, count_inputs, read_paths
+from .readers import ReadOptions, check_inputs, count_inputs, read_paths
 from .tagging import PIPELINE_VERSION
 
 Report = Callable[[str], None]
@@ -45,6 +46,8 @@ class Summary:
     seconds: float = 0.0
     words: int = 0
     interrupted: bool = False
+    columns: list[str] = field(default_factory=list)  # each record file's column report (Notice), once
+    facets: list[str] = field(default_factory=list)  # the index's custom facets, as --facet options
 
     @property
     def indexed(self) -> int:
@@ -64,6 +67,8 @@ class Summary:
         parts.append(f"rejected {len(self.rejected)}")
         if self.warnings:
             parts.append(f"warnings {self.warnings}")
+        if self.facets:
+            parts.append(f"facets {' '.join(self.facets)}")
         parts.append(f"time {self.seconds:.1f}s ({rate:.0f} articles/s, {self.words / self.seconds if self.seconds else 0:.0f} words/s)")
         return ("interrupted: " if self.interrupted else "") + ", ".join(parts)
 
@@ -83,6 +88,7 @@ class IndexOptions:
     scheduler_timeout: float = Settings.scheduler_timeout
     max_article_chars: int = Settings.max_article_chars
     max_tagged_chars: int = Settings.max_tagged_chars
+    facets: list[FacetSpec] = field(default_factory=list)  # --facet: custom facets asked for by this run
 
     @classmethod
     def from_settings(cls, settings: Settings, **options) -> IndexOptions:
@@ -101,9 +107,9 @@ class IndexOptions:
             }
         )
 
-    @property
-    def read_options(self) -> ReadOptions:
-        return ReadOptions(self.manifest, self.field_map, self.max_article_chars)
+    def read_options(self, facets: tuple[FacetSpec, ...] = ()) -> ReadOptions:
+        """How the run reads its inputs; ``facets``: every custom facet of the index (kept and new)."""
+        return ReadOptions(self.manifest, self.field_map, self.max_article_chars, facets)
 
 
 def make_tagger(options: IndexOptions, aliases: Aliases, report: Report):
@@ -144,14 +150,25 @@ class IndexRun:
         self.seen: dict[str, str] = {}  # id -> content hash, this run
         self.pending_hashes: dict[str, str] = {}  # id -> content hash of articles sent to tagging
         self.replaced: list[str] = []  # ids of files' earlier versions, deleted with the next commit
+        self._noticed: set[str] = set()
+
+    def notice(self, notice: Notice) -> None:
+        """A reader's note (a file's column report), said once: a folder of like files says it once."""
+        if notice.message not in self._noticed:
+            self._noticed.add(notice.message)
+            self.summary.columns.append(str(notice))
+            self.report(str(notice))
 
     def reject(self, rejection: Rejection) -> None:
         self.summary.rejected.append(rejection)
         self.report(f"rejected: {rejection}")
 
-    def to_tag(self, items: Iterable[Article | Rejection]) -> Iterator[Article]:
+    def to_tag(self, items: Iterable[Article | Rejection | Notice]) -> Iterator[Article]:
         """The articles that need tagging: new or changed, each id once; the rest is counted."""
         for item in items:
+            if isinstance(item, Notice):
+                self.notice(item)
+                continue
             self.summary.read += 1
             if self.bar is not None:
                 self.bar.update(1)
@@ -178,14 +195,14 @@ class IndexRun:
             self.pending_hashes[item.id] = content_hash
             yield item
 
-    def write(self, batch: list[TaggedArticle], clear: bool) -> None:
+    def write(self, batch: list[TaggedArticle], clear: bool, facets: dict[str, FacetSpec]) -> None:
         """Write one batch (and the deletions of replaced files) and commit it."""
-        with batch_writer(self.ix, clear, self.options.lock_timeout) as writer:
+        with batch_writer(self.ix, clear, self.options.lock_timeout, {s.name: s.field_type() for s in facets.values()}) as writer:
             for tagged in batch:
                 article = tagged.article
                 sketch = simhash(article.text)
                 fields = document_fields(
-                    tagged, self.pending_hashes.pop(article.id), f"{sketch:016x}", self.groups.assign(sketch, article.id)
+                    tagged, self.pending_hashes.pop(article.id), f"{sketch:016x}", self.groups.assign(sketch, article.id), facets
                 )
                 if article.id in self.known:
                     writer.update_document(**fields)
@@ -197,6 +214,15 @@ class IndexRun:
             while self.replaced:
                 writer.delete_by_term("id", self.replaced.pop())
                 self.summary.removed += 1
+
+
+def _check_facet_fields(ix, facets: dict[str, FacetSpec], rebuild: bool) -> None:
+    """A facet whose index field has another type (declared with another kind before) needs --rebuild."""
+    if rebuild:
+        return
+    for spec in facets.values():
+        if spec.name in ix.schema and type(ix.schema[spec.name]) is not type(spec.field_type()):
+            raise FacetError(f"--facet {spec.option}: the index holds {spec.name!r} with another kind; run with --rebuild to change it")
 
 
 def chunks(articles: Iterable[Article], size: int) -> Iterator[list[Article]]:
@@ -241,25 +267,32 @@ def index_paths(
     started = time.monotonic()
     with IndexerLock(index_dir, options.lock_timeout):
         ix = open_index(index_dir, create=True)
+        facets = merge_facets({} if options.rebuild else load_facets(index_dir), options.facets)
+        _check_facet_fields(ix, facets, options.rebuild)
+        read_options = options.read_options(tuple(facets.values()))
+        check_inputs(paths, read_options)  # a --field or --facet naming no column: stop before reading
+        if facets or options.rebuild:
+            save_facets(index_dir, facets)
         bar = progress(count_inputs(paths, options.manifest)) if progress else None
         run = IndexRun(options, aliases, ix, report, bar)
         clear = options.rebuild
         try:
             with tagger or make_tagger(options, aliases, report) as tagger:
                 chunk_size = max(4, min(64, options.batch_size // max(1, tagger.threads)))
-                articles = run.to_tag(read_paths(paths, options.read_options))
+                articles = run.to_tag(read_paths(paths, read_options))
                 for batch in commit_batches(tagger.tag(chunks(articles, chunk_size)), options.batch_size):
                     if bar is not None:
                         bar.set_postfix_str(tagger.describe(), refresh=False)
-                    run.write(batch, clear)
+                    run.write(batch, clear, facets)
                     clear = False
                 if clear or run.replaced:  # a rebuild that indexed nothing still empties the index
-                    run.write([], clear)
+                    run.write([], clear, facets)
         except BaseException:
             run.summary.interrupted = True
             raise
         finally:
             run.summary.seconds = time.monotonic() - started
+            run.summary.facets = [spec.option for spec in facets.values()]
             if bar is not None:
                 bar.close()
     return run.summary

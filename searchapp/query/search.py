@@ -18,8 +18,8 @@ from whoosh import query
 
 from ..config import Settings
 from ..errors import BadRequest
+from ..store.custom import FacetSpec, load_facets
 from ..store.index import open_index
-from ..store.schema import FACET_FIELDS
 from .facets import MISSING_DATE, FacetTable, FacetValue, facet_counts
 from .highlight import Snippet, analyzer, best_paragraphs, query_terms
 from .limits import Limits, check_search
@@ -48,9 +48,7 @@ class SearchRequest:
         self.q = (self.q or "").strip()
         if len(self.q) > MAX_QUERY_LENGTH:
             raise BadRequest(f"q: the query is {len(self.q)} characters long; the limit is {MAX_QUERY_LENGTH}")
-        unknown = set(self.filters) - set(FACET_FIELDS)
-        if unknown:
-            raise BadRequest(f"unknown filter {sorted(unknown)[0]!r}; filters are {', '.join(FACET_FIELDS)}")
+        # which facets exist depends on the index (its own facets, searchapp.store.custom): checked by the search
         self.filters = {k: [v for v in dict.fromkeys(vs) if v.strip()] for k, vs in self.filters.items()}
         self.filters = {k: vs for k, vs in self.filters.items() if vs}
         if self.sort not in SORTS:
@@ -164,8 +162,16 @@ class SearchIndex:
         generation = searcher.reader().generation()
         with self._lock:
             if self._table is None or self._table[0] != generation:
-                self._table = (generation, FacetTable(searcher.reader(), self._segment_cache))
+                self._table = (generation, FacetTable(searcher.reader(), self._segment_cache, self.custom_facets()))
             return self._table[1]
+
+    def custom_facets(self) -> dict[str, FacetSpec]:
+        """The index's own facets (its ``facets.toml``), read with each new generation."""
+        return load_facets(self.index_dir)
+
+    def facet_names(self) -> tuple[str, ...]:
+        """Every facet of the index, built-in first: the filters a request may carry."""
+        return tuple(self.facet_table(self.searcher()).values)
 
     def search(self, request: SearchRequest) -> SearchResult:
         searcher = self.searcher()
