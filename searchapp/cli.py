@@ -51,7 +51,10 @@ def _index_dir_option(f):
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """searchapp: full-text search for news archives, with actors, places and dates."""
+    from .store.outlets import use_outlets_file
+
     ctx.obj = Settings.load()
+    use_outlets_file(ctx.obj.outlets or None)  # the outlet: analyser runs inside Whoosh, beyond any argument
 
 
 @main.command("index")

@@ -12,7 +12,7 @@ import datetime
 from pathlib import Path
 
 from ..store.custom import VALUE_SEPARATOR, FacetSpec
-from ..store.outlets import outlet_display, outlet_key
+from ..store.outlets import outlet_display, outlet_key, resolve_outlet
 from ..store.schema import PATH_SEPARATOR
 from .models import Article, PartialDate, TaggedArticle
 from .places import place_ancestors, place_rollup
@@ -57,9 +57,10 @@ def document_fields(
         "simhash": simhash_hex,
         "dup_group": dup_group,
     }
-    if article.outlet:
-        doc["outlet"] = outlet_key(article.outlet)
-        doc["outlet_name"] = outlet_display(article.outlet)
+    outlet = resolve_outlet(article.outlet, article.url)  # "BBC" at bbc.co.uk/arabic is BBC Arabic
+    if outlet:
+        doc["outlet"] = outlet_key(outlet)
+        doc["outlet_name"] = outlet_display(outlet)
     for name, values in article.facets.items():
         spec = (facets or {}).get(name)
         if spec is None or not values:

@@ -20,6 +20,7 @@ from ..config import Settings
 from ..errors import BadRequest
 from ..store.custom import FacetSpec, load_facets
 from ..store.index import open_index
+from ..store.outlets import use_outlets_file
 from .facets import MISSING_DATE, FacetTable, FacetValue, facet_counts
 from .highlight import Snippet, analyzer, best_paragraphs, query_terms
 from .limits import Limits, check_search
@@ -138,6 +139,7 @@ class SearchIndex:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchIndex:
+        use_outlets_file(settings.outlets or None)  # outlet: queries are analysed inside Whoosh, beyond any argument
         return cls(settings.index_dir, settings.read_only, Limits.from_settings(settings))
 
     def searcher(self):
