@@ -18,7 +18,7 @@ from whoosh import query
 
 from ..config import Settings
 from ..errors import BadRequest
-from ..store.custom import FacetSpec, load_facets
+from ..store.custom import VALUE_SEPARATOR, FacetSpec, load_facets
 from ..store.index import open_index
 from ..store.outlets import use_outlets_file
 from .facets import MISSING_DATE, FacetTable, FacetValue, facet_counts
@@ -87,6 +87,11 @@ class Hit:
     snippets: list[Snippet]
     versions: list[ArticleRef] = field(default_factory=list)  # other versions of the story (the first ten)
     version_count: int = 0
+    version_ids: list[str] = field(default_factory=list)  # ids of every other version (exports only)
+    people: list[str] = field(default_factory=list)
+    orgs: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+    facets: dict[str, list[str]] = field(default_factory=dict)  # the index's own facets: their values
 
     @property
     def paragraph(self) -> int:
@@ -236,11 +241,13 @@ def iter_hits(searcher, table: FacetTable, request: SearchRequest, limits: Limit
         raise BadRequest(f"this search has {total} hits; an export holds at most {limit}: narrow the search")
     docnums, scores = _ranked(searcher, table, matches, request, 0, total)
     terms = query_terms(matches.parsed)
-    hits = (_hit(searcher, table, docnum, score, terms, matches) for docnum, score in zip(docnums, scores, strict=True))
+    hits = (_hit(searcher, table, docnum, score, terms, matches, every_version_id=True) for docnum, score in zip(docnums, scores, strict=True))
     return total, hits
 
 
-def _hit(searcher, table: FacetTable, docnum: int, score: float | None, terms: frozenset, matches: _Matches) -> Hit:
+def _hit(
+    searcher, table: FacetTable, docnum: int, score: float | None, terms: frozenset, matches: _Matches, every_version_id: bool = False
+) -> Hit:
     stored = searcher.stored_fields(docnum)
     hit = Hit(
         id=stored["id"],
@@ -251,11 +258,27 @@ def _hit(searcher, table: FacetTable, docnum: int, score: float | None, terms: f
         score=score,
         snippets=best_paragraphs(stored.get("paragraphs", []), terms),
     )
+    mentions = (stored.get("entities") or {}).get("mentions", [])
+    hit.people, hit.orgs, hit.places = ([m["name"] for m in mentions if m.get("kind") == kind] for kind in ("person", "org", "place"))
+    hit.facets = {name: facet_values(spec, stored.get(name)) for name, spec in table.custom.items()}
     if matches.collapse:
         others = table.versions(docnum, matches.every_version)
         hit.versions = [ArticleRef.from_stored(searcher.stored_fields(o)) for o in others[:MAX_VERSIONS_LISTED].tolist()]
         hit.version_count = len(others)
+        if every_version_id:
+            hit.version_ids = [ref.id for ref in hit.versions] + [searcher.stored_fields(o)["id"] for o in others[MAX_VERSIONS_LISTED:].tolist()]
     return hit
+
+
+def facet_values(spec: FacetSpec, stored) -> list[str]:
+    """A document's values of one of the index's own facets, as text (a date as ISO, a whole number without ".0")."""
+    if stored is None or stored == "":
+        return []
+    if spec.kind == "number":
+        return [str(int(stored)) if float(stored).is_integer() else f"{stored:g}"]
+    if spec.kind == "date":
+        return [stored.date().isoformat() if hasattr(stored, "date") else str(stored)]
+    return [v for v in str(stored).split(VALUE_SEPARATOR) if v]
 
 
 def _ranked(
