@@ -54,6 +54,8 @@ class FacetSpec:
         head, sep, tail = spec.rpartition(":")
         if sep and tail.strip().lower() in KINDS:
             spec, kind = head, tail.strip().lower()
+        elif sep and tail.strip().isalpha():
+            raise FacetError(f"{text!r}: the kind must be one of {', '.join(KINDS)}, got {tail.strip()!r}")
         name, sep, column = spec.partition("=")
         name, column = name.strip(), (column.strip() if sep else name.strip())
         if not column:
