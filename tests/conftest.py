@@ -8,8 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
-# ../shared beside the checkout (a worktree under /work/wt/ finds it one level further up)
-SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()), ROOT.parent / "shared")
+SHARED = ROOT.parent / "shared"
 
 
 @pytest.fixture(scope="session")

@@ -81,7 +81,12 @@ class Article:
         return "\n\n".join(self.paragraphs)
 
     def content_hash(self, salt: str = "") -> str:
-        """Hash of everything that ends up in the index, plus the tagging pipeline's fingerprint."""
+        """Hash of everything that ends up in the index, plus the tagging pipeline's fingerprint.
+
+        The custom facets' values come after a "+" (an article without them has the bare hash), so
+        that a run which only adds or changes facets sees that the text is unchanged and updates
+        the facet values without tagging the article again (:meth:`IndexRun.to_tag`).
+        """
         payload = json.dumps(
             [
                 self.title,
@@ -91,11 +96,14 @@ class Article:
                 self.url,
                 sorted(self.inferred),
                 salt,
-                *([sorted(self.facets.items())] if self.facets else []),
             ],
             ensure_ascii=False,
         )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+        base = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+        if not self.facets:
+            return base
+        facets = json.dumps(sorted(self.facets.items()), ensure_ascii=False)
+        return base + "+" + hashlib.sha256(facets.encode("utf-8")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

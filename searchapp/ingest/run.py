@@ -25,7 +25,7 @@ from ..store.index import IndexerLock, batch_writer, open_index, stored_keys
 from .dedupe import DuplicateGroups, simhash
 from .documents import document_fields, file_key
 from .entities import Aliases, load_aliases
-from .models import Article, Notice, Rejection, TaggedArticle
+from .models import Article, DateMention, Mention, Notice, Rejection, TaggedArticle
 from .parallel import ParallelTagger
 from .readers import ReadOptions, check_inputs, count_inputs, read_paths
 from .tagging import PIPELINE_VERSION
@@ -46,6 +46,7 @@ class Summary:
     seconds: float = 0.0
     words: int = 0
     interrupted: bool = False
+    refaceted: int = 0  # of the updated: only their facet values changed, not tagged again
     columns: list[str] = field(default_factory=list)  # each record file's column report (Notice), once
     facets: list[str] = field(default_factory=list)  # the index's custom facets, as --facet options
 
@@ -57,7 +58,8 @@ class Summary:
         rate = self.indexed / self.seconds if self.seconds else 0.0
         parts = [
             f"read {self.read}",
-            f"indexed {self.indexed} ({self.added} new, {self.updated} updated)",
+            f"indexed {self.indexed} ({self.added} new, {self.updated} updated"
+            + (f", {self.refaceted} of them facets only, not re-tagged)" if self.refaceted else ")"),
             f"unchanged {self.unchanged}",
         ]
         if self.duplicates:
@@ -151,6 +153,23 @@ class IndexRun:
         self.pending_hashes: dict[str, str] = {}  # id -> content hash of articles sent to tagging
         self.replaced: list[str] = []  # ids of files' earlier versions, deleted with the next commit
         self._noticed: set[str] = set()
+        self.refaceted: list[Article] = []  # articles whose facet values alone changed
+
+    def stored_tagging(self, articles: list[Article]) -> list[TaggedArticle]:
+        """The articles with the tagging the index already holds for them (their text is unchanged)."""
+        tagged = []
+        with self.ix.searcher() as searcher:
+            for article in articles:
+                docnum = searcher.document_number(id=article.id)
+                stored = searcher.stored_fields(docnum) if docnum is not None else {}
+                entities = stored.get("entities") or {}
+                mentions = [
+                    Mention(m["name"], m["kind"], tuple(m.get("paragraphs", ())), tuple(tuple(s) for s in m.get("spans", ())))
+                    for m in entities.get("mentions", [])
+                ]
+                dates = [DateMention(d["text"], d["value"], d["paragraph"]) for d in entities.get("dates", [])]
+                tagged.append(TaggedArticle(article, mentions, dates, stored.get("language", "en")))
+        return tagged
 
     def notice(self, notice: Notice) -> None:
         """A reader's note (a file's column report), said once: a folder of like files says it once."""
@@ -186,8 +205,13 @@ class IndexRun:
                     self.reject(Rejection(item.source, f"id {item.id!r} already used by another article in this run"))
                 continue
             self.seen[item.id] = content_hash
-            if self.known.get(item.id) == content_hash:
+            known = self.known.get(item.id)
+            if known == content_hash:
                 self.summary.unchanged += 1
+                continue
+            if known is not None and known.partition("+")[0] == content_hash.partition("+")[0]:
+                self.refaceted.append(item)  # only its facet values changed: no tagging again
+                self.pending_hashes[item.id] = content_hash
                 continue
             key = file_key(item)
             if key and self.file_ids.get(key) not in (None, item.id):
@@ -284,6 +308,10 @@ def index_paths(
                     if bar is not None:
                         bar.set_postfix_str(tagger.describe(), refresh=False)
                     run.write(batch, clear, facets)
+                    clear = False
+                for batch in chunks(run.refaceted, options.batch_size):  # new facet values, the tagging kept
+                    run.write(run.stored_tagging(batch), clear, facets)
+                    run.summary.refaceted += len(batch)
                     clear = False
                 if clear or run.replaced:  # a rebuild that indexed nothing still empties the index
                     run.write([], clear, facets)

@@ -326,6 +326,13 @@ def _number_buckets(values: np.ndarray) -> tuple[list[str], np.ndarray]:
     if whole and len(distinct) <= MAX_NUMBER_BUCKETS:
         return [_number_text(v) for v in distinct.tolist()], np.searchsorted(distinct, values)
     low, high = float(values.min()), float(values.max())
+    if whole and low >= 0 and high >= 100 and np.median(values) * 20 < high:
+        # counts of casualties, shares, views: most values small, a few large; equal widths would put
+        # nearly everything in the first range, so the ranges grow tenfold: 0, 1 TO 9, 10 TO 99, ...
+        numbers = np.where(values < 1, 0, np.floor(np.log10(np.maximum(values, 1))).astype(np.int64) + 1)
+        used = np.unique(numbers)
+        labels = ["0" if n == 0 else f"{10 ** (n - 1)} TO {10**n - 1}" for n in used.tolist()]
+        return labels, np.searchsorted(used, numbers)
     span = (high - low) / MAX_NUMBER_BUCKETS or 1.0
     magnitude = 10 ** np.floor(np.log10(span))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= span)

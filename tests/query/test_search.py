@@ -199,3 +199,22 @@ def test_a_phrase_is_marked_as_one_run_and_its_words_nowhere_else(sample_index):
     html = next(s["html"] for h in data["hits"] for s in h["snippets"] if "focus" in s["html"])
     assert html.count("<mark>") == 1
     assert "<mark>cessation of hostilities</mark>" in html and "(of the call)" in html
+
+
+@pytest.mark.parametrize(
+    ("values", "labels", "numbers"),
+    [
+        ([0, 3, 3, 12], ["0", "3", "12"], [0, 1, 1, 2]),  # few whole values: each its own
+        # counts with a long tail: ranges growing tenfold, not nine-tenths of them in the first range
+        ([0, 0, 4, 6, 9, 12, 15, 18, 21, 30, 45, 60, 75, 1500], ["0", "1 TO 9", "10 TO 99", "1000 TO 9999"], [0, 0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3]),
+        (list(range(0, 100, 10)) + [5, 15, 25], ["0 TO 9", "10 TO 19", "20 TO 29", "30 TO 39", "40 TO 49", "50 TO 59", "60 TO 69", "70 TO 79", "80 TO 89", "90 TO 99"],
+         [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2]),
+    ],
+)  # fmt: skip
+def test_number_facets_are_shown_as_readable_ranges(values, labels, numbers):
+    import numpy as np
+
+    from searchapp.query.facets import _number_buckets
+
+    got_labels, got_numbers = _number_buckets(np.array(values, dtype=float))
+    assert (got_labels, got_numbers.tolist()) == (labels, numbers)

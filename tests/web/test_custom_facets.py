@@ -185,3 +185,47 @@ def test_later_runs_keep_the_indexs_facets_and_repeated_ids_merge_their_values(a
     data = api(client, "gov=Daraa")
     assert data["total"] == 1 and counts(data, "label") == {"credible": (1, False), "fake": (1, False)}
     assert counts(data, "outlet") == {"TRT World": (1, False)}
+
+
+class NoTagging:
+    """A tagger for a run that must tag nothing (every article already tagged in the index)."""
+
+    threads = 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def describe(self) -> str:
+        return ""
+
+    def tag(self, batches):
+        for batch in batches:
+            pytest.fail(f"tagged again: {[a.id for a in batch]}")
+        yield from ()
+
+
+def test_a_facet_added_to_an_existing_index_is_filled_without_tagging_again(tmp_path):
+    from searchapp.ingest.run import IndexOptions, index_paths
+    from searchapp.query import SearchIndex, SearchRequest
+    from searchapp.store.custom import FacetSpec
+
+    source = tmp_path / "archive.csv"
+    write_csv(source, HEADER, ROWS)
+    index_dir = tmp_path / "index"
+    first = index_paths([source], index_dir, IndexOptions(processes=1))
+    assert first.added == 5
+    before = SearchIndex(index_dir).search(SearchRequest(facet_size=None))
+    options = IndexOptions(processes=1, facets=[FacetSpec.parse("label"), FacetSpec.parse("casualties:number")])
+    second = index_paths([source], index_dir, options, tagger=NoTagging())
+    assert (second.updated, second.refaceted, second.unchanged) == (5, 5, 0)
+    assert "(0 new, 5 updated, 5 of them facets only, not re-tagged)" in second.describe()
+    after = SearchIndex(index_dir).search(SearchRequest(facet_size=None))
+    assert {v.value: v.count for v in after.facets["label"]} == {"credible": 3, "fake": 2}
+    assert [v.value for v in after.facets["casualties"]] == ["0", "7", "12", "35"]
+    for facet in ("actor", "place", "month", "outlet"):  # the tagging kept as it was
+        assert [(v.value, v.count) for v in after.facets[facet]] == [(v.value, v.count) for v in before.facets[facet]], facet
+    third = index_paths([source], index_dir, IndexOptions(processes=1), tagger=NoTagging())
+    assert (third.unchanged, third.updated) == (5, 0)  # the facets are the index's now: nothing to do
