@@ -229,3 +229,11 @@ def test_a_facet_added_to_an_existing_index_is_filled_without_tagging_again(tmp_
         assert [(v.value, v.count) for v in after.facets[facet]] == [(v.value, v.count) for v in before.facets[facet]], facet
     third = index_paths([source], index_dir, IndexOptions(processes=1), tagger=NoTagging())
     assert (third.unchanged, third.updated) == (5, 0)  # the facets are the index's now: nothing to do
+
+
+def test_the_document_page_and_api_show_its_own_facet_values(fclient):
+    page = BeautifulSoup(fclient.get("/doc/a1").get_data(as_text=True), "html.parser")
+    shown = [(dt.get_text(), dt.find_next("dd").get_text(), dt.find_next("dd").a["href"]) for dt in page.select(".own-facets dt")]
+    assert shown == [("Label", "fake", "/?label=fake"), ("Gov", "Idlib", "/?gov=Idlib"), ("Casualties", "12", "/?casualties=12"),
+                     ("Attack date", "2016-03-01", "/?attack_date=2016-03-01")]  # fmt: skip
+    assert fclient.get("/api/doc/a1").get_json()["facets"] == {"label": ["fake"], "gov": ["Idlib"], "casualties": ["12"], "attack_date": ["2016-03-01"]}
