@@ -237,3 +237,11 @@ def test_the_document_page_and_api_show_its_own_facet_values(fclient):
     assert shown == [("Label", "fake", "/?label=fake"), ("Gov", "Idlib", "/?gov=Idlib"), ("Casualties", "12", "/?casualties=12"),
                      ("Attack date", "2016-03-01", "/?attack_date=2016-03-01")]  # fmt: skip
     assert fclient.get("/api/doc/a1").get_json()["facets"] == {"label": ["fake"], "gov": ["Idlib"], "casualties": ["12"], "attack_date": ["2016-03-01"]}
+
+
+def test_a_file_without_a_facets_column_says_so(tmp_path):
+    write_csv(tmp_path / "a.csv", HEADER, ROWS[:1])
+    write_csv(tmp_path / "b.csv", ["id", "text"], [["b1", "Talks resumed in Geneva on Monday after a pause."]])
+    result = CliRunner().invoke(main, ["index", "--quiet", "--processes", "1", "--index-dir", str(tmp_path / "ix"), "--facet", "label", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"{tmp_path / 'b.csv'}: columns: id -> id, text -> text; missing: facet label (no 'label' here); not used: none; no column for title, outlet, published, url" in result.stderr.splitlines()

@@ -169,6 +169,7 @@ def describe_columns(keys: list[str], columns: dict[str, str | None], facets: tu
             parts.append(f"{key} -> facet {spec.name}" + ("" if spec.kind == "keyword" else f" ({spec.kind})"))
             faceted.add(key)
     missing = [f"{field} (no {key!r} here)" for field, key in columns.items() if key is not None and key not in keys]
+    missing += [f"facet {spec.name} (no {spec.column!r} here)" for spec in facets if spec.column.lower().strip() not in lower]
     unused = []
     for key in keys:
         if key in used or key in faceted:
