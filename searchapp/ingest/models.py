@@ -80,12 +80,13 @@ class Article:
     def text(self) -> str:
         return "\n\n".join(self.paragraphs)
 
-    def content_hash(self, salt: str = "") -> str:
+    def content_hash(self, salt: str = "", metadata_salt: str = "") -> str:
         """Hash of everything that ends up in the index, plus the tagging pipeline's fingerprint.
 
-        The custom facets' values come after a "+" (an article without them has the bare hash), so
-        that a run which only adds or changes facets sees that the text is unchanged and updates
-        the facet values without tagging the article again (:meth:`IndexRun.to_tag`).
+        What a document takes from tables rather than from tagging (the custom facets' values, the
+        outlet table's fingerprint ``metadata_salt``) comes after a "+", so that a run in which only
+        those changed sees that the text is unchanged and rewrites the document without tagging
+        the article again (:meth:`IndexRun.to_tag`).
         """
         payload = json.dumps(
             [
@@ -100,10 +101,10 @@ class Article:
             ensure_ascii=False,
         )
         base = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
-        if not self.facets:
+        if not self.facets and not metadata_salt:
             return base
-        facets = json.dumps(sorted(self.facets.items()), ensure_ascii=False)
-        return base + "+" + hashlib.sha256(facets.encode("utf-8")).hexdigest()[:12]
+        metadata = json.dumps([sorted(self.facets.items()), metadata_salt], ensure_ascii=False)
+        return base + "+" + hashlib.sha256(metadata.encode("utf-8")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 from ..config import Settings
 from ..store.custom import FacetError, FacetSpec, load_facets, merge_facets, save_facets
 from ..store.index import IndexerLock, batch_writer, open_index, stored_keys
+from ..store.outlets import outlets_digest
 from .dedupe import DuplicateGroups, simhash
 from .documents import document_fields, file_key
 from .entities import Aliases, load_aliases
@@ -46,7 +47,7 @@ class Summary:
     seconds: float = 0.0
     words: int = 0
     interrupted: bool = False
-    refaceted: int = 0  # of the updated: only their facet values changed, not tagged again
+    refaceted: int = 0  # of the updated: only their facet values or outlet names changed, not tagged again
     columns: list[str] = field(default_factory=list)  # each record file's column report (Notice), once
     facets: list[str] = field(default_factory=list)  # the index's custom facets, as --facet options
 
@@ -59,7 +60,7 @@ class Summary:
         parts = [
             f"read {self.read}",
             f"indexed {self.indexed} ({self.added} new, {self.updated} updated"
-            + (f", {self.refaceted} of them facets only, not re-tagged)" if self.refaceted else ")"),
+            + (f", {self.refaceted} of them facets or outlet only, not re-tagged)" if self.refaceted else ")"),
             f"unchanged {self.unchanged}",
         ]
         if self.duplicates:
@@ -135,6 +136,7 @@ class IndexRun:
     def __init__(self, options: IndexOptions, aliases: Aliases, ix, report: Report, bar) -> None:
         self.options = options
         self.salt = f"{PIPELINE_VERSION}:{aliases.digest}"
+        self.metadata_salt = f"outlets:{outlets_digest()}"  # a changed outlet table rewrites documents, without tagging
         self.ix = ix
         self.report = report
         self.bar = bar
@@ -197,7 +199,7 @@ class IndexRun:
             for warning in item.warnings:
                 self.summary.warnings += 1
                 self.report(f"warning: {item.source}: {warning}")
-            content_hash = item.content_hash(self.salt)
+            content_hash = item.content_hash(self.salt, self.metadata_salt)
             if item.id in self.seen:
                 if self.seen[item.id] == content_hash:
                     self.summary.duplicates += 1
@@ -210,7 +212,7 @@ class IndexRun:
                 self.summary.unchanged += 1
                 continue
             if known is not None and known.partition("+")[0] == content_hash.partition("+")[0]:
-                self.refaceted.append(item)  # only its facet values changed: no tagging again
+                self.refaceted.append(item)  # only its facet values or its outlet's name changed: no tagging again
                 self.pending_hashes[item.id] = content_hash
                 continue
             key = file_key(item)

@@ -17,6 +17,7 @@ and its URLs (bbc.co.uk/arabic/...) say which BBC it is.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import tomllib
 import unicodedata
@@ -151,6 +152,15 @@ def use_outlets_file(path: str | Path | None) -> None:
         _table = OutletTable.load(BUILT_IN, *extra)  # raises SettingError before anything changes
         _extra = extra
         outlet_key.cache_clear()
+
+
+def outlets_digest() -> str:
+    """A fingerprint of the outlet table in use (built-in and user files): documents written with
+    another table are rewritten by the next indexing run (their tagging kept)."""
+    digest = hashlib.sha256()
+    for path in (BUILT_IN, *_extra):
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=65536)

@@ -221,7 +221,7 @@ def test_a_facet_added_to_an_existing_index_is_filled_without_tagging_again(tmp_
     options = IndexOptions(processes=1, facets=[FacetSpec.parse("label"), FacetSpec.parse("casualties:number")])
     second = index_paths([source], index_dir, options, tagger=NoTagging())
     assert (second.updated, second.refaceted, second.unchanged) == (5, 5, 0)
-    assert "(0 new, 5 updated, 5 of them facets only, not re-tagged)" in second.describe()
+    assert "(0 new, 5 updated, 5 of them facets or outlet only, not re-tagged)" in second.describe()
     after = SearchIndex(index_dir).search(SearchRequest(facet_size=None))
     assert {v.value: v.count for v in after.facets["label"]} == {"credible": 3, "fake": 2}
     assert [v.value for v in after.facets["casualties"]] == ["0", "7", "12", "35"]
@@ -245,3 +245,25 @@ def test_a_file_without_a_facets_column_says_so(tmp_path):
     result = CliRunner().invoke(main, ["index", "--quiet", "--processes", "1", "--index-dir", str(tmp_path / "ix"), "--facet", "label", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert f"{tmp_path / 'b.csv'}: columns: id -> id, text -> text; missing: facet label (no 'label' here); not used: none; no column for title, outlet, published, url" in result.stderr.splitlines()
+
+
+def test_a_changed_outlet_table_renames_indexed_outlets_without_tagging_again(tmp_path):
+    from searchapp.ingest.run import IndexOptions, index_paths
+    from searchapp.query import SearchIndex, SearchRequest
+    from searchapp.store.outlets import use_outlets_file
+
+    source = tmp_path / "archive.csv"
+    write_csv(source, HEADER, ROWS)
+    index_dir = tmp_path / "index"
+    assert index_paths([source], index_dir, IndexOptions(processes=1)).added == 5
+    ours = tmp_path / "outlets.toml"
+    ours.write_text('[[outlet]]\nname = "Reuters News Agency"\ncodes = ["reuters"]\n', encoding="utf-8")
+    try:
+        use_outlets_file(ours)
+        again = index_paths([source], index_dir, IndexOptions(processes=1), tagger=NoTagging())
+        assert (again.updated, again.refaceted) == (5, 5)
+        outlets = {v.value: v.count for v in SearchIndex(index_dir).search(SearchRequest(facet_size=None)).facets["outlet"]}
+        assert outlets == {"Al Manar": 2, "Daily Sabah": 1, "SANA": 1, "Reuters News Agency": 1}
+        assert SearchIndex(index_dir).search(SearchRequest(q="outlet:reuters")).total == 1
+    finally:
+        use_outlets_file(None)
