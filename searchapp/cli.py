@@ -48,7 +48,10 @@ def _index_dir_option(f):
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """searchapp: full-text search for news archives, with actors, places and dates."""
+    from .store.outlets import use_outlets_file
+
     ctx.obj = Settings.load()
+    use_outlets_file(ctx.obj.outlets or None)  # the outlet: analyser runs inside Whoosh, beyond any argument
 
 
 @main.command("index")
@@ -56,6 +59,14 @@ def main(ctx: click.Context) -> None:
 @click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), help="CSV of file,title,outlet,published,url for .txt/.md/.html files, matched by file name.")
 @click.option("--rebuild", is_flag=True, help="Start a fresh index instead of updating this one.")
 @click.option("--field", "fields", multiple=True, metavar="NAME=COLUMN", help="Read article field NAME (id, title, text, outlet, published, url) from record column COLUMN. Repeatable.")
+@click.option(
+    "--facet",
+    "facets",
+    multiple=True,
+    metavar="NAME[=COLUMN][:TYPE]",
+    help="Index record column COLUMN (default NAME) as facet NAME, TYPE keyword (default), number or date; "
+    "kept with the index (facets.toml) for later runs and the server. Repeatable.",
+)
 @click.option("--aliases", type=click.Path(dir_okay=False, path_type=Path), default=None, help="TOML aliases file (merge, rename, drop, kind) applied at index time; default $SEARCHAPP_ALIASES.")
 @click.option("--processes", type=click.IntRange(1, 64), default=None, help="Tagging processes (default: $SEARCHAPP_PROCESSES or the number of cores).")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Tag on the Dask cluster of this scheduler (tcp://HOST:PORT) instead of local processes; default $SEARCHAPP_SCHEDULER.")
@@ -63,20 +74,26 @@ def main(ctx: click.Context) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_obj
-def index_command(settings: Settings, index_dir, manifest, rebuild, fields, aliases, processes, scheduler, batch_size, quiet, paths) -> None:
+def index_command(settings: Settings, index_dir, manifest, rebuild, fields, facets, aliases, processes, scheduler, batch_size, quiet, paths) -> None:
     """Read, tag and index PATHS (files or folders: .txt .md .html .jsonl .json .csv, optionally .gz)."""
     from tqdm import tqdm  # a well-kept progress bar: rate, ETA and clean output beside log lines
 
     from .ingest.cluster import check_address
     from .ingest.readers import COLUMN_NAMES
     from .ingest.run import IndexOptions, index_paths
+    from .store.custom import FacetSpec
 
     field_map = {}
     for item in fields:
         name, sep, column = item.partition("=")
         if not sep or name not in COLUMN_NAMES or not column:
-            raise click.BadParameter(f"{item!r}: expected NAME=COLUMN with NAME one of {', '.join(COLUMN_NAMES)}", param_hint="--field")
+            raise click.BadParameter(
+                f"{item!r}: expected NAME=COLUMN with NAME one of {', '.join(COLUMN_NAMES)} "
+                f"(to filter by another column, use --facet {name or 'NAME'}={column or 'COLUMN'})",
+                param_hint="--field",
+            )
         field_map[name] = column
+    facet_specs = [FacetSpec.parse(item) for item in facets]
     for path in paths:
         if not path.exists():
             raise click.BadParameter(f"{path}: no such file or folder", param_hint="PATHS")
@@ -87,7 +104,7 @@ def index_command(settings: Settings, index_dir, manifest, rebuild, fields, alia
     )
     if scheduler or settings.scheduler:
         settings = settings.replace(scheduler=check_address(scheduler or settings.scheduler, from_environment=not scheduler))
-    options = IndexOptions.from_settings(settings, manifest=manifest, field_map=field_map, rebuild=rebuild)
+    options = IndexOptions.from_settings(settings, manifest=manifest, field_map=field_map, rebuild=rebuild, facets=facet_specs)
 
     def progress(total):
         return tqdm(total=total, unit=" articles", desc="indexing", disable=quiet, dynamic_ncols=True, smoothing=0.1)
@@ -113,6 +130,7 @@ def index_command(settings: Settings, index_dir, manifest, rebuild, fields, alia
 @click.option("--actor", multiple=True, help="Only articles naming this person or organisation.")
 @click.option("--place", multiple=True, help="Only articles naming this place.")
 @click.option("--month", multiple=True, help="Only articles mentioning a date in this month (YYYY-MM).")
+@click.option("--filter", "extra_filters", multiple=True, metavar="FACET=VALUE", help="Only articles with this value of a facet, the index's own (--facet) or a built-in one; repeat to OR values of one facet, AND facets.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=None, help="Hits per page (default $SEARCHAPP_PER_PAGE or 10).")
@@ -120,7 +138,7 @@ def index_command(settings: Settings, index_dir, manifest, rebuild, fields, alia
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the shape of GET /api/search).")
 @click.argument("query", required=False, default="")
 @click.pass_obj
-def search_command(settings: Settings, index_dir, outlet, year, actor, place, month, sort, page, limit, all_versions, as_json, query) -> None:
+def search_command(settings: Settings, index_dir, outlet, year, actor, place, month, extra_filters, sort, page, limit, all_versions, as_json, query) -> None:
     """Search the index for QUERY (empty: browse everything, newest first)."""
     from .errors import BadRequest
     from .query import SearchIndex, SearchRequest
@@ -128,6 +146,11 @@ def search_command(settings: Settings, index_dir, outlet, year, actor, place, mo
 
     settings = settings.replace(index_dir=index_dir)
     filters = {"outlet": list(outlet), "year": list(year), "actor": list(actor), "place": list(place), "month": list(month)}
+    for item in extra_filters:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise click.BadParameter(f"{item!r}: expected FACET=VALUE", param_hint="--filter")
+        filters.setdefault(name.strip(), []).append(value.strip())
     try:
         request = SearchRequest(
             q=query,
@@ -139,8 +162,8 @@ def search_command(settings: Settings, index_dir, outlet, year, actor, place, mo
             collapse=not all_versions,
         )
         result = SearchIndex.from_settings(settings).search(request)
-    except BadRequest as exc:  # the query or a limit: a usage error about QUERY
-        raise click.BadParameter(str(exc), param_hint="QUERY") from None
+    except BadRequest as exc:  # the query, a filter or a limit: a usage error about it
+        raise click.BadParameter(str(exc), param_hint=exc.param_hint or "QUERY") from None
     if as_json:
         click.echo(json.dumps(result_dict(result), ensure_ascii=False, indent=2))
     else:

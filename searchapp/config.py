@@ -55,6 +55,11 @@ class Settings:
     aliases: str = _setting(
         "", "TOML file of entity aliases (merge, rename, drop, kind) applied at index time, on top of the built-in ones."
     )
+    outlets: str = _setting(
+        "",
+        "TOML file of [[outlet]] tables (name, codes, domains, country, language) on top of the built-in outlets: "
+        "read by `searchapp index`, `search` and `serve` alike, since outlet: queries use it too.",
+    )
     batch_size: int = _setting(500, "Articles per committed batch: an interrupted run keeps every committed batch.", _positive_int)
     processes: int = _setting(os.cpu_count() or 1, "Tagging processes used by `searchapp index` (1 tags in the main process).", _positive_int)
     scheduler: str = _setting("", "Address of a Dask scheduler (tcp://HOST:PORT) on whose workers `searchapp index` tags; empty: local processes.")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from ..errors import DateError
-from ..store.outlets import KNOWN_OUTLETS, outlet_display, outlet_key
+from ..store.outlets import known_outlet, outlet_display, outlet_key
 from .dates import parse_published
 from .models import PartialDate
 
@@ -48,13 +48,13 @@ def infer_outlet(paragraphs: list[str]) -> str | None:
     """The outlet an article credits itself to, or ``None``: never guessed from photo credits."""
     if paragraphs:
         match = CREDITED_DATELINE.match(paragraphs[0])
-        if match and outlet_key(match.group("outlet")) in KNOWN_OUTLETS:
+        if match and known_outlet(match.group("outlet")):
             return outlet_display(match.group("outlet"))
     for paragraph in paragraphs[-3:][::-1]:
         if _SIGN_OFF.match(paragraph):
             return "Reuters"
         match = _CREDIT_LINE.match(paragraph.strip())
-        if match and outlet_key(match.group(1)) in KNOWN_OUTLETS:
+        if match and known_outlet(match.group(1)):
             return outlet_display(match.group(1))
     return None
 
@@ -74,7 +74,7 @@ def infer_published(paragraphs: list[str]) -> PartialDate | None:
 
 def is_credit(text: str, start: int, end: int, outlet: str | None) -> bool:
     """A credit, not an actor: "(Reuters)" after a caption, or the article's own outlet ("told Reuters")."""
-    if text[start - 1 : start] == "(" and text[end : end + 1] == ")" and outlet_key(text[start:end]) in KNOWN_OUTLETS:
+    if text[start - 1 : start] == "(" and text[end : end + 1] == ")" and known_outlet(text[start:end]):
         return True
     if text[start - 1 : start] == "(" and re.match(r"\s*photo\b", text[end:], re.IGNORECASE):
         return True

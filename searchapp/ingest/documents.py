@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from ..store.outlets import outlet_display, outlet_key
+from ..store.custom import VALUE_SEPARATOR, FacetSpec
+from ..store.outlets import outlet_display, outlet_key, resolve_outlet
 from ..store.schema import PATH_SEPARATOR
-from .models import Article, TaggedArticle
+from .models import Article, PartialDate, TaggedArticle
 from .places import place_ancestors, place_rollup
 
 
@@ -22,8 +23,10 @@ def file_key(article: Article) -> str | None:
     return str(Path(article.source).resolve()) if article.one_per_file else None
 
 
-def document_fields(tagged: TaggedArticle, content_hash: str, dup_bands: bytes, dup_group: str) -> dict:
-    """The Whoosh fields of one tagged article (fields of :func:`searchapp.store.schema.build_schema`)."""
+def document_fields(
+    tagged: TaggedArticle, content_hash: str, dup_bands: bytes, dup_group: str, facets: dict[str, FacetSpec] | None = None
+) -> dict:
+    """The Whoosh fields of one tagged article (fields of :func:`searchapp.store.schema.build_schema`, and custom facets)."""
     article = tagged.article
     people = tagged.names("person")
     orgs = tagged.names("org")
@@ -55,9 +58,21 @@ def document_fields(tagged: TaggedArticle, content_hash: str, dup_bands: bytes, 
         "dup_bands": dup_bands,
         "dup_group": dup_group,
     }
-    if article.outlet:
-        doc["outlet"] = outlet_key(article.outlet)
-        doc["outlet_name"] = outlet_display(article.outlet)
+    outlet = resolve_outlet(article.outlet, article.url)  # "BBC" at bbc.co.uk/arabic is BBC Arabic
+    if outlet:
+        doc["outlet"] = outlet_key(outlet)
+        doc["outlet_name"] = outlet_display(outlet)
+    for name, values in article.facets.items():
+        spec = (facets or {}).get(name)
+        if spec is None or not values:
+            continue
+        if spec.kind == "number":
+            doc[name] = float(values[0])  # a number facet holds one value per article
+        elif spec.kind == "date":
+            day = PartialDate.from_iso(values[0]).start()
+            doc[name] = datetime.datetime(day.year, day.month, day.day)
+        else:
+            doc[name] = VALUE_SEPARATOR.join(values)
     if article.published:
         start = article.published.start()
         doc["published"] = datetime.datetime(start.year, start.month, start.day)

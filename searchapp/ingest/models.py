@@ -74,13 +74,20 @@ class Article:
     inferred: list[str] = field(default_factory=list)  # fields inferred from the text
     warnings: list[str] = field(default_factory=list)
     one_per_file: bool = False  # True for .txt/.md/.html: the file *is* the article
+    facets: dict[str, list[str]] = field(default_factory=dict)  # custom facet -> its values (searchapp.store.custom)
 
     @property
     def text(self) -> str:
         return "\n\n".join(self.paragraphs)
 
-    def content_hash(self, salt: str = "") -> str:
-        """Hash of everything that ends up in the index, plus the tagging pipeline's fingerprint."""
+    def content_hash(self, salt: str = "", metadata_salt: str = "") -> str:
+        """Hash of everything that ends up in the index, plus the tagging pipeline's fingerprint.
+
+        What a document takes from tables rather than from tagging (the custom facets' values, the
+        outlet table's fingerprint ``metadata_salt``) comes after a "+", so that a run in which only
+        those changed sees that the text is unchanged and rewrites the document without tagging
+        the article again (:meth:`IndexRun.to_tag`).
+        """
         payload = json.dumps(
             [
                 self.title,
@@ -93,7 +100,11 @@ class Article:
             ],
             ensure_ascii=False,
         )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+        base = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+        if not self.facets and not metadata_salt:
+            return base
+        metadata = json.dumps([sorted(self.facets.items()), metadata_salt], ensure_ascii=False)
+        return base + "+" + hashlib.sha256(metadata.encode("utf-8")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,17 @@ class TaggedArticle:
             ],
             "dates": [{"text": d.text, "value": d.value, "paragraph": d.paragraph} for d in self.dates],
         }
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something a reader tells the user once (which column became which field), not an article."""
+
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
 
 
 @dataclass(frozen=True)

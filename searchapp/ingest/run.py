@@ -21,13 +21,15 @@ from itertools import chain
 from pathlib import Path
 
 from ..config import Settings
+from ..store.custom import FacetError, FacetSpec, load_facets, merge_facets, save_facets
 from ..store.index import IndexerLock, batch_writer, open_index, stored_keys
+from ..store.outlets import outlets_digest
 from .dedupe import DuplicateGroups, Shingles, band_keys, keys_from_bytes, keys_to_bytes, shingles
 from .documents import document_fields, file_key
 from .entities import Aliases, load_aliases
-from .models import Article, Rejection, TaggedArticle
+from .models import Article, DateMention, Mention, Notice, Rejection, TaggedArticle
 from .parallel import ParallelTagger
-from .readers import ReadOptions, count_inputs, read_paths
+from .readers import ReadOptions, check_inputs, count_inputs, read_paths
 from .tagging import PIPELINE_VERSION
 
 Report = Callable[[str], None]
@@ -46,6 +48,9 @@ class Summary:
     seconds: float = 0.0
     words: int = 0
     interrupted: bool = False
+    refaceted: int = 0  # of the updated: only their facet values or outlet names changed, not tagged again
+    columns: list[str] = field(default_factory=list)  # each record file's column report (Notice), once
+    facets: list[str] = field(default_factory=list)  # the index's custom facets, as --facet options
 
     @property
     def indexed(self) -> int:
@@ -55,7 +60,8 @@ class Summary:
         rate = self.indexed / self.seconds if self.seconds else 0.0
         parts = [
             f"read {self.read}",
-            f"indexed {self.indexed} ({self.added} new, {self.updated} updated)",
+            f"indexed {self.indexed} ({self.added} new, {self.updated} updated"
+            + (f", {self.refaceted} of them facets or outlet only, not re-tagged)" if self.refaceted else ")"),
             f"unchanged {self.unchanged}",
         ]
         if self.duplicates:
@@ -65,6 +71,8 @@ class Summary:
         parts.append(f"rejected {len(self.rejected)}")
         if self.warnings:
             parts.append(f"warnings {self.warnings}")
+        if self.facets:
+            parts.append(f"facets {' '.join(self.facets)}")
         parts.append(f"time {self.seconds:.1f}s ({rate:.0f} articles/s, {self.words / self.seconds if self.seconds else 0:.0f} words/s)")
         return ("interrupted: " if self.interrupted else "") + ", ".join(parts)
 
@@ -84,6 +92,7 @@ class IndexOptions:
     scheduler_timeout: float = Settings.scheduler_timeout
     max_article_chars: int = Settings.max_article_chars
     max_tagged_chars: int = Settings.max_tagged_chars
+    facets: list[FacetSpec] = field(default_factory=list)  # --facet: custom facets asked for by this run
 
     @classmethod
     def from_settings(cls, settings: Settings, **options) -> IndexOptions:
@@ -102,9 +111,9 @@ class IndexOptions:
             }
         )
 
-    @property
-    def read_options(self) -> ReadOptions:
-        return ReadOptions(self.manifest, self.field_map, self.max_article_chars)
+    def read_options(self, facets: tuple[FacetSpec, ...] = ()) -> ReadOptions:
+        """How the run reads its inputs; ``facets``: every custom facet of the index (kept and new)."""
+        return ReadOptions(self.manifest, self.field_map, self.max_article_chars, facets)
 
 
 def make_tagger(options: IndexOptions, aliases: Aliases, report: Report):
@@ -128,6 +137,7 @@ class IndexRun:
     def __init__(self, options: IndexOptions, aliases: Aliases, ix, report: Report, bar) -> None:
         self.options = options
         self.salt = f"{PIPELINE_VERSION}:{aliases.digest}"
+        self.metadata_salt = f"outlets:{outlets_digest()}"  # a changed outlet table rewrites documents, without tagging
         self.ix = ix
         self.report = report
         self.bar = bar
@@ -146,14 +156,42 @@ class IndexRun:
         self.seen: dict[str, str] = {}  # id -> content hash, this run
         self.pending_hashes: dict[str, str] = {}  # id -> content hash of articles sent to tagging
         self.replaced: list[str] = []  # ids of files' earlier versions, deleted with the next commit
+        self._noticed: set[str] = set()
+        self.refaceted: list[Article] = []  # articles whose facet values alone changed
+
+    def stored_tagging(self, articles: list[Article]) -> list[TaggedArticle]:
+        """The articles with the tagging the index already holds for them (their text is unchanged)."""
+        tagged = []
+        with self.ix.searcher() as searcher:
+            for article in articles:
+                docnum = searcher.document_number(id=article.id)
+                stored = searcher.stored_fields(docnum) if docnum is not None else {}
+                entities = stored.get("entities") or {}
+                mentions = [
+                    Mention(m["name"], m["kind"], tuple(m.get("paragraphs", ())), tuple(tuple(s) for s in m.get("spans", ())))
+                    for m in entities.get("mentions", [])
+                ]
+                dates = [DateMention(d["text"], d["value"], d["paragraph"]) for d in entities.get("dates", [])]
+                tagged.append(TaggedArticle(article, mentions, dates, stored.get("language", "en")))
+        return tagged
+
+    def notice(self, notice: Notice) -> None:
+        """A reader's note (a file's column report), said once: a folder of like files says it once."""
+        if notice.message not in self._noticed:
+            self._noticed.add(notice.message)
+            self.summary.columns.append(str(notice))
+            self.report(str(notice))
 
     def reject(self, rejection: Rejection) -> None:
         self.summary.rejected.append(rejection)
         self.report(f"rejected: {rejection}")
 
-    def to_tag(self, items: Iterable[Article | Rejection]) -> Iterator[Article]:
+    def to_tag(self, items: Iterable[Article | Rejection | Notice]) -> Iterator[Article]:
         """The articles that need tagging: new or changed, each id once; the rest is counted."""
         for item in items:
+            if isinstance(item, Notice):
+                self.notice(item)
+                continue
             self.summary.read += 1
             if self.bar is not None:
                 self.bar.update(1)
@@ -163,7 +201,7 @@ class IndexRun:
             for warning in item.warnings:
                 self.summary.warnings += 1
                 self.report(f"warning: {item.source}: {warning}")
-            content_hash = item.content_hash(self.salt)
+            content_hash = item.content_hash(self.salt, self.metadata_salt)
             if item.id in self.seen:
                 if self.seen[item.id] == content_hash:
                     self.summary.duplicates += 1
@@ -171,8 +209,13 @@ class IndexRun:
                     self.reject(Rejection(item.source, f"id {item.id!r} already used by another article in this run"))
                 continue
             self.seen[item.id] = content_hash
-            if self.known.get(item.id) == content_hash:
+            known = self.known.get(item.id)
+            if known == content_hash:
                 self.summary.unchanged += 1
+                continue
+            if known is not None and known.partition("+")[0] == content_hash.partition("+")[0]:
+                self.refaceted.append(item)  # only its facet values or its outlet's name changed: no tagging again
+                self.pending_hashes[item.id] = content_hash
                 continue
             key = file_key(item)
             if key and self.file_ids.get(key) not in (None, item.id):
@@ -189,15 +232,15 @@ class IndexRun:
             return None
         return shingles("\n".join(self._searcher.stored_fields(docnum).get("paragraphs", [])))
 
-    def write(self, batch: list[TaggedArticle], clear: bool) -> None:
+    def write(self, batch: list[TaggedArticle], clear: bool, facets: dict[str, FacetSpec]) -> None:
         """Write one batch (and the deletions of replaced files) and commit it."""
-        with batch_writer(self.ix, clear, self.options.lock_timeout) as writer:
+        with batch_writer(self.ix, clear, self.options.lock_timeout, {s.name: s.field_type() for s in facets.values()}) as writer:
             for tagged in batch:
                 article = tagged.article
                 items = shingles(article.text)
                 keys = band_keys(items)
                 group = self.groups.assign(article.id, items, keys)
-                fields = document_fields(tagged, self.pending_hashes.pop(article.id), keys_to_bytes(keys), group)
+                fields = document_fields(tagged, self.pending_hashes.pop(article.id), keys_to_bytes(keys), group, facets)
                 if article.id in self.known:
                     writer.update_document(**fields)
                     self.summary.updated += 1
@@ -211,6 +254,15 @@ class IndexRun:
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None  # the next look-up sees this commit
+
+
+def _check_facet_fields(ix, facets: dict[str, FacetSpec], rebuild: bool) -> None:
+    """A facet whose index field has another type (declared with another kind before) needs --rebuild."""
+    if rebuild:
+        return
+    for spec in facets.values():
+        if spec.name in ix.schema and type(ix.schema[spec.name]) is not type(spec.field_type()):
+            raise FacetError(f"--facet {spec.option}: the index holds {spec.name!r} with another kind; run with --rebuild to change it")
 
 
 def batches(items: Iterable, size: int) -> Iterator[list]:
@@ -243,26 +295,37 @@ def index_paths(
     started = time.monotonic()
     with IndexerLock(index_dir, options.lock_timeout):
         ix = open_index(index_dir, create=True)
+        facets = merge_facets({} if options.rebuild else load_facets(index_dir), options.facets)
+        _check_facet_fields(ix, facets, options.rebuild)
+        read_options = options.read_options(tuple(facets.values()))
+        check_inputs(paths, read_options)  # a --field or --facet naming no column: stop before reading
+        if facets or options.rebuild:
+            save_facets(index_dir, facets)
         bar = progress(count_inputs(paths, options.manifest)) if progress else None
         run = IndexRun(options, aliases, ix, report, bar)
         clear = options.rebuild
         try:
             with tagger or make_tagger(options, aliases, report) as tagger:
                 chunk_size = max(4, min(64, options.batch_size // max(1, tagger.threads)))
-                articles = run.to_tag(read_paths(paths, options.read_options))
+                articles = run.to_tag(read_paths(paths, read_options))
                 tagged = chain.from_iterable(tagger.tag(batches(articles, chunk_size)))
                 for batch in batches(tagged, options.batch_size):
                     if bar is not None:
                         bar.set_postfix_str(tagger.describe(), refresh=False)
-                    run.write(batch, clear)
+                    run.write(batch, clear, facets)
+                    clear = False
+                for batch in batches(run.refaceted, options.batch_size):  # new facet values, the tagging kept
+                    run.write(run.stored_tagging(batch), clear, facets)
+                    run.summary.refaceted += len(batch)
                     clear = False
                 if clear or run.replaced:  # a rebuild that indexed nothing still empties the index
-                    run.write([], clear)
+                    run.write([], clear, facets)
         except BaseException:
             run.summary.interrupted = True
             raise
         finally:
             run.summary.seconds = time.monotonic() - started
+            run.summary.facets = [spec.option for spec in facets.values()]
             if bar is not None:
                 bar.close()
     return run.summary

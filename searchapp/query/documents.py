@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from whoosh.analysis import STOP_WORDS
 
 from ..errors import NotFound
-from .search import ArticleRef, SearchIndex
+from .search import ArticleRef, SearchIndex, facet_values
 
 MAX_ID_LENGTH = 300  # an id longer than this cannot exist (the indexer allows 200)
 MORE_LIKE_THIS = 5
@@ -29,6 +29,7 @@ class Document:
     dates: list[dict]  # text, value, paragraph (0-based)
     inferred: list[str]
     similar: list[ArticleRef] = field(default_factory=list)
+    facets: dict[str, list[str]] = field(default_factory=dict)  # the index's own facets (--facet): their values
 
     def spans_by_paragraph(self) -> dict[int, list[tuple[int, int, dict]]]:
         """Each paragraph's tagged spans: (start, end, mention)."""
@@ -71,4 +72,5 @@ def load_document(index: SearchIndex, doc_id: str) -> Document:
         dates=list(entities.get("dates", [])),
         inferred=[f for f in (stored.get("inferred") or "").split(",") if f],
         similar=similar,
+        facets={name: values for name, spec in index.custom_facets().items() if (values := facet_values(spec, stored.get(name)))},
     )

@@ -15,10 +15,13 @@ per document in the index).
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..errors import BadRequest
+from ..store.custom import FacetSpec
 from ..store.internals import field_postings, segment_columns, segment_key
 from ..store.outlets import outlet_key
 from ..store.schema import FACET_FIELDS, PATH_SEPARATOR
@@ -27,6 +30,7 @@ MISSING_DATE = np.iinfo(np.int64).min
 
 # Facets whose values read best in time order rather than by count.
 CHRONOLOGICAL = {"year", "month"}
+MAX_NUMBER_BUCKETS = 12
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,14 @@ class FacetTable:
     an incremental commit only the new segments are read.
     """
 
-    def __init__(self, reader, segment_cache: dict | None = None) -> None:
+    def __init__(self, reader, segment_cache: dict | None = None, custom: dict[str, FacetSpec] | None = None) -> None:
         self.doc_count = reader.doc_count_all()
+        custom = {name: spec for name, spec in (custom or {}).items() if name in reader.schema}
+        # facet name -> the index fields whose terms are its values (built-in and custom keyword facets)
+        self.fields: dict[str, tuple[str, ...]] = {**FACET_FIELDS, **{n: (n,) for n, s in custom.items() if s.kind == "keyword"}}
+        self.ranges: dict[str, FacetSpec] = {n: s for n, s in custom.items() if s.kind != "keyword"}  # number and date facets
+        self.custom = custom
+        self.columns: dict[str, np.ndarray] = {}  # a number or date facet's value per document (NaN: none)
         live = np.ones(self.doc_count, dtype=bool)
         if reader.has_deletions():
             for docnum in range(self.doc_count):
@@ -70,7 +80,7 @@ class FacetTable:
 
         cache = segment_cache if segment_cache is not None else {}
         leaves = reader.leaf_readers()
-        by_field: dict[str, dict[str, list[np.ndarray]]] = {f: {} for names in FACET_FIELDS.values() for f in names}
+        by_field: dict[str, dict[str, list[np.ndarray]]] = {f: {} for names in self.fields.values() for f in names}
         by_field["place_paths"] = {}
         current = set()
         for leaf, offset in leaves:
@@ -81,6 +91,8 @@ class FacetTable:
                 data = {f: [(t, ids.astype(np.int32)) for t, ids in field_postings(leaf, f)] for f in by_field}
                 if key is not None:
                     cache[key] = data
+            elif set(by_field) - set(data):  # a facet declared since this segment was cached
+                data.update({f: [(t, ids.astype(np.int32)) for t, ids in field_postings(leaf, f)] for f in set(by_field) - set(data)})
             for fieldname, pairs in data.items():
                 terms = by_field[fieldname]
                 for term, ids in pairs:
@@ -93,7 +105,7 @@ class FacetTable:
             place, *ancestors = path.split(PATH_SEPARATOR)
             self.within[place] = tuple(ancestors)
 
-        for facet, fieldnames in FACET_FIELDS.items():
+        for facet, fieldnames in self.fields.items():
             names: list[str] = []
             kinds: list[str | None] = []
             docs_parts: list[np.ndarray] = []
@@ -119,6 +131,43 @@ class FacetTable:
             rank = np.empty(len(names), dtype=np.int64)
             rank[order] = np.arange(len(names))
             self.name_rank[facet] = rank
+        for facet, spec in self.ranges.items():
+            self._range_facet(reader, facet, spec)
+
+    def _range_facet(self, reader, facet: str, spec: FacetSpec) -> None:
+        """A number or date facet: its column, and each document's bucket (a year, a range) as its value."""
+        column = np.full(self.doc_count, np.nan)
+        for offset, count, values in segment_columns(reader, facet, translate=False):
+            if values is None:
+                continue
+            raw = np.fromiter(values, dtype=np.uint64, count=count)
+            if spec.kind == "date":  # ticks; the column's default (2**64 - 1) marks a missing date
+                part = np.where(raw >= np.uint64(2**63), np.nan, raw.astype(np.float64))
+            else:
+                field = reader.schema[facet]
+                part = np.array([field.from_column_value(int(v)) for v in raw.tolist()], dtype=np.float64)
+            column[offset : offset + count] = part
+        self.columns[facet] = column
+        present = np.flatnonzero(~np.isnan(column))
+        if spec.kind == "date":
+            years = np.array([_tick_year(v) for v in column[present].tolist()], dtype=np.int64)
+            labels = [str(y) for y in sorted(set(years.tolist()))]
+            numbers = np.searchsorted(np.array(sorted(set(years.tolist())), dtype=np.int64), years)
+        else:
+            labels, numbers = _number_buckets(column[present])
+        self.values[facet] = labels
+        self.kinds[facet] = [None] * len(labels)
+        self.posting_docs[facet] = present.astype(np.int32)
+        self.posting_values[facet] = np.asarray(numbers, dtype=np.int32)
+        self.value_ids[facet] = {label: [n] for n, label in enumerate(labels)}
+        self.name_rank[facet] = np.arange(len(labels), dtype=np.int64)  # buckets in value order
+
+    def range_mask(self, facet: str, value: str) -> np.ndarray:
+        """Documents whose number or date lies in ``value``: a bucket ("10 TO 19", "2016") or any range typed."""
+        low, high = _parse_range(self.ranges[facet], value)
+        column = self.columns[facet]
+        with np.errstate(invalid="ignore"):
+            return (column >= low) & (column <= high)
 
     @staticmethod
     def _label(reader, facet: str, term: str, ids: np.ndarray) -> str:
@@ -148,6 +197,13 @@ class FacetTable:
 
     def mask_for(self, facet: str, selected: list[str]) -> np.ndarray:
         """Documents carrying any of the ``selected`` values of ``facet`` (OR)."""
+        if facet not in self.values:
+            raise BadRequest(f"unknown filter {facet!r}; filters are {', '.join(self.values)}", param_hint="--filter")
+        if facet in self.ranges:
+            mask = np.zeros(self.doc_count, dtype=bool)
+            for value in selected:
+                mask |= self.range_mask(facet, value)
+            return mask
         wanted = [vid for value in selected for vid in self.value_ids[facet].get(self._key(facet, value), [])]
         mask = np.zeros(self.doc_count, dtype=bool)
         if wanted:
@@ -207,7 +263,7 @@ def facet_counts(
     objects: ordering is done in numpy, which matters for facets with tens of thousands of values.
     """
     result: dict[str, list[FacetValue]] = {}
-    for facet in FACET_FIELDS:
+    for facet in table.values:
         mask = query_mask.copy()
         for other, other_mask in filter_masks.items():
             if other != facet:
@@ -217,7 +273,9 @@ def facet_counts(
         counts = table.count(facet, mask)
         present = np.flatnonzero(counts)
         rank = table.name_rank[facet][present]
-        if facet in CHRONOLOGICAL:
+        if facet in table.ranges:  # numbers upward, dates newest first
+            order = present[np.argsort(-rank if table.ranges[facet].kind == "date" else rank, kind="stable")]
+        elif facet in CHRONOLOGICAL:
             order = present[np.argsort(-rank, kind="stable")]
         else:
             order = present[np.lexsort((rank, -counts[present]))]
@@ -235,6 +293,8 @@ def facet_counts(
                 continue
             numbers = table.value_ids[facet].get(key, [])
             count = int(sum(counts[n] for n in numbers)) if len(counts) else 0
+            if facet in table.ranges and not numbers:  # a range typed in the URL: counted from the column
+                count = int((table.range_mask(facet, value) & mask).sum())
             name = table.values[facet][numbers[0]] if numbers else value
             kind = table.kinds[facet][numbers[0]] if numbers else None
             entries.append(FacetValue(name, count, True, kind))
@@ -243,3 +303,88 @@ def facet_counts(
             entries = [replace(e, within=table.within.get(e.value, ())) for e in entries]
         result[facet] = entries
     return result
+
+
+def _tick_year(ticks: float) -> int:
+    """The year of a Whoosh DATETIME column value (microseconds since 0001-01-01)."""
+    return (datetime.datetime.min + datetime.timedelta(microseconds=int(ticks))).year
+
+
+def _ticks(day: datetime.datetime) -> float:
+    return float((day - datetime.datetime.min) // datetime.timedelta(microseconds=1))
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _number_buckets(values: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Bucket labels ("0 TO 9", or "4" when there are few whole values) and each value's bucket number."""
+    if not len(values):
+        return [], np.zeros(0, dtype=np.int64)
+    whole = bool(np.all(np.floor(values) == values))
+    distinct = np.unique(values)
+    if whole and len(distinct) <= MAX_NUMBER_BUCKETS:
+        return [_number_text(v) for v in distinct.tolist()], np.searchsorted(distinct, values)
+    low, high = float(values.min()), float(values.max())
+    if whole and low >= 0 and high >= 100 and np.median(values) * 20 < high:
+        # counts of casualties, shares, views: most values small, a few large; equal widths would put
+        # nearly everything in the first range, so the ranges grow tenfold: 0, 1 TO 9, 10 TO 99, ...
+        numbers = np.where(values < 1, 0, np.floor(np.log10(np.maximum(values, 1))).astype(np.int64) + 1)
+        used = np.unique(numbers)
+        labels = ["0" if n == 0 else f"{10 ** (n - 1)} TO {10**n - 1}" for n in used.tolist()]
+        return labels, np.searchsorted(used, numbers)
+    span = (high - low) / MAX_NUMBER_BUCKETS or 1.0
+    magnitude = 10 ** np.floor(np.log10(span))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= span)
+    if whole:
+        step = max(1.0, np.ceil(step))
+    start = np.floor(low / step) * step
+    numbers = np.floor((values - start) / step).astype(np.int64)
+    used = np.unique(numbers)
+    labels = []
+    for n in used.tolist():
+        lo = start + n * step
+        hi = lo + step - 1 if whole else lo + step
+        labels.append(f"{_number_text(lo)} TO {_number_text(hi)}")
+    return labels, np.searchsorted(used, numbers)
+
+
+def _parse_range(spec: FacetSpec, value: str) -> tuple[float, float]:
+    """(low, high), both included, of a number or date filter value: "10 TO 19", "[10 TO 19]", "7", "2016", "2016-03"."""
+    text = value.strip().strip("[]").strip()
+    low_text, sep, high_text = text.partition(" TO ")
+    if not sep:
+        low_text = high_text = text
+    try:
+        if spec.kind == "number":
+            low = float(low_text.replace(",", "")) if low_text.strip() not in ("", "*") else -np.inf
+            high = float(high_text.replace(",", "")) if high_text.strip() not in ("", "*") else np.inf
+            return low, high
+        low = _date_bound(low_text, end=False)
+        high = _date_bound(high_text, end=True)
+        return low, high
+    except ValueError:
+        example = "10 TO 19" if spec.kind == "number" else "2016, 2016-03 or 2016-01 TO 2016-06"
+        raise BadRequest(f"{spec.name}: {value[:60]!r} is not a {spec.kind} range (e.g. {example})", param_hint="--filter") from None
+
+
+def _date_bound(text: str, end: bool) -> float:
+    """Ticks of the first (or, with ``end``, last) moment of a year, month or day."""
+    text = text.strip()
+    if text in ("", "*"):
+        return np.inf if end else -np.inf
+    parts = [int(p) for p in text.split("-")]
+    if not 1 <= len(parts) <= 3:
+        raise ValueError(text)
+    year, month, day = (parts + [None, None])[:3]
+    first = datetime.datetime(year, month or 1, day or 1)
+    if not end:
+        return _ticks(first)
+    if day is not None:
+        last = first + datetime.timedelta(days=1)
+    elif month is not None:
+        last = datetime.datetime(year + (month == 12), month % 12 + 1, 1)
+    else:
+        last = datetime.datetime(year + 1, 1, 1)
+    return _ticks(last) - 1

@@ -18,8 +18,9 @@ from whoosh import query
 
 from ..config import Settings
 from ..errors import BadRequest
+from ..store.custom import VALUE_SEPARATOR, FacetSpec, load_facets
 from ..store.index import open_index
-from ..store.schema import FACET_FIELDS
+from ..store.outlets import use_outlets_file
 from .facets import MISSING_DATE, FacetTable, FacetValue, facet_counts
 from .highlight import Snippet, analyzer, best_paragraphs, query_terms
 from .limits import Limits, check_search
@@ -48,9 +49,7 @@ class SearchRequest:
         self.q = (self.q or "").strip()
         if len(self.q) > MAX_QUERY_LENGTH:
             raise BadRequest(f"q: the query is {len(self.q)} characters long; the limit is {MAX_QUERY_LENGTH}")
-        unknown = set(self.filters) - set(FACET_FIELDS)
-        if unknown:
-            raise BadRequest(f"unknown filter {sorted(unknown)[0]!r}; filters are {', '.join(FACET_FIELDS)}")
+        # which facets exist depends on the index (its own facets, searchapp.store.custom): checked by the search
         self.filters = {k: [v for v in dict.fromkeys(vs) if v.strip()] for k, vs in self.filters.items()}
         self.filters = {k: vs for k, vs in self.filters.items() if vs}
         if self.sort not in SORTS:
@@ -88,6 +87,11 @@ class Hit:
     snippets: list[Snippet]
     versions: list[ArticleRef] = field(default_factory=list)  # other versions of the story (the first ten)
     version_count: int = 0
+    version_ids: list[str] = field(default_factory=list)  # ids of every other version (exports only)
+    people: list[str] = field(default_factory=list)
+    orgs: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+    facets: dict[str, list[str]] = field(default_factory=dict)  # the index's own facets: their values
 
     @property
     def paragraph(self) -> int:
@@ -141,6 +145,7 @@ class SearchIndex:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchIndex:
+        use_outlets_file(settings.outlets or None)  # outlet: queries are analysed inside Whoosh, beyond any argument
         return cls(settings.index_dir, settings.read_only, Limits.from_settings(settings))
 
     def searcher(self):
@@ -165,8 +170,16 @@ class SearchIndex:
         generation = searcher.reader().generation()
         with self._lock:
             if self._table is None or self._table[0] != generation:
-                self._table = (generation, FacetTable(searcher.reader(), self._segment_cache))
+                self._table = (generation, FacetTable(searcher.reader(), self._segment_cache, self.custom_facets()))
             return self._table[1]
+
+    def custom_facets(self) -> dict[str, FacetSpec]:
+        """The index's own facets (its ``facets.toml``), read with each new generation."""
+        return load_facets(self.index_dir)
+
+    def facet_names(self) -> tuple[str, ...]:
+        """Every facet of the index, built-in first: the filters a request may carry."""
+        return tuple(self.facet_table(self.searcher()).values)
 
     def search(self, request: SearchRequest) -> SearchResult:
         searcher = self.searcher()
@@ -231,11 +244,13 @@ def iter_hits(searcher, table: FacetTable, request: SearchRequest, limits: Limit
         raise BadRequest(f"this search has {total} hits; an export holds at most {limit}: narrow the search")
     docnums, scores = _ranked(searcher, table, matches, request, 0, total)
     terms = query_terms(matches.parsed)
-    hits = (_hit(searcher, table, docnum, score, terms, matches) for docnum, score in zip(docnums, scores, strict=True))
+    hits = (_hit(searcher, table, docnum, score, terms, matches, every_version_id=True) for docnum, score in zip(docnums, scores, strict=True))
     return total, hits
 
 
-def _hit(searcher, table: FacetTable, docnum: int, score: float | None, terms: frozenset, matches: _Matches) -> Hit:
+def _hit(
+    searcher, table: FacetTable, docnum: int, score: float | None, terms: frozenset, matches: _Matches, every_version_id: bool = False
+) -> Hit:
     stored = searcher.stored_fields(docnum)
     hit = Hit(
         id=stored["id"],
@@ -246,11 +261,27 @@ def _hit(searcher, table: FacetTable, docnum: int, score: float | None, terms: f
         score=score,
         snippets=best_paragraphs(stored.get("paragraphs", []), terms),
     )
+    mentions = (stored.get("entities") or {}).get("mentions", [])
+    hit.people, hit.orgs, hit.places = ([m["name"] for m in mentions if m.get("kind") == kind] for kind in ("person", "org", "place"))
+    hit.facets = {name: facet_values(spec, stored.get(name)) for name, spec in table.custom.items()}
     if matches.collapse:
         others = table.versions(docnum, matches.every_version)
         hit.versions = [ArticleRef.from_stored(searcher.stored_fields(o)) for o in others[:MAX_VERSIONS_LISTED].tolist()]
         hit.version_count = len(others)
+        if every_version_id:
+            hit.version_ids = [ref.id for ref in hit.versions] + [searcher.stored_fields(o)["id"] for o in others[MAX_VERSIONS_LISTED:].tolist()]
     return hit
+
+
+def facet_values(spec: FacetSpec, stored) -> list[str]:
+    """A document's values of one of the index's own facets, as text (a date as ISO, a whole number without ".0")."""
+    if stored is None or stored == "":
+        return []
+    if spec.kind == "number":
+        return [str(int(stored)) if float(stored).is_integer() else f"{stored:g}"]
+    if spec.kind == "date":
+        return [stored.date().isoformat() if hasattr(stored, "date") else str(stored)]
+    return [v for v in str(stored).split(VALUE_SEPARATOR) if v]
 
 
 def _ranked(

@@ -29,6 +29,7 @@ from whoosh.index import LockError
 
 from ..errors import IndexBusy, IndexUnavailable
 from .codec import CompactCodec
+from .custom import FACETS_FILE
 from .internals import register_pickled_names, remove_unreferenced, segment_columns
 from .schema import ADDED_LATER, build_schema
 
@@ -89,7 +90,7 @@ def _open_existing(path: Path, read_only: bool):
 
 def _ours(name: str) -> bool:
     """A file that an empty index folder may hold: the lock, git keepers, Whoosh's leftovers of a failed creation."""
-    return name in (LOCK_FILE, ".gitignore", ".gitkeep") or name.startswith(("MAIN_", "_MAIN_"))
+    return name in (LOCK_FILE, ".gitignore", ".gitkeep", FACETS_FILE) or name.startswith(("MAIN_", "_MAIN_"))
 
 
 class IndexerLock:
@@ -161,11 +162,13 @@ def stored_keys(ix) -> Iterator[StoredKey]:
 
 
 @contextmanager
-def batch_writer(ix, clear: bool, timeout: float) -> Iterator[writing.IndexWriter]:
+def batch_writer(ix, clear: bool, timeout: float, extra_fields: dict | None = None) -> Iterator[writing.IndexWriter]:
     """A writer that commits when the block ends and cancels on any error or interruption.
 
     ``clear`` makes the commit drop every earlier segment: the first batch of a rebuild replaces
     the old index in one step, so readers see the old index or the new one, never neither.
+    ``extra_fields`` (name -> field type: the custom facets, :mod:`searchapp.store.custom`) are
+    added to the schema when missing; a rebuild replaces one whose type changed.
     """
     try:
         writer = ix.writer(timeout=timeout, codec=CompactCodec())
@@ -174,6 +177,11 @@ def batch_writer(ix, clear: bool, timeout: float) -> Iterator[writing.IndexWrite
     except OSError as exc:
         raise _write_failed(ix, exc) from None
     for name, fieldtype in ADDED_LATER.items():  # an index made before these fields existed gets them now
+        if name not in writer.schema:
+            writer.add_field(name, fieldtype)
+    for name, fieldtype in (extra_fields or {}).items():
+        if name in writer.schema and clear and type(writer.schema[name]) is not type(fieldtype):
+            writer.remove_field(name)
         if name not in writer.schema:
             writer.add_field(name, fieldtype)
     try:

@@ -28,6 +28,7 @@ from pathlib import Path
 from whoosh.filedb.filestore import FileStorage
 
 from ..errors import SnapshotError
+from .custom import FACETS_FILE
 from .index import open_index
 from .internals import committed_generation
 
@@ -89,5 +90,7 @@ def _copy_generation(index_dir: Path, staging: Path) -> SnapshotInfo:
                 except OSError as exc:
                     raise SnapshotError(f"{staging.parent}: cannot write the snapshot: {exc.strerror or exc}") from None
                 total += os.fstat(source.fileno()).st_size
+        if (index_dir / FACETS_FILE).is_file():  # the custom facets travel with the index
+            shutil.copyfile(index_dir / FACETS_FILE, staging / FACETS_FILE)
         return SnapshotInfo(generation, open_index(staging, read_only=True).doc_count(), len(names), total)
     raise SnapshotError(f"{index_dir}: the index changed under {ATTEMPTS} attempts in a row; try again")

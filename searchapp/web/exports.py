@@ -1,14 +1,22 @@
 """Exports: every hit of a search (not one page) as CSV or JSON, streamed from one ranking of the search.
 
 The total is checked against the ``export_limit`` setting before anything is sent (400 beyond
-it); CSV cells that a spreadsheet would run as formulas are prefixed with ``'``.
+it); CSV cells that a spreadsheet would run as formulas are prefixed with ``'``.  A row carries
+what a researcher codes articles with: the link to the paragraph (absolute when the
+``public_url`` setting is set), the people, organisations and places named, the ids of the other
+versions of the story, and the index's own facet columns.  The file is named after the search
+and the day (``searchapp-idlib-ceasefire-2026-11-30.csv``); ``excel=1`` starts the CSV with a
+UTF-8 byte-order mark, without which Excel reads UTF-8 (Arabic, accents) as mojibake.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
+import re
+import unicodedata
 
 from flask import Blueprint, Response, request, stream_with_context
 
@@ -17,7 +25,9 @@ from .render import hit_dict, snippets_text
 
 blueprint = Blueprint("exports", __name__)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CSV_COLUMNS = ["id", "title", "outlet", "published", "url", "score", "snippet", "link", "other_versions"]
+CSV_COLUMNS = ["id", "title", "outlet", "published", "url", "score", "snippet", "link", "other_versions",
+               "other_version_ids", "people", "organisations", "places"]  # then the index's own facets
+LIST_SEPARATOR = "; "  # between the names of one cell
 
 
 def _cell(value) -> str:
@@ -30,9 +40,23 @@ def _cell(value) -> str:
     return text
 
 
-def _download(chunks, mimetype: str, ext: str) -> Response:
+def export_name(q: str, filters: dict[str, list[str]], ext: str, today: datetime.date | None = None) -> str:
+    """The download's file name: the query's and filters' words and the day, in ASCII letters and digits."""
+    words = " ".join([q, *(v for values in filters.values() for v in values)])
+    ascii_words = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode().lower()
+    slug = "-".join(re.findall(r"[a-z0-9]+", ascii_words))[:60].strip("-") or ("search" if words.strip() else "all")
+    return f"searchapp-{slug}-{(today or datetime.date.today()).isoformat()}.{ext}"
+
+
+def absolute(link: str) -> str:
+    """A site link made absolute on the ``public_url`` setting (left as a path when it is not set)."""
+    base = state().settings.public_url.rstrip("/")
+    return base + link if base else link
+
+
+def _download(chunks, mimetype: str, name: str) -> Response:
     response = Response(stream_with_context(chunks), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="searchapp-export.{ext}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
@@ -40,21 +64,30 @@ def _download(chunks, mimetype: str, ext: str) -> Response:
 def export_csv():
     req = search_request(request.args, page=1)
     _, hits = state().index.hits(req, state().settings.export_limit)
+    own = list(state().index.custom_facets())
+    excel = request.args.get("excel", "") in ("1", "true", "yes")
 
     def rows():
         buffer = io.StringIO()
+        if excel:
+            buffer.write("\ufeff")
         writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow(CSV_COLUMNS + own)
         for hit in hits:
             data = hit_dict(hit, req.q)
-            row = (hit.id, hit.title, hit.outlet, hit.published, hit.url, hit.score, snippets_text(hit), data["link"], hit.version_count)
+            row = [
+                hit.id, hit.title, hit.outlet, hit.published, hit.url, hit.score, snippets_text(hit), absolute(data["link"]),
+                hit.version_count, LIST_SEPARATOR.join(hit.version_ids), LIST_SEPARATOR.join(hit.people),
+                LIST_SEPARATOR.join(hit.orgs), LIST_SEPARATOR.join(hit.places),
+                *(LIST_SEPARATOR.join(hit.facets.get(name, [])) for name in own),
+            ]  # fmt: skip
             writer.writerow([_cell(x) for x in row])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
         yield buffer.getvalue()
 
-    return _download(rows(), "text/csv", "csv")
+    return _download(rows(), "text/csv", export_name(req.q, req.filters, "csv"))
 
 
 @blueprint.route("/export.json")
@@ -66,7 +99,10 @@ def export_json():
         head = {"query": req.q, "filters": req.filters, "sort": req.effective_sort, "total": total}
         yield json.dumps(head, ensure_ascii=False)[:-1] + ', "hits": ['
         for number, hit in enumerate(hits):
-            yield ("," if number else "") + "\n" + json.dumps(hit_dict(hit, req.q), ensure_ascii=False)
+            data = hit_dict(hit, req.q)
+            data["link"] = absolute(data["link"])
+            data.update(other_version_ids=hit.version_ids, people=hit.people, organisations=hit.orgs, places=hit.places, facets=hit.facets)
+            yield ("," if number else "") + "\n" + json.dumps(data, ensure_ascii=False)
         yield "\n]}\n"
 
-    return _download(chunks(), "application/json", "json")
+    return _download(chunks(), "application/json", export_name(req.q, req.filters, "json"))

@@ -13,9 +13,14 @@ from werkzeug.datastructures import MultiDict
 
 from ..config import Settings
 from ..errors import BadRequest
-from ..query import FACETS, SearchIndex, SearchRequest
+from ..query import SearchIndex, SearchRequest
 
 FACET_LABELS = {"outlet": "Outlet", "year": "Year published", "actor": "Actors", "place": "Places", "month": "Months mentioned"}
+
+
+def facet_label(facet: str) -> str:
+    """A facet's heading: the built-in ones' labels, an archive's own facet under its name ("cause_of_death": "Cause of death")."""
+    return FACET_LABELS.get(facet) or facet.replace("_", " ").capitalize()
 MAX_PARAM_LENGTH = 300  # a facet value longer than this cannot exist
 
 
@@ -56,7 +61,8 @@ def search_request(
         if len(args.getlist(name)) > 1:
             raise BadRequest(f"{name}: give it once, not {len(args.getlist(name))} times")
     filters = {}
-    for facet in FACETS:
+    facets = state().index.facet_names()
+    for facet in facets:
         values = args.getlist(facet)
         for value in values:
             if len(value) > MAX_PARAM_LENGTH:
@@ -76,7 +82,7 @@ def search_request(
         page=page,
         per_page=per_page or settings.per_page,
         # "more=facet" lifts the size; the page asks one value beyond to know whether to offer "more"
-        facet_size=None if more in FACETS else settings.facet_size + (1 if probe_more else 0),
+        facet_size=None if more in facets else settings.facet_size + (1 if probe_more else 0),
         collapse=args.get("collapse", "1") != "0",  # collapse=0 lists every version of a story
     )
 

@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request, url_for
 from markupsafe import Markup
 
 from ..errors import QuerySyntaxError
-from ..query import FACETS, SearchRequest, SearchResult, load_document, mark_paragraph, parse_query, query_terms
+from ..query import SearchRequest, SearchResult, load_document, mark_paragraph, parse_query, query_terms
 from .helpers import search_request, state, url_with
 
 blueprint = Blueprint("pages", __name__)
@@ -40,7 +40,7 @@ def search_context(req: SearchRequest | None, result: SearchResult | None, error
         "facets": facets,
         "more": more,
         "feed_url": url_for("feed.feed") + ("?" + urlencode(feed_args) if feed_args else ""),
-        "filters": [(facet, value) for facet in FACETS for value in dict.fromkeys(request.args.getlist(facet)) if value.strip()],
+        "filters": [(facet, value) for facet in state().index.facet_names() for value in dict.fromkeys(request.args.getlist(facet)) if value.strip()],
         "chart": _chart(result) if result is not None else None,
         "start": (req.page - 1) * req.per_page if req else 0,
     }

@@ -90,6 +90,7 @@ def document_dict(doc: Document) -> dict:
             "dates": [{"text": d.get("text"), "value": d.get("value"), "paragraph": d.get("paragraph", 0) + 1} for d in doc.dates],
         },
         "inferred": doc.inferred,
+        **({"facets": doc.facets} if doc.facets else {}),  # the archive's own columns, when the index has some
     }
 
 

@@ -51,11 +51,17 @@ def test_unparseable_queries_raise_a_message(text):
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"sort": "sideways"}, "sort"), ({"page": 0}, "page"), ({"q": "x" * 1001}, "q:"), ({"filters": {"colour": ["red"]}}, "unknown filter")],
+    [({"sort": "sideways"}, "sort"), ({"page": 0}, "page"), ({"q": "x" * 1001}, "q:")],
 )
 def test_bad_requests_name_the_parameter(kwargs, message):
     with pytest.raises(BadRequest, match=message):
         SearchRequest(**kwargs)
+
+
+def test_a_filter_on_a_facet_the_index_lacks_is_refused_with_the_facets_it_has(search_index):
+    # which facets exist depends on the index (its own --facet columns), so the search checks
+    with pytest.raises(BadRequest, match="unknown filter 'colour'; filters are outlet, year, actor, place, month$"):
+        search_index.search(SearchRequest(filters={"colour": ["red"]}))
 
 
 def search_json(sample_index, *args):
@@ -245,3 +251,22 @@ def test_lower_case_operators_are_searched_as_words_with_a_hint():
 
     assert query_hints("Idlib or Aleppo") == ["“or” was searched as a word; write OR to combine the words around it"]
     assert query_hints('Idlib OR Aleppo "war and peace"') == []
+
+
+@pytest.mark.parametrize(
+    ("values", "labels", "numbers"),
+    [
+        ([0, 3, 3, 12], ["0", "3", "12"], [0, 1, 1, 2]),  # few whole values: each its own
+        # counts with a long tail: ranges growing tenfold, not nine-tenths of them in the first range
+        ([0, 0, 4, 6, 9, 12, 15, 18, 21, 30, 45, 60, 75, 1500], ["0", "1 TO 9", "10 TO 99", "1000 TO 9999"], [0, 0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3]),
+        (list(range(0, 100, 10)) + [5, 15, 25], ["0 TO 9", "10 TO 19", "20 TO 29", "30 TO 39", "40 TO 49", "50 TO 59", "60 TO 69", "70 TO 79", "80 TO 89", "90 TO 99"],
+         [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2]),
+    ],
+)  # fmt: skip
+def test_number_facets_are_shown_as_readable_ranges(values, labels, numbers):
+    import numpy as np
+
+    from searchapp.query.facets import _number_buckets
+
+    got_labels, got_numbers = _number_buckets(np.array(values, dtype=float))
+    assert (got_labels, got_numbers.tolist()) == (labels, numbers)

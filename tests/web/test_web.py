@@ -327,7 +327,10 @@ def test_csv_export_holds_every_hit_ranked_once(sample_index, monkeypatch):
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [r["id"] for r in rows] == [PRESS_TV_MARCH, PRESS_TV_APRIL, IMMORTAL, TELLER, SABAH]
-    assert list(rows[0]) == ["id", "title", "outlet", "published", "url", "score", "snippet", "link", "other_versions"]
+    assert list(rows[0]) == [
+        "id", "title", "outlet", "published", "url", "score", "snippet", "link", "other_versions", "other_version_ids",
+        "people", "organisations", "places",
+    ]  # fmt: skip
     assert rows[0]["outlet"] == "Press TV" and rows[0]["published"] == "2016-03-02"
     assert "<mark>" not in rows[0]["snippet"] and "Syria" in rows[0]["snippet"]
     assert rows[0]["link"].startswith(f"/doc/{PRESS_TV_MARCH}?q=Syria#p")

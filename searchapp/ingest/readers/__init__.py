@@ -19,15 +19,15 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ...errors import SourceError
-from ..models import Article, Rejection
+from ..models import Article, Notice, Rejection
 from .common import ReadOptions, decode
 from .html import html_article
 from .manifest import read_manifest
-from .records import COLUMN_NAMES, RECORD_FORMATS, read_records
+from .records import COLUMN_NAMES, RECORD_FORMATS, ColumnError, check_columns, read_records, record_columns
 from .text import text_article
 
 FILE_FORMATS = (".txt", ".md", ".html", ".htm")
-__all__ = ["COLUMN_NAMES", "ReadOptions", "count_inputs", "iter_files", "read_file", "read_paths"]
+__all__ = ["COLUMN_NAMES", "ColumnError", "ReadOptions", "check_inputs", "count_inputs", "iter_files", "read_file", "read_paths"]
 
 
 def supported(path: Path) -> bool:
@@ -54,7 +54,30 @@ def iter_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> Iterator[
             yield Rejection(str(path), "unsupported file type (expected .txt .md .html .jsonl .json .csv, optionally .gz)")
 
 
-def read_paths(paths: Iterable[Path], options: ReadOptions | None = None) -> Iterator[Article | Rejection]:
+def check_inputs(paths: Iterable[Path], options: ReadOptions) -> None:
+    """Before a run: every column a ``--field`` or ``--facet`` names exists in some record file.
+
+    Reads the header (or the first records) of each record file; a ColumnError (exit 2) lists the
+    columns that do exist, so a typo never runs for an hour to index nothing of the column.
+    """
+    wanted = dict(options.field_map)
+    if not wanted and not options.facets:
+        return
+    found: dict[str, list[str]] = {}
+    for item in iter_files(paths, exclude=[options.manifest] if options.manifest else []):
+        if isinstance(item, Rejection):
+            continue
+        name = item.name.lower().removesuffix(".gz")
+        if not name.endswith(RECORD_FORMATS):
+            continue
+        try:
+            found[str(item)] = record_columns(item, name, _read_bytes(item))
+        except (OSError, EOFError, zlib.error, gzip.BadGzipFile):
+            continue  # the run rejects it with the reason
+    check_columns(found, wanted, options.facets)
+
+
+def read_paths(paths: Iterable[Path], options: ReadOptions | None = None) -> Iterator[Article | Rejection | Notice]:
     """Articles (and rejections) from files and folders, in a stable order."""
     options = options or ReadOptions()
     manifest = options.manifest
@@ -66,7 +89,7 @@ def read_paths(paths: Iterable[Path], options: ReadOptions | None = None) -> Ite
             yield from read_file(item, metadata, options)
 
 
-def read_file(path: Path, manifest: dict[str, dict[str, str]], options: ReadOptions) -> Iterator[Article | Rejection]:
+def read_file(path: Path, manifest: dict[str, dict[str, str]], options: ReadOptions) -> Iterator[Article | Rejection | Notice]:
     """The articles of one file, by its format (``manifest``: file name -> metadata row)."""
     name = path.name.lower().removesuffix(".gz")
     try:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ...config import Settings
 from ...errors import DateError
+from ...store.custom import FacetSpec
 from ..credits import infer_outlet, infer_published
 from ..dates import parse_published
 from ..models import Article, Rejection
@@ -32,6 +33,7 @@ class ReadOptions:
     manifest: Path | None = None
     field_map: dict[str, str] = field(default_factory=dict)
     max_article_chars: int = MAX_ARTICLE_CHARS
+    facets: tuple[FacetSpec, ...] = ()  # custom facets: the record columns read as facet values
 
 
 def decode(raw: bytes) -> tuple[str | None, str | None]:

@@ -1,7 +1,8 @@
 """Records (``.jsonl``/``.ndjson``, ``.json``, ``.csv``): one article per record.
 
 Columns are found by their common names (:data:`COLUMN_NAMES`), ``--field NAME=COLUMN``
-overrides them.  Every bad record (broken JSON, a row with more cells than columns, no text) is
+overrides them, ``--facet NAME=COLUMN`` reads a column as a custom facet; each file says which
+column became which field and which were not used (a :class:`~searchapp.ingest.models.Notice`).  Every bad record (broken JSON, a row with more cells than columns, no text) is
 rejected with its file and line, and the records around it are read.
 """
 
@@ -14,45 +15,129 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..models import Article, Rejection
+from ...errors import DateError, SourceError
+from ...store.custom import VALUE_SEPARATOR, FacetSpec, facet_name_for
+from ..dates import parse_published
+from ..models import Article, Notice, Rejection
 from .common import ReadOptions, decode, make_article, split_paragraphs
 
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "doc_id", "docid", "docno", "newid", "guid", "uuid", "article_id"),
-    "title": ("title", "headline", "heading"),
-    "text": ("text", "content", "body", "article_content", "article", "full_text", "story"),
-    "outlet": ("outlet", "source", "publication", "publisher", "site_name", "sitename", "media"),
-    "published": ("published", "date", "time", "publish_date", "published_at", "pubdate",
-                  "datetime", "timestamp", "published_date"),
-    "url": ("url", "link", "href", "source_url", "permalink"),
+    "id": ("id", "doc_id", "docid", "docno", "newid", "guid", "uuid", "article_id", "unit_id", "story_id",
+           "item_id", "news_id", "post_id", "record_id"),
+    "title": ("title", "headline", "heading", "article_title", "news_title", "story_title", "headline_text",
+              "hed", "subject"),
+    "text": ("text", "content", "body", "article_content", "article", "full_text", "story", "article_text",
+             "body_text", "maintext", "main_text", "news_content", "content_text", "fulltext"),
+    "outlet": ("outlet", "source", "publication", "publisher", "site_name", "sitename", "media", "source_name",
+               "outlet_name", "news_source", "publisher_name", "newspaper", "agency"),
+    "published": ("published", "date", "time", "publish_date", "published_at", "pubdate", "pub_date",
+                  "datetime", "timestamp", "published_date", "publication_date", "date_published",
+                  "published_time", "publishedat", "created_at", "article_date"),
+    "url": ("url", "link", "href", "source_url", "permalink", "article_url", "news_url", "web_url", "uri"),
 }  # fmt: skip
 RECORD_FORMATS = (".jsonl", ".ndjson", ".json", ".csv")
 
-def read_records(path: Path, name: str, raw: bytes, options: ReadOptions) -> Iterator[Article | Rejection]:
-    """The articles of a JSON Lines, JSON or CSV file, one per record (bad records rejected with their line)."""
+
+class ColumnError(SourceError):
+    """A ``--field`` or ``--facet`` names a column that no record of the inputs has."""
+
+
+def read_records(path: Path, name: str, raw: bytes, options: ReadOptions) -> Iterator[Article | Rejection | Notice]:
+    """The articles of a JSON Lines, JSON or CSV file, one per record (bad records rejected with their line).
+
+    Before its first article comes a :class:`Notice` saying which column became which field and
+    which columns were not used, with the option that would use each.
+    """
     text, warning = decode(raw)
     if text is None:
         yield Rejection(str(path), warning or "cannot decode")
         return
     if warning:
         print(f"warning: {path}: {warning}", file=sys.stderr)
-    if name.endswith(".csv"):
-        records = _csv_records(path, text)
-    elif name.endswith(".json"):
-        records = _json_records(path, text)
-    else:
-        records = _jsonl_records(path, text)
     columns: dict[str, str | None] | None = None
-    for where, record in records:
+    merged: dict[str, dict[str, list[str]]] = {}
+    for where, record in _records(path, name, text):
         if isinstance(record, Rejection):
             yield record
             continue
         if columns is None:
-            columns = map_columns(list(record), options.field_map)
+            keys = [str(k) for k in record]
+            columns = map_columns(keys, options.field_map)
+            yield Notice(str(path), describe_columns(keys, columns, options.facets))
             if columns["text"] is None:
-                yield Rejection(str(path), f"no text column: expected one of {', '.join(COLUMN_NAMES['text'])} (or --field text=COLUMN); found {', '.join(map(str, record)) or 'none'}")
+                yield Rejection(str(path), f"no text column: expected one of {', '.join(COLUMN_NAMES['text'])} (or --field text=COLUMN); found {', '.join(keys) or 'none'}")
                 return
-        yield _record_article(f"{path}:{where}", record, columns, options.max_article_chars)
+            if options.facets and columns["id"] is not None:
+                merged = _facets_of_repeated_ids(path, name, text, columns["id"], options.facets)
+        article = _record_article(f"{path}:{where}", record, columns, options)
+        if isinstance(article, Article) and article.id in merged:
+            article.facets = {k: list(v) for k, v in merged[article.id].items()}
+        yield article
+
+
+def _facets_of_repeated_ids(path: Path, name: str, text: str, id_column: str, facets: tuple[FacetSpec, ...]) -> dict[str, dict[str, list[str]]]:
+    """The facet values of every id given by several records of one file, all of them merged.
+
+    Annotated archives repeat an article once per annotation (FA-KES gives one article two rows
+    labelled 0 and 1, or three governorates): the article is indexed once, with every value, so
+    that a facet counts articles and the run does not reject the repeats as id clashes.
+    """
+    seen: dict[str, dict[str, list[str]]] = {}
+    repeated: set[str] = set()
+    for _, record in _records(path, name, text):
+        if not isinstance(record, dict) or record.get(id_column) in (None, ""):
+            continue
+        key = " ".join(str(record[id_column]).split())
+        lower = {str(k).lower().strip(): k for k in record}
+        values = {}
+        for spec in facets:
+            column = lower.get(spec.column.lower().strip())
+            got, _ = facet_values(spec, record.get(column) if column is not None else None)
+            if got:
+                values[spec.name] = got
+        if key in seen:
+            repeated.add(key)
+            for facet, got in values.items():
+                seen[key][facet] = list(dict.fromkeys(seen[key].get(facet, []) + got))
+        else:
+            seen[key] = values
+    return {key: seen[key] for key in repeated}
+
+
+def _records(path: Path, name: str, text: str) -> Iterator[tuple[str, dict | Rejection]]:
+    if name.endswith(".csv"):
+        return _csv_records(path, text)
+    if name.endswith(".json"):
+        return _json_records(path, text)
+    return _jsonl_records(path, text)
+
+
+def record_columns(path: Path, name: str, raw: bytes, sample: int = 100) -> list[str]:
+    """The columns of a record file: the CSV header, or the keys of its first ``sample`` records."""
+    text, _ = decode(raw)
+    if text is None:
+        return []
+    seen: dict[str, None] = {}
+    for number, (_, record) in enumerate(_records(path, name, text)):
+        if number >= sample:
+            break
+        if isinstance(record, dict):
+            seen.update(dict.fromkeys(str(k) for k in record))
+    return list(seen)
+
+
+def check_columns(found: dict[str, list[str]], field_map: dict[str, str], facets: tuple[FacetSpec, ...]) -> None:
+    """Refuse a ``--field`` or ``--facet`` naming a column that no record file has (the columns that exist listed)."""
+    if not found:
+        return
+    present = {c.lower().strip() for columns in found.values() for c in columns}
+    every = list(dict.fromkeys(c for columns in found.values() for c in columns))
+    asked = [("--field", f"{f}={c}", c) for f, c in field_map.items()] + [("--facet", s.option, s.column) for s in facets]
+    for option, text, column in asked:
+        if column.lower().strip() not in present:
+            raise ColumnError(
+                f"{text}: no record has a column {column!r}; the columns are {', '.join(every) or 'none'}", param_hint=option
+            )
 
 
 def map_columns(keys: list[str], field_map: dict[str, str]) -> dict[str, str | None]:
@@ -61,13 +146,48 @@ def map_columns(keys: list[str], field_map: dict[str, str]) -> dict[str, str | N
     columns: dict[str, str | None] = {}
     for field, names in COLUMN_NAMES.items():
         if field in field_map:
-            columns[field] = field_map[field]
+            wanted = field_map[field]
+            columns[field] = by_lower.get(wanted.lower().strip(), wanted)
             continue
         columns[field] = next((by_lower[n] for n in names if n in by_lower), None)
     return columns
 
 
-def _record_article(where: str, record: dict, columns: dict[str, str | None], max_chars: int) -> Article | Rejection:
+def describe_columns(keys: list[str], columns: dict[str, str | None], facets: tuple[FacetSpec, ...] = ()) -> str:
+    """The column report of one file: "columns: article_title -> title, ...; not used: label (--facet label), ...".
+
+    Every column of the file is named once: as the field or facet it feeds, or as unused with the
+    option that would use it.
+    """
+    lower = {k.lower().strip(): k for k in keys}
+    used = {key: field for field, key in columns.items() if key is not None and key in keys}
+    parts = [f"{key} -> {field}" for key, field in used.items()]
+    faceted = set()
+    for spec in facets:
+        key = lower.get(spec.column.lower().strip())
+        if key is not None:
+            parts.append(f"{key} -> facet {spec.name}" + ("" if spec.kind == "keyword" else f" ({spec.kind})"))
+            faceted.add(key)
+    missing = [f"{field} (no {key!r} here)" for field, key in columns.items() if key is not None and key not in keys]
+    missing += [f"facet {spec.name} (no {spec.column!r} here)" for spec in facets if spec.column.lower().strip() not in lower]
+    unused = []
+    for key in keys:
+        if key in used or key in faceted:
+            continue
+        name = facet_name_for(key)
+        option = f"--facet {name}" if name == key else f"--facet {name}={key}"
+        unused.append(f"{key} ({option} or --field NAME={key})")
+    message = "columns: " + (", ".join(parts) or "none used")
+    if missing:
+        message += "; missing: " + ", ".join(missing)
+    message += "; not used: " + (", ".join(unused) if unused else "none")
+    absent = [f for f, key in columns.items() if key is None]
+    if absent:
+        message += "; no column for " + ", ".join(absent)
+    return message
+
+
+def _record_article(where: str, record: dict, columns: dict[str, str | None], options: ReadOptions) -> Article | Rejection:
     def value(field: str) -> str | None:
         key = columns.get(field)
         if key is None:
@@ -84,7 +204,7 @@ def _record_article(where: str, record: dict, columns: dict[str, str | None], ma
     text = value("text")
     if text is None:
         return Rejection(where, f"missing text column {columns['text']!r}")
-    return make_article(
+    article = make_article(
         source=where,
         title=value("title") or "",
         paragraphs=split_paragraphs(text),
@@ -92,8 +212,57 @@ def _record_article(where: str, record: dict, columns: dict[str, str | None], ma
         outlet=value("outlet"),
         published=value("published"),
         url=value("url"),
-        max_chars=max_chars,
+        max_chars=options.max_article_chars,
     )
+    if options.facets and isinstance(article, Article):
+        lower = {str(k).lower().strip(): k for k in record}
+        for spec in options.facets:
+            key = lower.get(spec.column.lower().strip())
+            values, problems = facet_values(spec, record.get(key) if key is not None else None)
+            if values:
+                article.facets[spec.name] = values
+            article.warnings.extend(problems)
+    return article
+
+
+def facet_values(spec: FacetSpec, raw) -> tuple[list[str], list[str]]:
+    """The values of one facet in one record, normalised for its kind, and a warning per unreadable value.
+
+    Keyword values are kept as written (trimmed, spaces collapsed; a JSON list gives several);
+    numbers are read with a point or a thousands comma; dates at day, month or year precision.
+    """
+    items = raw if isinstance(raw, list) else [raw]
+    values, problems = [], []
+    for item in items:
+        if item is None or isinstance(item, dict):
+            continue
+        text = " ".join(str(item).replace(VALUE_SEPARATOR, " ").split())
+        if not text:
+            continue
+        if spec.kind == "number":
+            try:
+                number = float(text.replace(",", "")) if not isinstance(item, bool) else float(item)
+            except ValueError:
+                problems.append(f"facet {spec.name}: {text[:40]!r} is not a number; left out")
+                continue
+            if number != number or number in (float("inf"), float("-inf")):
+                problems.append(f"facet {spec.name}: {text[:40]!r} is not a finite number; left out")
+                continue
+            values.append(repr(number))
+        elif spec.kind == "date":
+            try:
+                date = parse_published(text)
+            except DateError as exc:
+                problems.append(f"facet {spec.name}: {exc}; left out")
+                continue
+            if date is not None:
+                values.append(date.iso())
+        else:
+            values.append(text[:MAX_FACET_VALUE])
+    return list(dict.fromkeys(values)), problems
+
+
+MAX_FACET_VALUE = 300  # characters of a keyword value: longer is no facet value (the web refuses longer parameters)
 
 
 def _jsonl_records(path: Path, text: str) -> Iterator[tuple[str, dict | Rejection]]:
