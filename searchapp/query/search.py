@@ -8,21 +8,25 @@ front ends queries the index itself.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from whoosh import query
+from whoosh.analysis import STOP_WORDS
+from whoosh.support.levenshtein import damerau_levenshtein
 
 from ..config import Settings
-from ..errors import BadRequest
+from ..errors import BadRequest, SearchappError
 from ..store.custom import VALUE_SEPARATOR, FacetSpec, load_facets
 from ..store.index import open_index
 from ..store.outlets import use_outlets_file
+from ..store.schema import word_analyzer
 from .facets import MISSING_DATE, FacetTable, FacetValue, facet_counts
-from .highlight import Snippet, analyzer, best_paragraphs, query_terms
+from .highlight import Snippet, best_paragraphs, query_terms
 from .limits import Limits, check_search
 from .matches import match_mask
 from .parse import parse_query, query_hints
@@ -226,7 +230,7 @@ def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limi
     docnums, scores = _ranked(searcher, table, matches, request, start, start + request.per_page)
     terms = query_terms(matches.parsed)
     hits = [_hit(searcher, table, docnum, score, terms, matches) for docnum, score in zip(docnums, scores, strict=True)]
-    did_you_mean = _suggest(searcher, matches.parsed, request.q) if total < 3 and request.q else None
+    did_you_mean = _suggest(searcher, table, request, total, limits) if total < 3 and request.q else None
     return SearchResult(
         request, total, hits, facets, did_you_mean, terms, timeline(table.published[matches.final], MISSING_DATE), query_hints(request.q)
     )
@@ -307,41 +311,55 @@ def _ranked(
     return chosen.tolist(), [None] * len(chosen)
 
 
-def _suggest(searcher, parsed, text: str) -> str | None:
-    """A corrected query string, in words as people write them ("ceasefire", not the stem).
+def _suggest(searcher, table: FacetTable, request: SearchRequest, total: int, limits: Limits) -> str | None:
+    """A respelled query that finds more, from words written in the archive and the names it tags.
 
-    Whoosh suggests from the text field's own dictionary, which holds stems; each changed word is
-    turned back into the surface form it has in an article that contains it.
+    Each plain word that few articles hold is replaced by the closest word of the ``words`` field
+    (the words as written: "siege", not the stem "sieg") within two edits (a swap of two letters
+    counts one), never a stop word nor a word of fewer than three letters, and held by at least
+    two articles and more than the word typed; at equal distance a name (a word of the tagged
+    people, organisations and places: "Assad", "Idlib") comes first, then the most frequent word.
+    The suggestion is offered only when it finds more articles than the query typed.
     """
+    reader = searcher.reader()
+    if "words" not in reader.schema:
+        return None
+    typed = request.q.split()
+    if any(not _PLAIN_WORD.fullmatch(word) or word in ("AND", "OR", "NOT") for word in typed):
+        return None  # fields, phrases, patterns, operators: the query says what it means
+    out, changed = [], False
+    for word in typed:
+        key = _fold_word(word)
+        own = reader.doc_frequency("words", key)
+        best = None
+        for candidate in reader.terms_within("words", key, 2 if len(key) > 4 else 1, prefix=1):
+            if candidate == key or len(candidate) < 3 or candidate in STOP_WORDS:
+                continue
+            frequency = reader.doc_frequency("words", candidate)
+            if frequency < max(2, own + 1):
+                continue
+            name = reader.doc_frequency("actor", candidate) + reader.doc_frequency("place", candidate) > 0
+            rank = (damerau_levenshtein(key, candidate), not name, -frequency, candidate)
+            best = min(best, rank) if best else rank
+        if best is not None and 4 * own < -best[2]:  # the word typed is rare beside it
+            out.append(best[3].capitalize() if word[:1].isupper() else best[3])  # "Asad" -> "Assad"
+            changed = True
+        else:
+            out.append(word)
+    if not changed:
+        return None
+    suggestion = " ".join(out)
     try:
-        # prefix=1: candidates share the first letter, which cuts the dictionary scan ~20x;
-        # a misspelt first letter is rare in typed queries.
-        corrected = searcher.correct_query(parsed, text, prefix=1)
-    except Exception:  # correction is a nicety; never let it fail a search
+        found = _match(searcher, table, replace(request, q=suggestion), limits)
+    except SearchappError:
         return None
-    if corrected.query == parsed or not corrected.string.strip() or corrected.string == text:
-        return None
-    typed, suggested = text.split(), corrected.string.split()
-    if len(typed) != len(suggested):
-        return None
-    words = [old if old == new else _surface_form(searcher, new) for old, new in zip(typed, suggested, strict=True)]
-    if None in words:
-        return None
-    suggestion = " ".join(words)
-    return suggestion if suggestion.casefold() != text.casefold() else None
+    return suggestion if int(found.final.sum()) > total else None
 
 
-def _surface_form(searcher, stem: str) -> str | None:
-    """The word as written, lower-cased, in the first article whose text holds ``stem``."""
-    stem = stem.strip("\"()").lower()
-    if ":" in stem:
-        return None
-    docs = searcher.docs_for_query(query.Term("text", stem))
-    docnum = next(iter(docs), None)
-    if docnum is None:
-        return None
-    for paragraph in searcher.stored_fields(docnum).get("paragraphs", []):
-        for token in analyzer()(paragraph, chars=True, mode="query"):
-            if token.text == stem:
-                return paragraph[token.startchar : token.endchar].lower()
-    return None
+_PLAIN_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def _fold_word(word: str) -> str:
+    """A word as the ``words`` field holds it (lower-cased, accents folded, hyphens joined)."""
+    tokens = [t.text for t in word_analyzer()(word, mode="query")]
+    return tokens[0] if tokens else word.lower()
