@@ -12,7 +12,7 @@ import datetime
 from pathlib import Path
 
 from ..store.outlets import outlet_display, outlet_key
-from ..store.schema import PATH_SEPARATOR
+from ..store.schema import PATH_SEPARATOR, text_fields
 from .models import Article, TaggedArticle
 from .places import place_ancestors, place_rollup
 
@@ -31,13 +31,14 @@ def document_fields(tagged: TaggedArticle, content_hash: str, simhash_hex: str, 
     rollup = place_rollup(tagged.mentions)  # "Khan Sheikhoun" also counts under Idlib and Syria
     # each place with the places it lies in, so that a search shows the hierarchy without the gazetteer
     paths = [PATH_SEPARATOR.join((place, *ancestors)) for place in places + rollup if (ancestors := place_ancestors(place))]
+    title_field, text_field = text_fields(tagged.language)  # each language through its own analyser only
     doc = {
         "id": article.id,
         "source": article.source,
         "file_source": file_key(article) or "",
         "content_hash": content_hash,
-        "title": article.title,
-        "text": "\n".join(article.paragraphs),
+        title_field: article.title,
+        text_field: "\n".join(article.paragraphs),
         "actor": "\n".join(people + orgs),
         "place": "\n".join(places + rollup),
         "people": ",".join(people),
@@ -54,6 +55,9 @@ def document_fields(tagged: TaggedArticle, content_hash: str, simhash_hex: str, 
         "simhash": simhash_hex,
         "dup_group": dup_group,
     }
+    if title_field != "title" and article.title:  # shown from "title" whatever the language, indexed there only in English
+        doc["title"] = ""
+        doc["_stored_title"] = article.title
     if article.outlet:
         doc["outlet"] = outlet_key(article.outlet)
         doc["outlet_name"] = outlet_display(article.outlet)
@@ -62,4 +66,4 @@ def document_fields(tagged: TaggedArticle, content_hash: str, simhash_hex: str, 
         doc["published"] = datetime.datetime(start.year, start.month, start.day)
         doc["published_iso"] = article.published.iso()
         doc["year"] = f"{article.published.year:04d}"
-    return {k: v for k, v in doc.items() if v not in ("", None) or k in ("paragraphs", "entities", "url")}
+    return {k: v for k, v in doc.items() if v not in ("", None) or k in ("paragraphs", "entities", "url") or (k == "title" and "_stored_title" in doc)}

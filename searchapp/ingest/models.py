@@ -74,6 +74,7 @@ class Article:
     inferred: list[str] = field(default_factory=list)  # fields inferred from the text
     warnings: list[str] = field(default_factory=list)
     one_per_file: bool = False  # True for .txt/.md/.html: the file *is* the article
+    language: str | None = None  # ISO 639-1, from a "language" column; None: detected when tagged
 
     @property
     def text(self) -> str:
@@ -89,6 +90,7 @@ class Article:
                 self.published.iso() if self.published else None,
                 self.url,
                 sorted(self.inferred),
+                self.language,
                 salt,
             ],
             ensure_ascii=False,

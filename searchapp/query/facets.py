@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..store.internals import field_postings, segment_columns, segment_key
+from ..store.languages import language_key, language_name
 from ..store.outlets import outlet_key
 from ..store.schema import FACET_FIELDS, PATH_SEPARATOR
 
@@ -122,10 +123,14 @@ class FacetTable:
     def _label(reader, facet: str, term: str, ids: np.ndarray) -> str:
         if facet == "outlet" and len(ids):  # the key "presstv" is shown as "Press TV"
             return reader.stored_fields(int(ids[0])).get("outlet_name") or term
+        if facet == "language":  # the code "ar" is shown as "Arabic"
+            return language_name(term)
         return term
 
     @staticmethod
     def _key(facet: str, value: str) -> str:
+        if facet == "language":
+            return language_key(value)
         return outlet_key(value) if facet == "outlet" else value
 
     def collapse(self, mask: np.ndarray) -> np.ndarray:

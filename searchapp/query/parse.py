@@ -4,6 +4,10 @@ Syntax (Whoosh's parser, configured in :func:`build_parser`): words (all must ma
 ``"phrases"``, ``OR``, ``NOT`` and ``-word``, parentheses, ``field:value`` for title, text,
 outlet, actor, place, year and date (``date:[2016-01 TO 2016-06]``, ``year:[2015 TO 2017]``),
 ``prefix*``; words are stemmed.  An empty query browses everything.
+
+The words are looked for in every language's fields (``title``/``text`` and the Arabic ``title_ar``/
+``text_ar``), each field analysing them with its own analyser: ``هدنه`` becomes the Arabic stem in the
+Arabic fields, "ceasefires" the English stem in the English ones.
 """
 
 from __future__ import annotations
@@ -16,13 +20,15 @@ from whoosh import qparser, query
 from ..errors import QuerySyntaxError
 from ..store.schema import build_schema
 
-SEARCH_FIELDS = ["title", "text"]
+SEARCH_FIELDS = ["title", "text", "title_ar", "text_ar"]
+FIELD_BOOSTS = {"title": 2.0, "title_ar": 2.0}
 FIELD_ALIASES = {"published": ["date"], "actor": ["actors", "person", "org"], "place": ["places"], "outlet": ["source"]}
 
 
 def build_parser(schema=None) -> qparser.QueryParser:
     schema = schema or build_schema()
-    parser = qparser.MultifieldParser(SEARCH_FIELDS, schema, fieldboosts={"title": 2.0}, group=qparser.AndGroup)
+    searched = [name for name in SEARCH_FIELDS if name in schema]  # an index made before the Arabic fields lacks them
+    parser = qparser.MultifieldParser(searched, schema, fieldboosts=FIELD_BOOSTS, group=qparser.AndGroup)
     # "-word" excludes, but only at the start of a word: "cease-fire" and "al-Assad" are words.
     parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
     parser.add_plugin(qparser.GtLtPlugin())

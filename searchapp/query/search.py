@@ -88,6 +88,7 @@ class Hit:
     snippets: list[Snippet]
     versions: list[ArticleRef] = field(default_factory=list)  # other versions of the story (the first ten)
     version_count: int = 0
+    language: str | None = None  # ISO 639-1: the pages set lang and dir on its title and snippets
 
     @property
     def paragraph(self) -> int:
@@ -241,7 +242,8 @@ def _hit(searcher, table: FacetTable, docnum: int, score: float | None, terms: f
         published=stored.get("published_iso"),
         url=stored.get("url") or None,
         score=score,
-        snippets=best_paragraphs(stored.get("paragraphs", []), terms),
+        snippets=best_paragraphs(stored.get("paragraphs", []), terms, language=stored.get("language")),
+        language=stored.get("language"),
     )
     if matches.collapse:
         others = table.versions(docnum, matches.every_version)

@@ -4,6 +4,9 @@ Three families of fields:
 
 * **searched text**: ``title`` and ``text`` (all paragraphs), analysed with a stemming analyser
   that folds accents and keeps stop words (so "cessation of hostilities" matches as a phrase);
+  an Arabic article's title and text go to ``title_ar`` and ``text_ar`` instead, analysed by
+  :func:`searchapp.store.arabic.arabic_analyzer` (each language's text only through its own analyser;
+  :data:`TEXT_FIELDS` says which fields hold which language);
   ``actor`` and ``place`` hold the entity names as text, for ``actor:putin`` in a query.
 * **facets**: ``outlet`` (a normalised key, see :mod:`searchapp.store.outlets`), ``year``, ``people``,
   ``orgs``, ``places``, ``months`` (months of the dates mentioned) and ``mentioned`` (the dates
@@ -23,6 +26,7 @@ import re
 from whoosh import analysis, fields
 from whoosh.support.charset import accent_map
 
+from .arabic import arabic_analyzer
 from .outlets import outlet_key
 
 
@@ -121,6 +125,9 @@ def build_schema() -> fields.Schema:
         # searched text
         title=fields.TEXT(analyzer=text_analyzer(), stored=True, field_boost=2.0),
         text=fields.TEXT(analyzer=text_analyzer(), phrase=True),
+        # an Arabic article's title and text (its title is still stored under "title", for display)
+        title_ar=fields.TEXT(analyzer=arabic_analyzer(), field_boost=2.0),
+        text_ar=fields.TEXT(analyzer=arabic_analyzer(), phrase=True),
         actor=fields.TEXT(analyzer=name_analyzer(), phrase=True),
         place=fields.TEXT(analyzer=name_analyzer(), phrase=True),
         # facets and filters
@@ -146,7 +153,24 @@ def build_schema() -> fields.Schema:
 
 # Fields newer than the first index format: an older index opens without them (the feature they
 # serve is off) and gets them at its next indexing run.
-ADDED_LATER = {name: build_schema()[name] for name in ("simhash", "dup_group", "place_paths")}
+ADDED_LATER = {name: build_schema()[name] for name in ("simhash", "dup_group", "place_paths", "title_ar", "text_ar")}
+
+ARABIC = "ar"
+TEXT_FIELDS = {
+    # language of the article -> (title field, text field) holding its words; any other language: "default"
+    ARABIC: ("title_ar", "text_ar"),
+    "default": ("title", "text"),
+}
+
+
+def text_fields(language: str | None) -> tuple[str, str]:
+    """The (title, text) fields an article in ``language`` is indexed in."""
+    return TEXT_FIELDS.get(language or "", TEXT_FIELDS["default"])
+
+
+def language_analyzer(language: str | None) -> analysis.Analyzer:
+    """The analyser of an article's text in ``language`` (what highlighting must run it through)."""
+    return arabic_analyzer() if language == ARABIC else text_analyzer()
 
 FACET_FIELDS = {
     # facet name -> index fields whose terms are its values
@@ -155,4 +179,5 @@ FACET_FIELDS = {
     "actor": ("people", "orgs"),
     "place": ("places",),
     "month": ("months",),
+    "language": ("language",),
 }

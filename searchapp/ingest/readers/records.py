@@ -25,6 +25,7 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "published": ("published", "date", "time", "publish_date", "published_at", "pubdate",
                   "datetime", "timestamp", "published_date"),
     "url": ("url", "link", "href", "source_url", "permalink"),
+    "language": ("language", "lang"),
 }  # fmt: skip
 RECORD_FORMATS = (".jsonl", ".ndjson", ".json", ".csv")
 
@@ -92,6 +93,7 @@ def _record_article(where: str, record: dict, columns: dict[str, str | None], ma
         outlet=value("outlet"),
         published=value("published"),
         url=value("url"),
+        language=value("language"),
         max_chars=max_chars,
     )
 
