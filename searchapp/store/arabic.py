@@ -16,9 +16,9 @@ The pipeline built by :func:`arabic_analyzer` is::
   suffixes only.  One token out per token in, positions untouched, so phrases keep working.
 
 Stemmer, thresholds and the hamza-seat choice were chosen by measurement on the judged query set
-``tests/eval/arabic-queries.jsonl`` (``bench/arabic.py``; figures in BENCHMARKS.md).  The other stemmers
-(``tashaphyne``, ``isri``, ``light10``) are selectable only so that the benchmark can measure them;
-tashaphyne and NLTK are not dependencies of searchapp.  Nothing here touches the network.
+``tests/eval/arabic-queries.jsonl`` (``bench/arabic.py``; figures in BENCHMARKS.md).  ``light10`` is kept
+as a baseline for the benchmark, which also registers the rejected stemmers it measures (tashaphyne, ISRI)
+in :data:`STEMMERS`.  Nothing here touches the network.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from whoosh.analysis.analyzers import CompositeAnalyzer
 __all__ = [
     "ALL_PROCLITICS",
     "ARABIC_TOKEN_PATTERN",
+    "STEMMERS",
     "ArabicNormalizeFilter",
     "ArabicStemFilter",
     "HamzaSeats",
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 HamzaSeats = Literal["keep", "hamza", "letter"]
-StemmerName = Literal["snowball", "pystemmer", "tashaphyne", "isri", "light10", "none"]
+StemmerName = str  # a key of STEMMERS
 
 # Combining marks used in Arabic script: Quranic annotation signs (U+0610-U+061A), harakat/tanwin/shadda/
 # sukun and extended marks (U+064B-U+065F), superscript alef (U+0670), Quranic small high/low signs
@@ -188,6 +189,22 @@ def _has_arabic(word: str) -> bool:
     return any("\u0600" <= ch <= "\u06ff" for ch in word)
 
 
+def _snowball() -> Callable[[str], str]:
+    import Stemmer  # PyStemmer, pinned: the C build of Snowball
+
+    return Stemmer.Stemmer("arabic").stemWord
+
+
+#: Stemmers by name (a factory each).  The benchmark (bench/arabic.py) registers the ones it measured
+#: and rejected (tashaphyne, NLTK's ISRI), which are not dependencies of searchapp.
+STEMMERS: dict[str, Callable[[], Callable[[str], str]]] = {
+    "snowball": _snowball,
+    "pystemmer": _snowball,
+    "light10": lambda: light10_stem,
+    "none": lambda: str,
+}
+
+
 def get_stemmer(
     name: StemmerName = "snowball",
     proclitics: bool = True,
@@ -200,29 +217,12 @@ def get_stemmer(
     With ``proclitics=True`` :func:`strip_proclitics` runs before the stemmer (the packaged stemmers strip
     و/ل/ب inconsistently, e.g. Snowball leaves والهدنة as والهد while الهدنة gives هدنه).
 
-    ``"snowball"`` (alias ``"pystemmer"``) is PyStemmer, the C build of Snowball Arabic.  Imports happen
-    here so that the measured-but-rejected stemmers need their packages only when the benchmark asks.
+    ``name`` is a key of :data:`STEMMERS`: ``"snowball"`` (alias ``"pystemmer"``) is PyStemmer, the C build of
+    Snowball Arabic; ``"light10"`` the published light stemmer (a baseline); ``"none"`` no stemming.
     """
-    fn: Callable[[str], str]
-    if name in ("snowball", "pystemmer"):
-        import Stemmer  # PyStemmer, pinned
-
-        fn = Stemmer.Stemmer("arabic").stemWord
-    elif name == "tashaphyne":
-        from tashaphyne.stemming import ArabicLightStemmer
-
-        ta = ArabicLightStemmer()
-        fn = ta.light_stem
-    elif name == "isri":
-        from nltk.stem.isri import ISRIStemmer
-
-        fn = ISRIStemmer().stem
-    elif name == "light10":
-        fn = light10_stem
-    elif name == "none":
-        fn = str
-    else:
-        raise ValueError(f"unknown stemmer {name!r}")
+    if name not in STEMMERS:
+        raise ValueError(f"unknown stemmer {name!r}: one of {sorted(STEMMERS)}")
+    fn = STEMMERS[name]()
     base = fn
     if proclitics:
 
