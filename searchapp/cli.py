@@ -113,6 +113,7 @@ def index_command(settings: Settings, index_dir, manifest, rebuild, fields, alia
 @click.option("--actor", multiple=True, help="Only articles naming this person or organisation.")
 @click.option("--place", multiple=True, help="Only articles naming this place.")
 @click.option("--month", multiple=True, help="Only articles mentioning a date in this month (YYYY-MM).")
+@click.option("--language", multiple=True, help="Only articles in this language (ar, en or its name: Arabic).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=None, help="Hits per page (default $SEARCHAPP_PER_PAGE or 10).")
@@ -120,14 +121,14 @@ def index_command(settings: Settings, index_dir, manifest, rebuild, fields, alia
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the shape of GET /api/search).")
 @click.argument("query", required=False, default="")
 @click.pass_obj
-def search_command(settings: Settings, index_dir, outlet, year, actor, place, month, sort, page, limit, all_versions, as_json, query) -> None:
+def search_command(settings: Settings, index_dir, outlet, year, actor, place, month, language, sort, page, limit, all_versions, as_json, query) -> None:
     """Search the index for QUERY (empty: browse everything, newest first)."""
     from .errors import BadRequest
     from .query import SearchIndex, SearchRequest
     from .web.render import result_dict, result_text
 
     settings = settings.replace(index_dir=index_dir)
-    filters = {"outlet": list(outlet), "year": list(year), "actor": list(actor), "place": list(place), "month": list(month)}
+    filters = {"outlet": list(outlet), "year": list(year), "actor": list(actor), "place": list(place), "month": list(month), "language": list(language)}
     try:
         request = SearchRequest(
             q=query,
