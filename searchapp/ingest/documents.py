@@ -15,6 +15,7 @@ from ..store.outlets import outlet_display, outlet_key
 from ..store.schema import PATH_SEPARATOR, text_fields
 from .models import Article, TaggedArticle
 from .places import place_ancestors, place_rollup
+from .readers.common import language_name
 
 
 def file_key(article: Article) -> str | None:
@@ -48,6 +49,7 @@ def document_fields(tagged: TaggedArticle, content_hash: str, simhash_hex: str, 
         "months": ",".join(sorted({d.value[:7] for d in tagged.dates if len(d.value) >= 7})),
         "mentioned": ",".join(sorted({d.value for d in tagged.dates})),
         "language": tagged.language,
+        "language_name": language_name(tagged.language),
         "inferred": ",".join(article.inferred),
         "paragraphs": article.paragraphs,
         "entities": tagged.entities_json(),

@@ -144,6 +144,7 @@ def build_schema() -> fields.Schema:
         inferred=fields.KEYWORD(stored=True, commas=True),
         # stored for display
         outlet_name=fields.STORED,
+        language_name=fields.STORED,  # "Arabic" for "ar": the language facet's label
         published_iso=fields.STORED,
         url=fields.STORED,
         paragraphs=fields.STORED,
@@ -153,7 +154,7 @@ def build_schema() -> fields.Schema:
 
 # Fields newer than the first index format: an older index opens without them (the feature they
 # serve is off) and gets them at its next indexing run.
-ADDED_LATER = {name: build_schema()[name] for name in ("simhash", "dup_group", "place_paths", "title_ar", "text_ar")}
+ADDED_LATER = {name: build_schema()[name] for name in ("simhash", "dup_group", "place_paths", "title_ar", "text_ar", "language_name")}
 
 ARABIC = "ar"
 TEXT_FIELDS = {

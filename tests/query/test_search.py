@@ -12,11 +12,19 @@ from searchapp.query.parse import parse_query
 from searchapp.query.search import SearchRequest
 
 
+def word(english: str, arabic: str | q.Query | None = None) -> q.Or:
+    """A word as the parser searches it: English-analysed in title/text, Arabic-analysed in title_ar/text_ar."""
+    arabic = english if arabic is None else arabic
+    in_arabic = [q.Term("title_ar", arabic, boost=2.0), q.Term("text_ar", arabic)] if isinstance(arabic, str) else arabic
+    return q.Or([q.Term("title", english, boost=2.0), q.Term("text", english), *in_arabic])
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("", q.Every()),
-        ("ceasefire", q.Or([q.Term("title", "ceasefir", boost=2.0), q.Term("text", "ceasefir")])),
+        ("ceasefire", word("ceasefir", "ceasefire")),  # the Arabic analyser never stems English
+        ("هدنه", word("هدنه", "هدن")),  # nor does the English one touch Arabic
         ("outlet:presstv", q.Term("outlet", "presstv")),
         ('outlet:"Press TV"', q.Term("outlet", "presstv")),
         ("source:www.presstv.ir", q.Term("outlet", "presstv")),
@@ -25,11 +33,20 @@ from searchapp.query.search import SearchRequest
         ("actor:putin", q.Term("actor", "putin")),
         ("place:Idlib", q.Term("place", "idlib")),
         ('title:"truce holds"', q.Phrase("title", ["truce", "hold"])),
-        ("al-Assad", q.Or([q.Term("title", "alassad", boost=2.0), q.Term("text", "alassad")])),
+        (
+            "al-Assad",
+            word(
+                "alassad",
+                [
+                    q.And([q.Term("title_ar", "al", boost=2.0), q.Term("title_ar", "assad", boost=2.0)]),
+                    q.And([q.Term("text_ar", "al"), q.Term("text_ar", "assad")]),
+                ],
+            ),
+        ),
         # pasted markup: the angle brackets are not a range, the rest is words
-        ("<script>", q.Or([q.Term("title", "script", boost=2.0), q.Term("text", "script")])),
-        ("<b>Idlib</b>", q.Or([q.Term("title", "idlib", boost=2.0), q.Term("text", "idlib")])),
-        ("Idlib > Aleppo", q.And([q.Or([q.Term("title", w, boost=2.0), q.Term("text", w)]) for w in ("idlib", "aleppo")])),
+        ("<script>", word("script")),
+        ("<b>Idlib</b>", word("idlib")),
+        ("Idlib > Aleppo", q.And([word(w) for w in ("idlib", "aleppo")])),
     ],
 )
 def test_parse_query(text, expected):
@@ -37,10 +54,7 @@ def test_parse_query(text, expected):
 
 
 def test_words_must_all_match_and_minus_excludes():
-    def word(w):
-        return q.Or([q.Term("title", w, boost=2.0), q.Term("text", w)])
-
-    assert parse_query("Idlib ceasefire -Aleppo") == q.AndNot(q.And([word("idlib"), word("ceasefir")]), word("aleppo"))
+    assert parse_query("Idlib ceasefire -Aleppo") == q.AndNot(q.And([word("idlib"), word("ceasefir", "ceasefire")]), word("aleppo"))
 
 
 @pytest.mark.parametrize("text", ["date:[garbage TO nonsense]", "date:notadate"])

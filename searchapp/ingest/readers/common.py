@@ -190,6 +190,16 @@ def make_article(
     )
 
 
+def language_name(code: str) -> str:
+    """The name the language facet shows: "Arabic" for "ar"; "Undetermined" for "und"; else the code itself."""
+    import pycountry
+
+    if code == "und":
+        return "Undetermined"
+    found = pycountry.languages.get(alpha_2=code) or pycountry.languages.get(alpha_3=code)
+    return found.name if found else code
+
+
 def iso_language(value: str) -> str | None:
     """The ISO 639-1 code (else 639-3) of a language column's value: "ar", "ara", "Arabic" all give "ar"."""
     import pycountry
