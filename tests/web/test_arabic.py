@@ -111,3 +111,31 @@ def test_document_page_sets_language_direction_and_marks(arabic_client) -> None:
     english = BeautifulSoup(arabic_client.get("/doc/en-1", query_string={"q": "ceasefire"}).get_data(as_text=True), "html.parser")
     assert (english.select_one("h1#doc-title").get("lang"), english.select_one("h1#doc-title").get("dir")) == ("en", None)
     assert [m.get_text() for m in english.select("div.paragraphs mark")] == ["ceasefire"]
+
+
+def test_an_index_made_before_the_arabic_fields_opens_and_gets_them(tmp_path) -> None:
+    """An older index (no title_ar/text_ar/language_name) is searched as before; its next run adds the fields."""
+    from whoosh import fields, index
+
+    from searchapp.ingest.run import IndexOptions, index_paths
+    from searchapp.store.schema import build_schema
+    from searchapp.web import create_app
+
+    old = build_schema()
+    old_fields = {name: old[name] for name in old.names() if name not in ("title_ar", "text_ar", "language_name")}
+    (tmp_path / "index").mkdir()
+    ix = index.create_in(str(tmp_path / "index"), fields.Schema(**old_fields))
+    with ix.writer() as writer:  # as the old version indexed an Arabic article: English analyser, language "other"
+        writer.add_document(id="old-1", title="هدنة قديمة", text="الهدنة صامدة", paragraphs=["الهدنة صامدة"], entities={}, language="other")
+    client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index")}).test_client()
+    assert hits(client, "الهدنة") == ["old-1"]
+    assert hits(client, "هدنه") == []  # no Arabic analysis yet
+
+    source = tmp_path / "new.jsonl"
+    source.write_text(json.dumps(ARTICLES[1], ensure_ascii=False), encoding="utf-8")
+    index_paths([source], tmp_path / "index", IndexOptions(processes=1))
+    client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index")}).test_client()
+    assert hits(client, "الهدنة") == ["ar-2", "old-1"]
+    assert hits(client, "هدنه") == ["ar-2"]
+    data = client.get("/api/search").get_json()
+    assert data["facets"]["language"] == [{"value": "Arabic", "count": 1, "selected": False}, {"value": "other", "count": 1, "selected": False}]
