@@ -12,8 +12,9 @@ Indexing many articles runs :func:`tag_articles` in worker processes
 (entities and resolved dates, never spaCy Docs), so the date resolution and normalisation run in
 parallel too and the indexing process is left free to write the index.
 
-Text that is not mostly Latin script (the Arabic corpus) is indexed untagged: an English model
-on Arabic text finds only noise.
+Each article's language comes from its ``language`` column or :func:`language_of` (py3langid);
+only English articles are tagged: an English model on Arabic text finds only noise.  The
+language also decides which fields (and so which analyser) the article's words go to.
 """
 
 from __future__ import annotations
