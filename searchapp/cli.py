@@ -131,6 +131,7 @@ def index_command(settings: Settings, index_dir, manifest, rebuild, fields, face
 @click.option("--place", multiple=True, help="Only articles naming this place.")
 @click.option("--month", multiple=True, help="Only articles mentioning a date in this month (YYYY-MM).")
 @click.option("--filter", "extra_filters", multiple=True, metavar="FACET=VALUE", help="Only articles with this value of a facet, the index's own (--facet) or a built-in one; repeat to OR values of one facet, AND facets.")
+@click.option("--language", multiple=True, help="Only articles in this language (ar, en or its name: Arabic).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=None, help="Hits per page (default $SEARCHAPP_PER_PAGE or 10).")
@@ -138,14 +139,14 @@ def index_command(settings: Settings, index_dir, manifest, rebuild, fields, face
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the shape of GET /api/search).")
 @click.argument("query", required=False, default="")
 @click.pass_obj
-def search_command(settings: Settings, index_dir, outlet, year, actor, place, month, extra_filters, sort, page, limit, all_versions, as_json, query) -> None:
+def search_command(settings: Settings, index_dir, outlet, year, actor, place, month, language, extra_filters, sort, page, limit, all_versions, as_json, query) -> None:
     """Search the index for QUERY (empty: browse everything, newest first)."""
     from .errors import BadRequest
     from .query import SearchIndex, SearchRequest
     from .web.render import result_dict, result_text
 
     settings = settings.replace(index_dir=index_dir)
-    filters = {"outlet": list(outlet), "year": list(year), "actor": list(actor), "place": list(place), "month": list(month)}
+    filters = {"outlet": list(outlet), "year": list(year), "actor": list(actor), "place": list(place), "month": list(month), "language": list(language)}
     for item in extra_filters:
         name, sep, value = item.partition("=")
         if not sep or not name.strip() or not value.strip():

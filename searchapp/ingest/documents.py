@@ -13,9 +13,10 @@ from pathlib import Path
 
 from ..store.custom import VALUE_SEPARATOR, FacetSpec
 from ..store.outlets import outlet_display, outlet_key, resolve_outlet
-from ..store.schema import PATH_SEPARATOR
+from ..store.schema import PATH_SEPARATOR, text_fields
 from .models import Article, PartialDate, TaggedArticle
 from .places import place_ancestors, place_rollup
+from .readers.common import language_name
 
 
 def file_key(article: Article) -> str | None:
@@ -34,13 +35,14 @@ def document_fields(
     rollup = place_rollup(tagged.mentions)  # "Khan Sheikhoun" also counts under Idlib and Syria
     # each place with the places it lies in, so that a search shows the hierarchy without the gazetteer
     paths = [PATH_SEPARATOR.join((place, *ancestors)) for place in places + rollup if (ancestors := place_ancestors(place))]
+    title_field, text_field = text_fields(tagged.language)  # each language through its own analyser only
     doc = {
         "id": article.id,
         "source": article.source,
         "file_source": file_key(article) or "",
         "content_hash": content_hash,
-        "title": article.title,
-        "text": "\n".join(article.paragraphs),
+        title_field: article.title,
+        text_field: "\n".join(article.paragraphs),
         "words": article.title + "\n" + "\n".join(article.paragraphs),
         "actor": "\n".join(people + orgs),
         "place": "\n".join(places + rollup),
@@ -51,6 +53,7 @@ def document_fields(
         "months": ",".join(sorted({d.value[:7] for d in tagged.dates if len(d.value) >= 7})),
         "mentioned": ",".join(sorted({d.value for d in tagged.dates})),
         "language": tagged.language,
+        "language_name": language_name(tagged.language),
         "inferred": ",".join(article.inferred),
         "paragraphs": article.paragraphs,
         "entities": tagged.entities_json(),
@@ -58,6 +61,9 @@ def document_fields(
         "dup_bands": dup_bands,
         "dup_group": dup_group,
     }
+    if title_field != "title" and article.title:  # shown from "title" whatever the language, indexed there only in English
+        doc["title"] = ""
+        doc["_stored_title"] = article.title
     outlet = resolve_outlet(article.outlet, article.url)  # "BBC" at bbc.co.uk/arabic is BBC Arabic
     if outlet:
         doc["outlet"] = outlet_key(outlet)
@@ -78,4 +84,4 @@ def document_fields(
         doc["published"] = datetime.datetime(start.year, start.month, start.day)
         doc["published_iso"] = article.published.iso()
         doc["year"] = f"{article.published.year:04d}"
-    return {k: v for k, v in doc.items() if v not in ("", None) or k in ("paragraphs", "entities", "url")}
+    return {k: v for k, v in doc.items() if v not in ("", None) or k in ("paragraphs", "entities", "url") or (k == "title" and "_stored_title" in doc)}

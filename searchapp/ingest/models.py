@@ -75,6 +75,7 @@ class Article:
     warnings: list[str] = field(default_factory=list)
     one_per_file: bool = False  # True for .txt/.md/.html: the file *is* the article
     facets: dict[str, list[str]] = field(default_factory=dict)  # custom facet -> its values (searchapp.store.custom)
+    language: str | None = None  # ISO 639-1, from a "language" column; None: detected when tagged
 
     @property
     def text(self) -> str:
@@ -96,6 +97,7 @@ class Article:
                 self.published.iso() if self.published else None,
                 self.url,
                 sorted(self.inferred),
+                self.language,
                 salt,
             ],
             ensure_ascii=False,

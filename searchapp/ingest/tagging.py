@@ -12,8 +12,9 @@ Indexing many articles runs :func:`tag_articles` in worker processes
 (entities and resolved dates, never spaCy Docs), so the date resolution and normalisation run in
 parallel too and the indexing process is left free to write the index.
 
-Text that is not mostly Latin script (the Arabic corpus) is indexed untagged: an English model
-on Arabic text finds only noise.
+Each article's language comes from its ``language`` column or :func:`language_of` (py3langid);
+only English articles are tagged: an English model on Arabic text finds only noise.  The
+language also decides which fields (and so which analyser) the article's words go to.
 """
 
 from __future__ import annotations
@@ -57,14 +58,29 @@ def load_pipeline():
     return nlp
 
 
+# Labels of py3langid folded into the language whose analyser and NER model suit them: Egyptian and
+# Moroccan Arabic are written like Arabic; Nigerian Pidgin is English-lexified, and short English
+# headlines are read as it (2 of the 384 FA-KES articles, measured).
+_SAME_ANALYSIS = {"arz": "ar", "ary": "ar", "pcm": "en"}
+
+
+@lru_cache(maxsize=1)
+def _identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE)
+
+
 def language_of(text: str) -> str:
-    """'en' for mostly Latin-script text, else 'other' (tagged with no English model)."""
+    """The ISO 639-1 code of the text's language (py3langid, its model shipped in the package); "und" if no letters.
+
+    Measured right on all 384 FA-KES articles (English) and on every 10th ANT record (3,153, Arabic).
+    """
     sample = text[:4000]
-    letters = [c for c in sample if c.isalpha()]
-    if not letters:
-        return "other"
-    latin = sum(1 for c in letters if c < "\u0250")
-    return "en" if latin / len(letters) >= 0.6 else "other"
+    if not any(c.isalpha() for c in sample):
+        return "und"
+    label = _identifier().classify(sample)[0]
+    return _SAME_ANALYSIS.get(label, label)
 
 
 def tag_articles(
@@ -72,7 +88,7 @@ def tag_articles(
 ) -> list[TaggedArticle]:
     """Tag a batch of articles in this process; only the first ``max_chars`` characters of each are tagged."""
     nlp = nlp or load_pipeline()
-    languages = [language_of(" ".join(a.paragraphs[:5])) for a in articles]
+    languages = [a.language or language_of(" ".join([a.title, *a.paragraphs[:5]])) for a in articles]
     budget = min(max_chars, nlp.max_length)
     units = (
         (paragraph, (i, p))

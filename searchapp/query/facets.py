@@ -107,6 +107,7 @@ class FacetTable:
 
         for facet, fieldnames in self.fields.items():
             names: list[str] = []
+            codes: list[str] = []  # the index terms behind the names
             kinds: list[str | None] = []
             docs_parts: list[np.ndarray] = []
             value_parts: list[np.ndarray] = []
@@ -118,6 +119,7 @@ class FacetTable:
                     docs_parts.append(ids)
                     value_parts.append(np.full(len(ids), len(names), dtype=np.int32))
                     names.append(self._label(reader, facet, term, ids))
+                    codes.append(term)
                     kinds.append(kind)
             self.values[facet] = names
             self.kinds[facet] = kinds
@@ -126,6 +128,10 @@ class FacetTable:
             lookup: dict[str, list[int]] = {}
             for number, name in enumerate(names):
                 lookup.setdefault(self._key(facet, name), []).append(number)
+            if facet == "language":  # a filter may give the code ("ar") as well as the name ("Arabic")
+                for number, code in enumerate(codes):
+                    if self._key(facet, code) != self._key(facet, names[number]):
+                        lookup.setdefault(self._key(facet, code), []).append(number)
             self.value_ids[facet] = lookup
             order = sorted(range(len(names)), key=lambda n: (names[n].casefold(), names[n]))
             rank = np.empty(len(names), dtype=np.int64)
@@ -173,10 +179,14 @@ class FacetTable:
     def _label(reader, facet: str, term: str, ids: np.ndarray) -> str:
         if facet == "outlet" and len(ids):  # the key "presstv" is shown as "Press TV"
             return reader.stored_fields(int(ids[0])).get("outlet_name") or term
+        if facet == "language" and len(ids):  # the code "ar" is shown as "Arabic"
+            return reader.stored_fields(int(ids[0])).get("language_name") or term
         return term
 
     @staticmethod
     def _key(facet: str, value: str) -> str:
+        if facet == "language":  # "Arabic", "arabic": and the code, see codes below
+            return value.strip().casefold()
         return outlet_key(value) if facet == "outlet" else value
 
     def collapse(self, mask: np.ndarray) -> np.ndarray:
@@ -281,14 +291,18 @@ def facet_counts(
             order = present[np.lexsort((rank, -counts[present]))]
             if size is not None:
                 order = order[:size]
-        chosen = {table._key(facet, v) for v in selected.get(facet, [])}
+        def canonical(value: str, facet: str = facet) -> str:  # "ar" ticks the value shown as "Arabic"
+            numbers = table.value_ids[facet].get(table._key(facet, value), [])
+            return table._key(facet, table.values[facet][numbers[0]]) if numbers else table._key(facet, value)
+
+        chosen = {canonical(v) for v in selected.get(facet, [])}
         entries = [
             FacetValue(table.values[facet][n], int(counts[n]), table._key(facet, table.values[facet][n]) in chosen, table.kinds[facet][n])
             for n in order.tolist()
         ]
         shown = {table._key(facet, e.value) for e in entries}
         for value in selected.get(facet, []):  # a ticked value stays visible, with its count (maybe 0)
-            key = table._key(facet, value)
+            key = canonical(value)
             if key in shown:
                 continue
             numbers = table.value_ids[facet].get(key, [])

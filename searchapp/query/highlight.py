@@ -5,6 +5,11 @@ marks "ceasefire" and "Erdogan" marks "Erdoğan".  A paragraph scores by how man
 terms it holds, then by how many matches, then by position; the best ones are the snippets, best
 first, each with its paragraph number for the ``#p<N>`` link.  Long paragraphs are cut to a window around the
 first match.  Text is escaped before any markup is added, so nothing in an article can inject HTML.
+
+An article is indexed in its language's fields only (:func:`searchapp.store.schema.text_fields`), so
+its paragraphs are analysed with that language's analyser and marked with the query's terms of those
+fields: an Arabic article's ``الهدنة`` is marked for the query ``هدنه``.  Terms of the Arabic fields
+are kept as ``("ar", term)`` in the set :func:`query_terms` returns.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-from ..store.schema import text_analyzer
+from ..store.arabic import normalize_arabic
+from ..store.schema import ARABIC, TEXT_FIELDS, language_analyzer
 
 MAX_SNIPPET_CHARS = 420
-HIGHLIGHT_FIELDS = ("text", "title", "words")
+HIGHLIGHT_FIELDS = (*TEXT_FIELDS["default"], "words")
+ARABIC_FIELDS = TEXT_FIELDS[ARABIC]
 
 
 @dataclass(frozen=True)
@@ -31,10 +38,17 @@ class Snippet:
         return Markup(str(self.html).replace("<mark>", marks[0]).replace("</mark>", marks[1])).unescape()
 
 
-@lru_cache(maxsize=1)
-def analyzer():
-    """The indexed text's analyser (built once: its stemmer keeps a cache)."""
-    return text_analyzer()
+@lru_cache(maxsize=4)
+def analyzer(language: str | None = None):
+    """The analyser of an article's text in ``language`` (built once: its stemmer keeps a cache)."""
+    return language_analyzer(ARABIC if language == ARABIC else None)
+
+
+def terms_for(terms: frozenset, language: str | None) -> frozenset:
+    """The query terms that apply to an article in ``language`` (those of the fields it is indexed in)."""
+    if language == ARABIC:
+        return frozenset(t[1] for t in terms if isinstance(t, tuple) and t[0] == ARABIC)
+    return frozenset(t for t in terms if not (isinstance(t, tuple) and t[0] == ARABIC))
 
 
 def query_terms(query) -> frozenset:
@@ -54,13 +68,17 @@ def query_terms(query) -> frozenset:
             walk(node.a)
             return
         if node.is_leaf():
-            if getattr(node, "fieldname", None) in HIGHLIGHT_FIELDS:
+            field = getattr(node, "fieldname", None)
+            if field in HIGHLIGHT_FIELDS or field in ARABIC_FIELDS:
+                term = None
                 if isinstance(node, q.Phrase):
-                    words.add(("phrase", tuple(node.words)))
+                    term = ("phrase", tuple(node.words))
                 elif isinstance(node, (q.Prefix, q.Wildcard)):
-                    words.add(("*", node.text))
+                    term = ("*", node.text)
                 elif hasattr(node, "text"):
-                    words.add(node.text)
+                    term = node.text
+                if term is not None:
+                    words.add((ARABIC, term) if field in ARABIC_FIELDS else term)
             return
         for child in node.children():
             walk(child)
@@ -69,11 +87,11 @@ def query_terms(query) -> frozenset:
     return frozenset(words)
 
 
-def _matches(paragraph: str, terms: frozenset) -> list[tuple[int, int, str]]:
-    """(start, end, term) of every match of ``terms`` in ``paragraph``, in text order."""
+def _matches(paragraph: str, terms: frozenset, language: str | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, term) of every match of ``terms`` in ``paragraph`` (in ``language``), in text order."""
     patterns = [_pattern(t[1]) for t in terms if isinstance(t, tuple) and t[0] == "*"]
     phrases = [t[1] for t in terms if isinstance(t, tuple) and t[0] == "phrase"]
-    tokens = [(t.pos, t.startchar, t.endchar, t.text) for t in analyzer()(paragraph, positions=True, chars=True, mode="index")]
+    tokens = [(t.pos, t.startchar, t.endchar, t.text) for t in analyzer(language)(paragraph, positions=True, chars=True, mode="index")]
     fold = _fold_table()
     found = [
         (start, end, text)
@@ -160,18 +178,21 @@ def _fold_table() -> dict[int, str]:
     return table
 
 
-def best_paragraphs(paragraphs: list[str], terms: frozenset, limit: int = 2) -> list[Snippet]:
-    """Up to ``limit`` paragraphs that match the query best, best first, highlighted."""
+def best_paragraphs(paragraphs: list[str], terms: frozenset, limit: int = 2, language: str | None = None) -> list[Snippet]:
+    """Up to ``limit`` paragraphs of an article in ``language`` that match the query best, best first, highlighted."""
     scored = []
+    terms = terms_for(terms, language)
     probes = _probes(terms)
     fold = _fold_table()
+    arabic = language == ARABIC
     for number, paragraph in enumerate(paragraphs):
         if not terms:
             break
-        folded = paragraph.lower().translate(fold)
+        # an Arabic stem is a substring of the normalised text once its proclitics are gone
+        folded = normalize_arabic(paragraph.lower()) if arabic else paragraph.lower().translate(fold)
         if not any(probe in folded for probe in probes):
             continue
-        spans = _matches(paragraph, terms)
+        spans = _matches(paragraph, terms, language)
         if spans:
             distinct = len({t for _, _, t in spans})
             scored.append(((distinct, len(spans), -number), number, spans))
@@ -189,6 +210,7 @@ def best_paragraphs(paragraphs: list[str], terms: frozenset, limit: int = 2) -> 
     return snippets
 
 
-def mark_paragraph(paragraph: str, terms: frozenset) -> Markup:
-    """A whole paragraph with the query's terms marked (the document page)."""
-    return mark(paragraph, _matches(paragraph, terms) if terms else [])
+def mark_paragraph(paragraph: str, terms: frozenset, language: str | None = None) -> Markup:
+    """A whole paragraph of an article in ``language`` with the query's terms marked (the document page)."""
+    terms = terms_for(terms, language)
+    return mark(paragraph, _matches(paragraph, terms, language) if terms else [])

@@ -25,6 +25,9 @@ from itertools import islice
 from whoosh import query
 
 from ..config import Settings
+from ..store.schema import TEXT_FIELDS
+
+ARABIC_FIELDS = TEXT_FIELDS["ar"]
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,15 @@ class Limits:
 def query_clauses(parsed: query.Query) -> set[tuple]:
     """The distinct clauses of a query: one per word, phrase or field clause, whatever the fields.
 
-    The parser searches every word in both title and text; a word counts once.
+    The parser searches every word in title and text and in the Arabic title_ar and text_ar, where
+    it is analysed differently ("ceasefir" and "ceasefire"): a word counts once, as the larger of
+    the two families' clause sets.
     """
-    return {_clause_key(leaf) for leaf in _leaves(parsed)}
+    arabic: set[tuple] = set()
+    other: set[tuple] = set()
+    for leaf in _leaves(parsed):
+        (arabic if getattr(leaf, "fieldname", None) in ARABIC_FIELDS else other).add(_clause_key(leaf))
+    return other if len(other) >= len(arabic) else arabic
 
 
 def expanding_clauses(parsed: query.Query) -> list[query.MultiTerm]:

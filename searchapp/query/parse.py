@@ -4,6 +4,10 @@ Syntax (Whoosh's parser, configured in :func:`build_parser`): words (all must ma
 ``"phrases"``, ``OR``, ``NOT`` and ``-word``, parentheses, ``field:value`` for title, text,
 outlet, actor, place, year and date (``date:[2016-01 TO 2016-06]``, ``year:[2015 TO 2017]``),
 ``prefix*``; words are stemmed.  An empty query browses everything.
+
+The words are looked for in every language's fields (``title``/``text`` and the Arabic ``title_ar``/
+``text_ar``), each field analysing them with its own analyser: ``هدنه`` becomes the Arabic stem in the
+Arabic fields, "ceasefires" the English stem in the English ones.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from whoosh import qparser, query
 from ..errors import QuerySyntaxError
 from ..store.schema import UNSTEMMED, build_schema, word_analyzer
 
-SEARCH_FIELDS = ["title", "text"]
+SEARCH_FIELDS = ["title", "text", "title_ar", "text_ar"]
+FIELD_BOOSTS = {"title": 2.0, "title_ar": 2.0}
 FIELD_ALIASES = {"published": ["date"], "actor": ["actors", "person", "org"], "place": ["places"], "outlet": ["source"]}
 
 
@@ -38,9 +43,10 @@ def _word_analyzer():
 
 def build_parser(schema=None) -> qparser.QueryParser:
     schema = schema or build_schema()
+    searched = [name for name in SEARCH_FIELDS if name in schema]  # an index made before the Arabic fields lacks them
     # what qparser.MultifieldParser does, on the subclass
     parser = _Parser(None, schema, group=qparser.AndGroup)
-    parser.add_plugin(qparser.MultifieldPlugin(SEARCH_FIELDS, fieldboosts={"title": 2.0}))
+    parser.add_plugin(qparser.MultifieldPlugin(searched, fieldboosts=FIELD_BOOSTS))
     # "-word" excludes, but only at the start of a word: "cease-fire" and "al-Assad" are words.
     parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+", minusexpr=r"(?<![^\s(])-"))
     parser.add_plugin(qparser.GtLtPlugin())
@@ -135,10 +141,22 @@ def unstemmed_patterns(node: query.Query) -> query.Query:
         return type(node)(UNSTEMMED[node.fieldname], node.text, boost=1.0)
     if node.is_leaf():
         return node
-    if isinstance(node, query.Or) and len(node.subqueries) == len(SEARCH_FIELDS):
-        patterns = {q.fieldname: q for q in node.subqueries if isinstance(q, (query.Prefix, query.Wildcard))}
-        if set(patterns) == set(SEARCH_FIELDS) and len({type(q) for q in patterns.values()}) == 1:
-            return type(patterns["text"])(UNSTEMMED["text"], patterns["text"].text)
+    if isinstance(node, query.Or):
+        # the parser writes an unfielded pattern as title:p OR text:p (then the Arabic fields'), in a row,
+        # even when it flattens "a* OR b*" into one Or
+        subqueries, merged, index = node.subqueries, [], 0
+        while index < len(subqueries):
+            here, after = subqueries[index], subqueries[index + 1] if index + 1 < len(subqueries) else None
+            if (
+                isinstance(here, (query.Prefix, query.Wildcard)) and here.fieldname == "title"
+                and type(after) is type(here) and after.fieldname == "text"
+            ):  # fmt: skip
+                merged.append(type(after)(UNSTEMMED["text"], after.text))
+                index += 2
+                continue
+            merged.append(unstemmed_patterns(here))
+            index += 1
+        return merged[0] if len(merged) == 1 else query.Or(merged)
     return node.apply(unstemmed_patterns)
 
 

@@ -96,6 +96,7 @@ class Hit:
     orgs: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
     facets: dict[str, list[str]] = field(default_factory=dict)  # the index's own facets: their values
+    language: str | None = None  # ISO 639-1: the pages set lang and dir on its title and snippets
 
     @property
     def paragraph(self) -> int:
@@ -263,7 +264,8 @@ def _hit(
         published=stored.get("published_iso"),
         url=stored.get("url") or None,
         score=score,
-        snippets=best_paragraphs(stored.get("paragraphs", []), terms),
+        snippets=best_paragraphs(stored.get("paragraphs", []), terms, language=stored.get("language")),
+        language=stored.get("language"),
     )
     mentions = (stored.get("entities") or {}).get("mentions", [])
     hit.people, hit.orgs, hit.places = ([m["name"] for m in mentions if m.get("kind") == kind] for kind in ("person", "org", "place"))

@@ -4,6 +4,9 @@ Three families of fields:
 
 * **searched text**: ``title`` and ``text`` (all paragraphs), analysed with a stemming analyser
   that folds accents and keeps stop words (so "cessation of hostilities" matches as a phrase);
+  an Arabic article's title and text go to ``title_ar`` and ``text_ar`` instead, analysed by
+  :func:`searchapp.store.arabic.arabic_analyzer` (each language's text only through its own analyser;
+  :data:`TEXT_FIELDS` says which fields hold which language);
   ``actor`` and ``place`` hold the entity names as text, for ``actor:putin`` in a query.
 * **facets**: ``outlet`` (a normalised key, see :mod:`searchapp.store.outlets`), ``year``, ``people``,
   ``orgs``, ``places``, ``months`` (months of the dates mentioned) and ``mentioned`` (the dates
@@ -23,6 +26,7 @@ import re
 from whoosh import analysis, columns, fields, formats
 from whoosh.support.charset import accent_map
 
+from .arabic import arabic_analyzer
 from .outlets import outlet_key
 
 
@@ -134,6 +138,9 @@ def build_schema() -> fields.Schema:
         # title and text as written, for prefixes and wildcards: which articles hold a word, nothing more
         # (no positions, no frequencies: a pattern is never a phrase and adds nothing to the ranking)
         words=fields.FieldType(formats.Existence(), word_analyzer(), scorable=False),
+        # an Arabic article's title and text (its title is still stored under "title", for display)
+        title_ar=fields.TEXT(analyzer=arabic_analyzer(), field_boost=2.0),
+        text_ar=fields.TEXT(analyzer=arabic_analyzer(), phrase=True),
         actor=fields.TEXT(analyzer=name_analyzer(), phrase=True),
         place=fields.TEXT(analyzer=name_analyzer(), phrase=True),
         # facets and filters
@@ -150,6 +157,7 @@ def build_schema() -> fields.Schema:
         inferred=fields.KEYWORD(stored=True, commas=True),
         # stored for display
         outlet_name=fields.STORED,
+        language_name=fields.STORED,  # "Arabic" for "ar": the language facet's label
         published_iso=fields.STORED,
         url=fields.STORED,
         paragraphs=fields.STORED,
@@ -159,9 +167,28 @@ def build_schema() -> fields.Schema:
 
 # Fields newer than the first index format: an older index opens without them (the feature they
 # serve is off) and gets them at its next indexing run.
-ADDED_LATER = {name: build_schema()[name] for name in ("dup_bands", "dup_group", "place_paths", "words")}
+ADDED_LATER = {
+    name: build_schema()[name] for name in ("dup_bands", "dup_group", "place_paths", "words", "title_ar", "text_ar", "language_name")
+}
 # Prefixes and wildcards on the searched text are matched against the words as written.
 UNSTEMMED = {"text": "words"}
+
+ARABIC = "ar"
+TEXT_FIELDS = {
+    # language of the article -> (title field, text field) holding its words; any other language: "default"
+    ARABIC: ("title_ar", "text_ar"),
+    "default": ("title", "text"),
+}
+
+
+def text_fields(language: str | None) -> tuple[str, str]:
+    """The (title, text) fields an article in ``language`` is indexed in."""
+    return TEXT_FIELDS.get(language or "", TEXT_FIELDS["default"])
+
+
+def language_analyzer(language: str | None) -> analysis.Analyzer:
+    """The analyser of an article's text in ``language`` (what highlighting must run it through)."""
+    return arabic_analyzer() if language == ARABIC else text_analyzer()
 
 FACET_FIELDS = {
     # facet name -> index fields whose terms are its values
@@ -170,4 +197,5 @@ FACET_FIELDS = {
     "actor": ("people", "orgs"),
     "place": ("places",),
     "month": ("months",),
+    "language": ("language",),
 }

@@ -22,7 +22,7 @@ from ..config import Settings
 from ..errors import SearchappError
 from ..query import SearchIndex
 from . import api, exports, feed, pages
-from .helpers import WebState, facet_label, http_url, human_date, templates_folder, url_with, url_without
+from .helpers import WebState, facet_label, http_url, human_date, lang_attrs, templates_folder, url_with, url_without
 from .render import paragraph_link
 
 CSP = (
@@ -57,6 +57,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["searchapp"] = WebState(settings, SearchIndex.from_settings(settings))
     app.jinja_env.globals.update(url_with=url_with, url_without=url_without, facet_label=facet_label, para_link=paragraph_link)
+    app.jinja_env.globals.update(lang_attrs=lang_attrs)
     app.jinja_env.filters.update(human_date=human_date, http_url=http_url)
     for blueprint in (pages.blueprint, api.blueprint, exports.blueprint, feed.blueprint):
         app.register_blueprint(blueprint)

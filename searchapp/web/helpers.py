@@ -9,13 +9,25 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import current_app, request, url_for
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from ..config import Settings
 from ..errors import BadRequest
 from ..query import SearchIndex, SearchRequest
 
-FACET_LABELS = {"outlet": "Outlet", "year": "Year published", "actor": "Actors", "place": "Places", "month": "Months mentioned"}
+RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "he", "ps", "ckb", "sd", "ug", "yi", "dv"})
+
+
+def lang_attrs(language: str | None) -> Markup:
+    """ lang="ar" dir="rtl" for an article's title, snippets and paragraphs; nothing when the language is unknown."""
+    if not language or language in ("und", "other"):
+        return Markup("")
+    direction = ' dir="rtl"' if language in RTL_LANGUAGES else ""
+    return Markup(' lang="{}"{}').format(language, Markup(direction))
+
+
+FACET_LABELS = {"outlet": "Outlet", "year": "Year published", "actor": "Actors", "place": "Places", "month": "Months mentioned", "language": "Language"}
 
 
 def facet_label(facet: str) -> str:

@@ -92,19 +92,19 @@ def doc(doc_id: str):
             terms = frozenset()
     spans = document.spans_by_paragraph()
     paragraphs = [
-        {"number": n + 1, "html": _entity_markup(text, spans.get(n, []), terms)} for n, text in enumerate(document.paragraphs)
+        {"number": n + 1, "html": _entity_markup(text, spans.get(n, []), terms, document.language)} for n, text in enumerate(document.paragraphs)
     ]
     return render_template("doc.html", doc=document, paragraphs=paragraphs, q=q)
 
 
-def _entity_markup(text: str, spans: list[tuple[int, int, dict]], terms: frozenset) -> Markup:
+def _entity_markup(text: str, spans: list[tuple[int, int, dict]], terms: frozenset, language: str | None = None) -> Markup:
     """A paragraph escaped, query terms in <mark>, each entity mention (tagged span) a link to its facet."""
     out = []
     position = 0
     for start, end, mention in sorted(spans, key=lambda s: (s[0], -s[1])):
         if start < position or end > len(text):
             continue  # overlapping or stale span: leave the text as it is
-        out.append(mark_paragraph(text[position:start], terms))
+        out.append(mark_paragraph(text[position:start], terms, language))
         kind = mention.get("kind", "place")
         facet = "place" if kind == "place" else "actor"
         href = url_for("pages.search", **{facet: mention["name"]})
@@ -112,9 +112,9 @@ def _entity_markup(text: str, spans: list[tuple[int, int, dict]], terms: frozens
         out.append(
             Markup('<a class="entity entity-{kind}" href="{href}" title="{title}">{inner}</a>').format(
                 kind=kind, href=href, title=f"{mention['name']} ({label}): search articles naming it",
-                inner=mark_paragraph(text[start:end], terms),
+                inner=mark_paragraph(text[start:end], terms, language),
             )
         )
         position = end
-    out.append(mark_paragraph(text[position:], terms))
+    out.append(mark_paragraph(text[position:], terms, language))
     return Markup("").join(out)

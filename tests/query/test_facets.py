@@ -32,7 +32,8 @@ def table_as_sets(table: FacetTable):
             docs = table.posting_docs[facet][table.posting_values[facet] == number]
             docs = {int(d) for d in docs if table.live[d]}
             if docs:
-                key = next(k for k, ids in table.value_ids[facet].items() if number in ids)
+                # the last key is the index term (a language is also keyed by its shown name, "english")
+                key = [k for k, ids in table.value_ids[facet].items() if number in ids][-1]
                 values.setdefault(key, set()).update(docs)
         out[facet] = values
     return out

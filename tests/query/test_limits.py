@@ -58,6 +58,7 @@ def test_clauses_count_each_word_once_whatever_the_fields():
     assert len(limits.query_clauses(parse_query("Idlib ceasefire"))) == 2
     assert len(limits.query_clauses(parse_query('"cessation of hostilities" -Aleppo outlet:"Press TV"'))) == 3
     assert len(limits.query_clauses(parse_query("talks talks talks"))) == 1
+    assert len(limits.query_clauses(parse_query("هدنة حلب ceasefire"))) == 3  # Arabic and English fields analyse them apart
     assert len(limits.query_clauses(parse_query(" ".join(f"w{i}" for i in range(70))))) == 70
 
 
@@ -159,7 +160,10 @@ def test_unusable_limit_settings_are_usage_errors(lexicon_index, tmp_path):
 
 def test_wildcard_clauses_are_counted_once_and_bounded(client):
     """Each wildcard scans the index's words (a leading `*` all of them, even matching nothing): at most 8."""
-    assert limits.expanding_clauses(parse_query("a* a* a*")) == [query.Prefix("words", "a")]  # the words as written, once
+    # the words as written, and the Arabic fields' own analysis of the pattern
+    assert limits.expanding_clauses(parse_query("a* a* a*")) == [
+        query.Prefix("words", "a"), query.Prefix("title_ar", "a", boost=2.0), query.Prefix("text_ar", "a")
+    ]
     eight = " ".join(f"*zz{i}*" for i in range(8))
     assert client.get("/api/search", query_string={"q": eight}).status_code == 200
     response = client.get("/api/search", query_string={"q": eight + " OR zz9*"})

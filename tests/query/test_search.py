@@ -12,11 +12,19 @@ from searchapp.query.parse import parse_query
 from searchapp.query.search import SearchRequest
 
 
+def word(english: str, arabic: str | q.Query | None = None) -> q.Or:
+    """A word as the parser searches it: English-analysed in title/text, Arabic-analysed in title_ar/text_ar."""
+    arabic = english if arabic is None else arabic
+    in_arabic = [q.Term("title_ar", arabic, boost=2.0), q.Term("text_ar", arabic)] if isinstance(arabic, str) else arabic
+    return q.Or([q.Term("title", english, boost=2.0), q.Term("text", english), *in_arabic])
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("", q.Every()),
-        ("ceasefire", q.Or([q.Term("title", "ceasefir", boost=2.0), q.Term("text", "ceasefir")])),
+        ("ceasefire", word("ceasefir", "ceasefire")),  # the Arabic analyser never stems English
+        ("هدنه", word("هدنه", "هدن")),  # nor does the English one touch Arabic
         ("outlet:presstv", q.Term("outlet", "presstv")),
         ('outlet:"Press TV"', q.Term("outlet", "presstv")),
         ("source:www.presstv.ir", q.Term("outlet", "presstv")),
@@ -25,11 +33,20 @@ from searchapp.query.search import SearchRequest
         ("actor:putin", q.Term("actor", "putin")),
         ("place:Idlib", q.Term("place", "idlib")),
         ('title:"truce holds"', q.Phrase("title", ["truce", "hold"])),
-        ("al-Assad", q.Or([q.Term("title", "alassad", boost=2.0), q.Term("text", "alassad")])),
+        (
+            "al-Assad",
+            word(
+                "alassad",
+                [
+                    q.And([q.Term("title_ar", "al", boost=2.0), q.Term("title_ar", "assad", boost=2.0)]),
+                    q.And([q.Term("text_ar", "al"), q.Term("text_ar", "assad")]),
+                ],
+            ),
+        ),
         # pasted markup: the angle brackets are not a range, the rest is words
-        ("<script>", q.Or([q.Term("title", "script", boost=2.0), q.Term("text", "script")])),
-        ("<b>Idlib</b>", q.Or([q.Term("title", "idlib", boost=2.0), q.Term("text", "idlib")])),
-        ("Idlib > Aleppo", q.And([q.Or([q.Term("title", w, boost=2.0), q.Term("text", w)]) for w in ("idlib", "aleppo")])),
+        ("<script>", word("script")),
+        ("<b>Idlib</b>", word("idlib")),
+        ("Idlib > Aleppo", q.And([word(w) for w in ("idlib", "aleppo")])),
     ],
 )
 def test_parse_query(text, expected):
@@ -37,10 +54,7 @@ def test_parse_query(text, expected):
 
 
 def test_words_must_all_match_and_minus_excludes():
-    def word(w):
-        return q.Or([q.Term("title", w, boost=2.0), q.Term("text", w)])
-
-    assert parse_query("Idlib ceasefire -Aleppo") == q.AndNot(q.And([word("idlib"), word("ceasefir")]), word("aleppo"))
+    assert parse_query("Idlib ceasefire -Aleppo") == q.AndNot(q.And([word("idlib"), word("ceasefir", "ceasefire")]), word("aleppo"))
 
 
 @pytest.mark.parametrize("text", ["date:[garbage TO nonsense]", "date:notadate"])
@@ -60,7 +74,7 @@ def test_bad_requests_name_the_parameter(kwargs, message):
 
 def test_a_filter_on_a_facet_the_index_lacks_is_refused_with_the_facets_it_has(search_index):
     # which facets exist depends on the index (its own --facet columns), so the search checks
-    with pytest.raises(BadRequest, match="unknown filter 'colour'; filters are outlet, year, actor, place, month$"):
+    with pytest.raises(BadRequest, match="unknown filter 'colour'; filters are outlet, year, actor, place, month, language$"):
         search_index.search(SearchRequest(filters={"colour": ["red"]}))
 
 
@@ -222,14 +236,17 @@ def test_a_phrase_is_marked_as_one_run_and_its_words_nowhere_else(sample_index):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("negotiat*", q.Prefix("words", "negotiat")),  # the words as written: "negotiations" starts so, its stem does not
-        ("cease*fire", q.Wildcard("words", "cease*fire")),
+        # the words as written ("negotiations" starts so, its stem does not), and the Arabic fields' analysis
+        ("negotiat*", q.Or([q.Prefix("words", "negotiat"), q.Prefix("title_ar", "negotiat", boost=2.0), q.Prefix("text_ar", "negotiat")])),
+        ("cease*fire", q.Or([q.Wildcard("words", "cease*fire"), q.Wildcard("title_ar", "cease*fire", boost=2.0), q.Wildcard("text_ar", "cease*fire")])),
+        ("a* OR b*", q.Or([q.Prefix("words", "a"), q.Prefix("title_ar", "a", boost=2.0), q.Prefix("text_ar", "a"),
+                           q.Prefix("words", "b"), q.Prefix("title_ar", "b", boost=2.0), q.Prefix("text_ar", "b")])),
         ("title:negotiat*", q.Prefix("title", "negotiat")),  # a title pattern stays on the title
-        ("-Aleppo", q.AndNot(q.Every(), q.Or([q.Term("title", "aleppo", boost=2.0), q.Term("text", "aleppo")]))),
-        ("NOT Aleppo", q.AndNot(q.Every(), q.Or([q.Term("title", "aleppo", boost=2.0), q.Term("text", "aleppo")]))),
+        ("-Aleppo", q.AndNot(q.Every(), word("aleppo"))),
+        ("NOT Aleppo", q.AndNot(q.Every(), word("aleppo"))),
     ],
 )
-def test_patterns_match_words_as_written_and_exclusions_alone_mean_everything_except(text, expected):
+def test_patterns_match_words_as_written_and_exclusions_alone_mean_everything_except(text, expected):  # fmt: skip
     assert parse_query(text) == expected
 
 

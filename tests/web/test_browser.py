@@ -35,10 +35,29 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(sample_index):
     """`searchapp serve` (gunicorn, 2 workers) on a free loopback port over the sample index; its base URL."""
+    yield from _serve(sample_index)
+
+
+@pytest.fixture(scope="module")
+def arabic_server(tmp_path_factory):
+    """`searchapp serve` over the Arabic fixture of tests/web/test_arabic.py (and its one English article)."""
+    import json
+
+    from searchapp.ingest.run import IndexOptions, index_paths
+    from tests.web.test_arabic import ARTICLES
+
+    folder = tmp_path_factory.mktemp("arabic-served")
+    source = folder / "arabic.jsonl"
+    source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in ARTICLES), encoding="utf-8")
+    index_paths([source], folder / "index", IndexOptions(processes=1))
+    yield from _serve(folder / "index")
+
+
+def _serve(index_dir: Path):
     ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "searchapp.cli", "serve", "--index-dir", str(sample_index), "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    command = [sys.executable, "-m", "searchapp.cli", "serve", "--index-dir", str(index_dir), "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
     with open(ARTIFACTS / "serve.log", "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -157,3 +176,27 @@ def test_bad_query_shows_a_message_beside_the_box(server, browser):
         assert page.get_by_role("searchbox", name="Search the archive").get_attribute("aria-invalid") == "true"
     finally:
         context.close()
+
+
+def test_arabic_result_and_document_pages_run_right_to_left(arabic_server, page):
+    """Arabic titles and snippets are laid out right to left, in a face that has Arabic glyphs, marks on the right words."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(arabic_server + "/?q=" + "هدنه")
+    assert page.locator("h2.total").inner_text().startswith("2 articles match")
+    title = page.locator("h3.hit-title").first
+    assert title.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    # right-aligned: the title's text ends at the right edge of its box, not the left
+    box = title.bounding_box()
+    text_box = title.locator("a").bounding_box()
+    assert box["x"] + box["width"] - (text_box["x"] + text_box["width"]) < 2
+    assert sorted(page.locator(".hit .snippet mark").all_inner_texts()) == sorted(["الهدنه", "والهدنة"])
+    assert page.evaluate("document.fonts.check('16px \"DejaVu Sans\"', 'هدنة')")
+    assert page.locator("#facet-language bdi").all_inner_texts() == ["Arabic"]
+    page.screenshot(path=str(ARTIFACTS / "search-arabic.png"), full_page=True)
+
+    page.locator(".hit-title a").first.click()
+    page.wait_for_url("**/doc/**")
+    assert page.locator("h1#doc-title").evaluate("e => getComputedStyle(e).direction") == "rtl"
+    assert page.locator("div.paragraphs").evaluate("e => getComputedStyle(e).direction") == "rtl"
+    assert page.locator("div.paragraphs mark").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "document-arabic.png"), full_page=False)

@@ -50,7 +50,7 @@ def test_api_search_shape_and_values(client):
     assert [s["paragraph"] for s in hit["snippets"]] == [6, 16]
     assert "<mark>Idlib</mark>" in hit["snippets"][0]["html"] and "<mark>ceasefire</mark>" in hit["snippets"][0]["html"]
     assert hit["link"] == f"/doc/{TELLER}?q=Idlib+ceasefire#p6"
-    assert set(data["facets"]) == {"outlet", "year", "actor", "place", "month"}
+    assert set(data["facets"]) == {"outlet", "year", "actor", "place", "month", "language"}
     assert (sabah["id"], [s["paragraph"] for s in sabah["snippets"]]) == (SABAH, [11, 3])
     assert "<mark>cease-fire</mark>" in sabah["snippets"][0]["html"]
     assert data["facets"]["outlet"] == [
@@ -58,6 +58,7 @@ def test_api_search_shape_and_values(client):
         {"value": "Teller Report", "count": 1, "selected": False},
     ]
     assert data["facets"]["year"] == [{"value": "2021", "count": 1, "selected": False}, {"value": "2020", "count": 1, "selected": False}]
+    assert data["facets"]["language"] == [{"value": "English", "count": 2, "selected": False}]
 
 
 def test_facets_or_within_and_across_each_counted_without_its_own_filter(client):

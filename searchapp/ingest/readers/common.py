@@ -136,6 +136,7 @@ def make_article(
     url: str | None,
     one_per_file: bool = False,
     max_chars: int = MAX_ARTICLE_CHARS,
+    language: str | None = None,
 ) -> Article | Rejection:
     """An article from its parts, inferring what is missing; a Rejection if it cannot be indexed.
 
@@ -171,6 +172,11 @@ def make_article(
     if not title:
         title = " ".join(paragraphs[0].split()[:12]) + ("…" if len(paragraphs[0].split()) > 12 else "")
         inferred.append("title")
+    language_code = None
+    if language and language.strip():
+        language_code = iso_language(language)
+        if language_code is None:
+            warnings.append(f"language {language.strip()!r} ignored (not an ISO 639 code or English language name): detected instead")
     return Article(
         id=record_id or text_id(paragraphs),
         title=title,
@@ -182,4 +188,30 @@ def make_article(
         inferred=inferred,
         warnings=warnings,
         one_per_file=one_per_file,
+        language=language_code,
     )
+
+
+def language_name(code: str) -> str:
+    """The name the language facet shows: "Arabic" for "ar"; "Undetermined" for "und"; else the code itself."""
+    import pycountry
+
+    if code == "und":
+        return "Undetermined"
+    found = pycountry.languages.get(alpha_2=code) or pycountry.languages.get(alpha_3=code)
+    return found.name if found else code
+
+
+def iso_language(value: str) -> str | None:
+    """The ISO 639-1 code (else 639-3) of a language column's value: "ar", "ara", "Arabic" all give "ar"."""
+    import pycountry
+
+    value = value.strip().lower()
+    # codes first: lookup() also matches names, and "En" is the name of a language of Vietnam
+    found = pycountry.languages.get(alpha_2=value) or pycountry.languages.get(alpha_3=value)
+    if found is None:
+        try:
+            found = pycountry.languages.lookup(value)
+        except LookupError:
+            return None
+    return getattr(found, "alpha_2", None) or found.alpha_3

@@ -34,6 +34,7 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
                   "datetime", "timestamp", "published_date", "publication_date", "date_published",
                   "published_time", "publishedat", "created_at", "article_date"),
     "url": ("url", "link", "href", "source_url", "permalink", "article_url", "news_url", "web_url", "uri"),
+    "language": ("language", "lang"),
 }  # fmt: skip
 RECORD_FORMATS = (".jsonl", ".ndjson", ".json", ".csv")
 
@@ -212,6 +213,7 @@ def _record_article(where: str, record: dict, columns: dict[str, str | None], op
         outlet=value("outlet"),
         published=value("published"),
         url=value("url"),
+        language=value("language"),
         max_chars=options.max_article_chars,
     )
     if options.facets and isinstance(article, Article):
