@@ -142,7 +142,7 @@ def evaluate(records: list[dict], aliases=None) -> Report:
         for kind in KINDS:
             wanted = MENTION_KINDS[kind]
             gold_values = {fold(v): v for k in wanted for v in gold.get({"person": "people", "org": "orgs", "place": "places"}[k], [])}
-            got_values = {fold(m.name): m.name for m in result.mentions if m.kind in wanted}
+            got_values = {fold(m.name): m.name for m in result.mentions if m.kind in wanted and m.facet}
             counts = report.kinds[kind]
             counts.tp += len(gold_values.keys() & got_values.keys())
             counts.fp += len(got_values.keys() - gold_values.keys())

