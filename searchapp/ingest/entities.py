@@ -312,17 +312,20 @@ class RawMention:
 LABEL_KINDS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place", "LOCATED": "place", "ACTOR": "org"}
 
 
-def link_names(raw: list[RawMention], aliases: Aliases) -> list[Mention]:
+def link_names(
+    raw: list[RawMention], aliases: Aliases, known_places: tuple[dict[str, str], frozenset[str]] | None = None
+) -> list[Mention]:
     """An article's entities, one per real entity, with the paragraphs and spans they occur in.
+
+    ``known_places`` is the gazetteer's knowledge, (:func:`searchapp.ingest.gazetteer.place_lookup`,
+    :func:`~searchapp.ingest.gazetteer.place_spellings`), given by the tagger (the gazetteer
+    imports this module): what makes a name a place whatever the model called it.
 
     The kind of a value is the one most of its mentions carry (aliases decide first); a
     short form that ends a longer person name of the same article ("Putin", "de Mistura",
     "Assad" for "Bashar al-Assad") is that person, whatever label it was given.
     """
-    from .gazetteer import place_lookup, place_spellings  # the gazetteer imports this module
-
-    places = place_lookup()
-    spellings = place_spellings()
+    places, spellings = known_places if known_places is not None else ({}, frozenset())
     article_keys = {name_key(clean_name(m.text, LABEL_KINDS.get(m.label, "org"))) for m in raw}
 
     def known(name: str) -> bool:

@@ -226,7 +226,7 @@ def place_lookup() -> dict[str, str]:
     "Vienna" and "Viana" share one; the aliases fold the well-known spellings).
     """
     lookup = {name_key(name): "" for name in place_names() if len(name) > 3}
-    for key, (display, governorate, population) in syrian_places().items():
+    for key, (_, governorate, population) in syrian_places().items():
         lookup[key] = governorate if population >= 10**9 else ""
     return lookup
 

