@@ -53,7 +53,8 @@ def _readings() -> dict[str, list[tuple[int, tuple[str, ...]]]]:
     for state in cache.get_us_states().values():
         found[name_key(state["name"])] = {("United States",): 1}
     for key, (_, governorate, population) in syrian_places().items():
-        ancestors = ("Syria",) if fold(governorate) in _CITY_GOVERNORATES or name_key(governorate) == key else (governorate, "Syria")
+        # a governorate, or its city of the same name ("Aleppo"): one facet value, under Syria
+        ancestors = ("Syria",) if name_key(governorate) == key else (governorate, "Syria")
         found.setdefault(key, {})[ancestors] = max(population, 1)
     for country in countries.values():
         found.pop(name_key(country), None)  # "Luxembourg", "Singapore", "Kuwait": the country, not its city
@@ -62,10 +63,6 @@ def _readings() -> dict[str, list[tuple[int, tuple[str, ...]]]]:
         if name_key(display) not in found and name_key(variant) in found:
             found[name_key(display)] = found[name_key(variant)]
     return {key: sorted(((p, a) for a, p in readings.items()), key=lambda e: -e[0]) for key, readings in found.items()}
-
-
-# Governorates named after their city: the city and the governorate are one facet value.
-_CITY_GOVERNORATES = {"damascus", "aleppo", "homs", "hama", "idlib", "latakia", "raqqa", "deir ez zor", "daraa", "rif dimashq"}
 
 
 def place_ancestors(name: str, context: frozenset[str] | set[str] = frozenset()) -> tuple[str, ...]:

@@ -18,8 +18,9 @@ from tests.conftest import SAMPLES
 SEEDS = {
     "000_9d7d5c10da81e551.txt": {
         "outlet": "Teller Report", "published": "2020-05-18",
-        "person": {"Vladimir Putin", "Recep Tayyip Erdoğan", "Bashar al-Assad", "Kelly Craft", "Geir Pedersen", "Muhammad Hallaj"},
-        "org": {"United Nations", "UN Security Council", "Syrian National Army", "Legion of the Levant"},
+        # "Bashar al-Assad's regime" names the government, not the person (tests/eval/README.md, FA-KES guidelines)
+        "person": {"Vladimir Putin", "Recep Tayyip Erdoğan", "Kelly Craft", "Geir Pedersen", "Muhammad Hallaj"},
+        "org": {"United Nations", "UN Security Council", "Syrian National Army", "Legion of the Levant", "Syrian government", "Syrian Arab Army"},
         "place": {"Syria", "Idlib", "Aleppo", "Turkey", "Russia", "Iran", "Geneva", "United States", "United Kingdom"},
         "dates": {"2020-05-18", "2020-05", "2015-12-18", "2019-10", "2020-03-06", "2019-11"},
     },
