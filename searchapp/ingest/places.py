@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..store.names import name_key
-from .entities import fold, load_aliases
+from .entities import load_aliases
 from .gazetteer import SUBDIVISION_TYPES, clean_place_name, syrian_places
 from .models import Mention
 
