@@ -143,6 +143,7 @@ def clean_name(text: str, kind: str) -> str:
     if _LEADING_DATE.match(name) and _LEADING_DATE.sub("", name):  # "Fri Sep World Beirut": a dateline's fragment
         name = _LEADING_DATE.sub("", name)
     name = _POSSESSIVE.sub("", name).strip()
+    name = re.sub(r"\s+(?:al|el|Al|El)$", "", name)  # "Bashar al" of "Bashar al Assads" cut by the model
     name = re.sub(r"^(?:the|The|THE)\s+", "", name)
     if kind == "person":
         words = name.split()
@@ -343,10 +344,20 @@ def link_names(
             if not cleaned:
                 continue
         alias_kind = aliases.kind_of(cleaned)
+        if not alias_kind and label_kind in ("person", "org", "place") and len(cleaned.split()) > 1:
+            parts = _split_places(cleaned, known)
+            if parts:  # "Ain Tarma Zamalka", "al-Kalaseh Bustan al-Qasr": a scraped run of places
+                for part in parts:
+                    resolved = aliases.resolve(part, "place")
+                    if resolved is not None:
+                        candidates.append((places.get(name_key(part)) or resolved[0], resolved[1], mention))
+                continue
         place_display = places.get(name_key(cleaned))
         kind = alias_kind or label_kind
-        if not alias_kind and fold(cleaned) in spellings and kind != "place" and mention.label not in ("NORP", "ACTOR"):
-            kind = "place"  # "Palmyra", "Douma", "Kafr Batna": what the gazetteer knows, not one NER guess
+        if not alias_kind and kind != "place" and mention.label not in ("NORP", "ACTOR") and (
+            fold(cleaned) in spellings or (kind == "person" and _looks_like_toponym(cleaned))
+        ):
+            kind = "place"  # "Palmyra", "Douma", "Kafr Batna", "Tal al-Sheikh": what is known, not one NER guess
         if kind is None:  # NORP and friends: only when the aliases say what they are
             continue
         if label_kind != "person" and kind == "person":
@@ -446,6 +457,40 @@ def link_names(
         result.append(Mention(name, kind, tuple(sorted({p for p, _, _ in ordered})), ordered, facet))
     result.sort(key=lambda m: (m.paragraphs[0], m.name))
     return result
+
+
+# First words of Arabic place names ("Kafr Nabl", "Deir al-Asafir", "Tal Rifaat", "Ain Tarma", "Jisr al-Shughour"):
+# a "person" that opens with one is a place the gazetteer does not list.
+TOPONYM_HEADS = {
+    "kafr", "kfar", "kafar", "tal", "tel", "tell", "deir", "dayr", "ain", "ein", "ayn", "beit", "jabal", "jebel",
+    "maarat", "maaret", "marat", "ras", "wadi", "qasr", "dahret", "qaryat", "jisr", "hayy", "bir", "khirbet",
+    "tall", "souq", "suq", "harat", "mazraat", "urem", "orem",
+}  # fmt: skip
+
+
+def _looks_like_toponym(name: str) -> bool:
+    """A name shaped like an Arabic place: a toponym head ("Kafr Naha"), or an article alone ("al-Shadadi")."""
+    words = name.split()
+    if len(words) > 1 and fold(words[0]) in TOPONYM_HEADS:
+        return True
+    return len(words) == 1 and bool(re.fullmatch(r"(?:al|Al|el|El)-[A-Z][a-z]{3,}", name))
+
+
+def _split_places(name: str, known) -> list[str]:
+    """The known places a run of words splits into ("Ain Tarma Zamalka" -> two), or [] when it does not wholly."""
+    words = name.split()
+    parts: list[str] = []
+    start = 0
+    while start < len(words):
+        for end in range(len(words), start, -1):
+            part = " ".join(words[start:end])
+            if end - start < len(words) and (known(part) or (end - start == 1 and _looks_like_toponym(part))):
+                parts.append(part)
+                start = end
+                break
+        else:
+            return []
+    return parts if len(parts) > 1 and all(known(p) or _looks_like_toponym(p) for p in parts) and any(known(p) for p in parts) else []
 
 
 def _unglue(name: str, known, article_keys: set[str]) -> tuple[str, str | None]:

@@ -39,8 +39,13 @@ SPAN_PATTERNS: list[tuple[str, re.Pattern]] = [
     # date stamps at the top of a page: "Thu Sep 5 2013", "13 Oct 2016", "Sunday 25 August 2013",
     # "Published July 5 2015", "24.08.2013", "Last updated at Apr 232017", "Last Update: Thursday 22 August 2013 KSA 01:41"
     ("date stamp", re.compile(
-        rf"^\s*(?:(?:Published|Updated|Posted)(?:\s+on)?:?\s+)?(?:{_DAY}\s+)?(?:\d{{1,2}}\s+{_MONTH}\.?,?\s+\d{{4}}|{_MONTH}\.?\s+\d{{1,2}},?\s+\d{{4}})"
+        rf"^\s*(?:(?:Published|Updated|Posted|Date of publication)(?:\s+on)?:?\s+)?(?:{_DAY}\s+)?(?:\d{{1,2}}\s+{_MONTH}\.?,?\s+\d{{4}}|{_MONTH}\.?\s+\d{{1,2}},?\s+\d{{4}})"
         rf"(?:\s+by\s+{_NAME})?|^\s*\d{{1,2}}\.\d{{1,2}}\.\d{{4}}(?:\s*\(updated[^)]*\))?")),
+    # a page stamp inside the text: "NGO AFP Friday 5 Sep 2014" (prose says "on Friday", not "Friday 5 Sep 2014");
+    # Sputnik's "Middle East 1449 09.04.2017Get short URL 1285" and "(updated 1925 16.05.2017)"
+    ("page stamp", re.compile(
+        rf"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+\d{{1,2}}\s+{_MONTH}\.?,?\s+\d{{4}}\b|"
+        r"(?:\b\d{1,5}\s+)?\b\d{2}\.\d{2}\.\d{4}(?:\s*\(updated[^)]*\))?(?:\s*Get short URL(?:\s+\d+)*)?|\bGet short URL(?:\s+\d+)*")),
     ("update stamp", re.compile(rf"\bLast\s+updated?:?\s+(?:at\s+)?(?:{_DAY}\s+)?(?:\d{{1,2}}\s+)?{_MONTH}\s*[\d ]{{1,8}}(?:\s+KSA)?(?:\s+\d{{1,2}}:\d{{2}})?", re.IGNORECASE)),
     # trust-principles footer and end credits of wire copy
     ("standards footer", re.compile(r"\bOur Standards\s*:?\s*The Thomson Reuters Trust Principles\.?")),
@@ -64,7 +69,9 @@ TAIL_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("related links", re.compile(r"\bRelated (?:News|Articles|Stories|Content|Posts)\b|\bMore (?:from|on) (?:this|TRT|Sputnik)\b|\bYou may also like\b")),
     ("footer", re.compile(r"\bCopyright\s*(?:©|\(c\)|\d{4})|\bAll rights reserved\b|\bDont miss out on\b|\bDon't miss out on\b|\bA picture is worth a thousand words\.")),
     ("tag list", re.compile(r"(?:\b\d+\s+)?\bTags\s+(?=[A-Z])")),
-    ("outlet blurb", re.compile(r"\bThis article is an edited translation\b|\bis a leading Arab daily newspaper\b")),
+    ("outlet blurb", re.compile(r"\bThis article is an edited translation\b|\bis (?:a|the) (?:leading|worlds|world's) (?:premier )?(?:pan-)?Arab daily\b")),
+    # Sputnik's closing counters and topic/related blocks: "... 25 Topic Violence Erupts ...", "(1881) Related ..."
+    ("closing block", re.compile(r"\.\.\.\s+\d+\s+(?=[A-Z])|\(\d+\)\s+Related\b|\b\d+\s+Related\s+(?=[A-Z])")),
 ]
 TAIL_FROM = 0.5  # a tail marker masks the rest of the text when it starts in the last half
 
