@@ -30,7 +30,8 @@ def document_fields(tagged: TaggedArticle, content_hash: str, simhash_hex: str, 
     places = tagged.names("place")
     rollup = place_rollup(tagged.mentions)  # "Khan Sheikhoun" also counts under Idlib and Syria
     # each place with the places it lies in, so that a search shows the hierarchy without the gazetteer
-    paths = [PATH_SEPARATOR.join((place, *ancestors)) for place in places + rollup if (ancestors := place_ancestors(place))]
+    context = set(places)  # "Madaya" in an article naming Syria is the Syrian town, not the Myanmar township
+    paths = [PATH_SEPARATOR.join((place, *ancestors)) for place in places + rollup if (ancestors := place_ancestors(place, context))]
     doc = {
         "id": article.id,
         "source": article.source,

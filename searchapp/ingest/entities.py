@@ -94,7 +94,9 @@ NATIONALITIES = {
     "South Korean", "North Korean", "South African", "New Zealander", "Latin American",
     "Middle Eastern", "Asian", "African", "Scandinavian", "Sunni", "Shia", "Shiite", "Kurd", "Kurds",
     "Arabs", "Americans", "Russians", "Syrians", "Turks", "Iranians", "Israelis", "Palestinians",
-    "Europeans", "Iraqis", "Saudis", "Chinese", "Japanese", "Sino", "Anglo",
+    "Europeans", "Iraqis", "Saudis", "Chinese", "Japanese", "Sino", "Anglo", "Druze", "Alawite", "Alawites",
+    "Alawi", "Ismaili", "Yazidi", "Yazidis", "Christian", "Christians", "Sunnis", "Shiites", "Circassian", "Assyrian",
+    "Assyrians", "Armenians", "Turkmens", "Arab", "Syriac",
 }  # fmt: skip
 PRONOUNS = {
     "i", "me", "you", "he", "him", "she", "her", "it", "we", "us", "they", "them", "his", "hers",
@@ -196,6 +198,8 @@ def is_junk(name: str) -> bool:
     """Values no facet should show: pronouns, numbers, single letters, lower-case words, URLs."""
     if len(name) < 2 or len(name) > 80 or len(name.split()) > 7:
         return True
+    if fold(name) in ("al", "el", "ad", "as", "an", "at", "ash", "az", "ez", "abu", "bin", "ibn", "umm", "um"):
+        return True  # an Arabic article or kunya word left alone by the model ("Al" of "Al Arabiya")
     if all(w.lower().strip(".,") in DATE_WORDS or w.isdigit() for w in name.split()):
         return True  # "Thu Aug", "Mon", "Fri Sep": date stamps, not entities
     letters = [c for c in name if c.isalpha()]

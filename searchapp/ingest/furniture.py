@@ -44,6 +44,7 @@ SPAN_PATTERNS: list[tuple[str, re.Pattern]] = [
     # a page stamp inside the text: "NGO AFP Friday 5 Sep 2014" (prose says "on Friday", not "Friday 5 Sep 2014");
     # Sputnik's "Middle East 1449 09.04.2017Get short URL 1285" and "(updated 1925 16.05.2017)"
     ("page stamp", re.compile(
+        rf"(?:\b(?:AFP|Reuters|AP|dpa|Xinhua|MENA|SANA|Ahram Online)(?:\s*,\s*|\s+and\s+|\s+)){{0,3}}"
         rf"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+\d{{1,2}}\s+{_MONTH}\.?,?\s+\d{{4}}\b|"
         r"(?:\b\d{1,5}\s+)?\b\d{2}\.\d{2}\.\d{4}(?:\s*\(updated[^)]*\))?(?:\s*Get short URL(?:\s+\d+)*)?|\bGet short URL(?:\s+\d+)*")),
     ("update stamp", re.compile(rf"\bLast\s+updated?:?\s+(?:at\s+)?(?:{_DAY}\s+)?(?:\d{{1,2}}\s+)?{_MONTH}\s*[\d ]{{1,8}}(?:\s+KSA)?(?:\s+\d{{1,2}}:\d{{2}})?", re.IGNORECASE)),

@@ -56,12 +56,13 @@ def _readings() -> dict[str, list[tuple[int, tuple[str, ...]]]]:
         # a governorate, or its city of the same name ("Aleppo"): one facet value, under Syria
         ancestors = ("Syria",) if name_key(governorate) == key else (governorate, "Syria")
         found.setdefault(key, {})[ancestors] = max(population, 1)
-    for country in countries.values():
-        found.pop(name_key(country), None)  # "Luxembourg", "Singapore", "Kuwait": the country, not its city
+    country_keys = {name_key(country) for country in countries.values()}
     aliases = load_aliases()
     for variant, display in aliases.variants.items():  # "Khan Sheikhoun" is geonames' "Khan Shaykhun"
-        if name_key(display) not in found and name_key(variant) in found:
-            found[name_key(display)] = found[name_key(variant)]
+        if name_key(display) not in found and name_key(variant) in found and name_key(display) not in country_keys:
+            found[name_key(display)] = found[name_key(variant)]  # but "United States" is not "America" in the Netherlands
+    for key in country_keys:
+        found.pop(key, None)  # "Luxembourg", "Singapore", "Kuwait": the country, not its city
     return {key: sorted(((p, a) for a, p in readings.items()), key=lambda e: -e[0]) for key, readings in found.items()}
 
 

@@ -115,7 +115,10 @@ def tag_articles(
                     label = "GPE"
                 if _LOCATES.match(text, ent.end_char) or _LOCATED_IN.search(text, max(0, ent.start_char - 16), ent.start_char):
                     label = "LOCATED"  # "the Britain-based Observatory": where it sits, not what the article is about
-                raw[i].append(RawMention(ent.text, label, p, ent.start_char, ent.end_char))
+                end = ent.end_char
+                if label == "PERSON" and (article := _CUT_AT_ARTICLE.match(text, end)):
+                    end = article.end()  # "Bashar al" of "Bashar al Assads": the model stops at the article
+                raw[i].append(RawMention(text[ent.start_char : end], label, p, ent.start_char, end))
         actors = actor_mentions(doc.text, p, about_syria[i])
         if actors:  # "Assad" of "Assad's forces" is the army, not the person; "Syrian" of "Syrian regime" nothing
             raw[i] = [m for m in raw[i] if m.paragraph != p or m.label in ("GPE", "LOC", "LOCATED") or not _inside(m, actors)]
@@ -151,6 +154,7 @@ def _dateline(text: str, article: Article, raw: list[RawMention], dates: list[Da
     return match.end()
 
 
+_CUT_AT_ARTICLE = re.compile(r"(?<=\b(?:al|el|Al|El))[- ][A-Z][a-z]+|(?<=[a-z])\s+(?:al|el)[- ][A-Z][a-z]+(?=\W|$)")
 _SYRIA = re.compile(r"\bSyria")
 # "X-based", "based in X": a place that locates an organisation ("the Britain-based Syrian Observatory")
 _LOCATES = re.compile(r"-based\b")
