@@ -14,7 +14,7 @@ from pathlib import Path
 from ..store.outlets import outlet_display, outlet_key
 from ..store.schema import PATH_SEPARATOR
 from .models import Article, TaggedArticle
-from .places import place_ancestors, place_rollup
+from .places import place_ancestors, place_context, place_rollup
 
 
 def file_key(article: Article) -> str | None:
@@ -30,7 +30,7 @@ def document_fields(tagged: TaggedArticle, content_hash: str, simhash_hex: str, 
     places = tagged.names("place")
     rollup = place_rollup(tagged.mentions)  # "Khan Sheikhoun" also counts under Idlib and Syria
     # each place with the places it lies in, so that a search shows the hierarchy without the gazetteer
-    context = set(places)  # "Madaya" in an article naming Syria is the Syrian town, not the Myanmar township
+    context = place_context(set(places))  # "Madaya" beside Damascus is the Syrian town, not the Myanmar township
     paths = [PATH_SEPARATOR.join((place, *ancestors)) for place in places + rollup if (ancestors := place_ancestors(place, context))]
     doc = {
         "id": article.id,

