@@ -40,7 +40,7 @@ SPAN_PATTERNS: list[tuple[str, re.Pattern]] = [
     # "Published July 5 2015", "24.08.2013", "Last updated at Apr 232017", "Last Update: Thursday 22 August 2013 KSA 01:41"
     ("date stamp", re.compile(
         rf"^\s*(?:(?:Published|Updated|Posted|Date of publication)(?:\s+on)?:?\s+)?(?:{_DAY}\s+)?(?:\d{{1,2}}\s+{_MONTH}\.?,?\s+\d{{4}}|{_MONTH}\.?\s+\d{{1,2}},?\s+\d{{4}})"
-        rf"(?:\s+by\s+{_NAME})?|^\s*\d{{1,2}}\.\d{{1,2}}\.\d{{4}}(?:\s*\(updated[^)]*\))?")),
+        rf"(?:\s+by\s+[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){{0,2}})?|^\s*\d{{1,2}}\.\d{{1,2}}\.\d{{4}}(?:\s*\(updated[^)]*\))?")),
     # a page stamp inside the text: "NGO AFP Friday 5 Sep 2014" (prose says "on Friday", not "Friday 5 Sep 2014");
     # Sputnik's "Middle East 1449 09.04.2017Get short URL 1285" and "(updated 1925 16.05.2017)"
     ("page stamp", re.compile(
@@ -56,7 +56,7 @@ SPAN_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("credit", re.compile(r"\((?:Source:?\s*)?[A-Z][A-Za-z ]{1,30}\s+(?:and|&)\s+[Aa]gencies\)|\bSource:?\s+[A-Z][A-Za-z]+(?:\s+World)?\s+(?:and|&)\s+agencies\b|\(Source:\s*[^)]{2,40}\)|\(With\s+(?:[A-Z][A-Za-z]+(?:,?\s+and\s+|,\s*)?){1,4}\)")),
     ("end credit", re.compile(r"\s[-\u2013\u2014]\s*(?:REUTERS|Reuters|AFP|AP|dpa|Xinhua)\s*\.?\s*$")),
     # photo credits: "REUTERS/Jason Reed", "(IHA Photo)", "(Reuters Photo)", "Photo: AFP", "Slideshow (3 Images)"
-    ("photo credit", re.compile(rf"\b(?:REUTERS|Reuters|AFP|AP|EPA|Getty Images)/\s*(?:{_NAME}|File Photo|Stringer|Handout)|\((?:[A-Z]{{2,6}}|Reuters|AFP|Anadolu)\s+Photo\)|\bPhoto:?\s+(?:AFP|AP|Reuters|EPA|SANA)\b|\bSlideshow\s*\(\d+\s+Images?\)|\bFILE PHOTO\b")),
+    ("photo credit", re.compile(r"\b(?:REUTERS|Reuters|AFP|AP|EPA|Getty Images)/\s*(?:File Photo|Stringer|Handout|[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)|\((?:[A-Z]{2,6}|Reuters|AFP|Anadolu)\s+Photo\)|\bPhoto:?\s+(?:AFP|AP|Reuters|EPA|SANA)\b|\bSlideshow\s*\(\d+\s+Images?\)|\bFILE PHOTO\b")),
     # share and subscribe blocks, counters: "Print Tweet Views 1430", "Follow us on Instagram", "Subscribe to our Youtube channel"
     ("share block", re.compile(r"\bPrint\s+Tweet(?:\s+Views\s+\d+)?|\bViews\s+\d+\b|\b(?:SUBSCRIBE|Subscribe|FOLLOW|Follow us on|Follow)\s+(?:TRT\s?World|TRTWORLD|us|to our)\b[^.]{0,80}?(?:\.|(?=\s[A-Z][a-z]+\s[a-z]))|\bComment via \w+|\bShare (?:this|on) \w+")),
     # related links: "Read more here <headline>", "In pictures Click here for ...", "Read Also"
@@ -78,7 +78,7 @@ TAIL_FROM = 0.5  # a tail marker masks the rest of the text when it starts in th
 
 # A tag list early in the text ("Tags Syria Free Syrian Army opposition groups ... Idlib The Sawaiq...") runs
 # up to the first word that starts a sentence again.
-_TAG_LIST = re.compile(r"\bTags\s+(?:[A-Za-z][\w'-]*\s+){1,25}?(?=(?:The|A|An|In|On|At|It|He|She|They|This|Syrian|At least)\s)")
+_TAG_LIST = re.compile(r"\bTags\s+(?:[A-Za-z][\w'-]*\s+){1,25}?(?=(?:The|A|An|In|On|At|It|He|She|They|This|At least)\s)")
 
 
 def furniture_spans(text: str) -> list[tuple[int, int]]:

@@ -24,6 +24,7 @@ from ..store.index import IndexerLock, batch_writer, open_index, stored_keys
 from .dedupe import DuplicateGroups, simhash
 from .documents import document_fields, file_key
 from .entities import Aliases, load_aliases
+from .furniture import mask_furniture
 from .models import Article, Rejection, TaggedArticle
 from .parallel import ParallelTagger
 from .readers import ReadOptions, count_inputs, read_paths
@@ -183,7 +184,7 @@ class IndexRun:
         with batch_writer(self.ix, clear, self.options.lock_timeout) as writer:
             for tagged in batch:
                 article = tagged.article
-                sketch = simhash(article.text)
+                sketch = simhash("\n".join(map(mask_furniture, article.paragraphs)))  # page furniture is not the story
                 fields = document_fields(
                     tagged, self.pending_hashes.pop(article.id), f"{sketch:016x}", self.groups.assign(sketch, article.id)
                 )
