@@ -23,8 +23,8 @@ DEFAULTS = [(SHARED / "corpora/fakes-dev/fakes-dev.csv", None), (SHARED / "corpo
 
 def main(paths: list[str]) -> None:
     import spacy
-
     from ingest import load_articles  # bench/ingest.py
+
     from searchapp.ingest.entities import load_aliases
     from searchapp.ingest.tagging import EXCLUDED, MODEL, load_pipeline, tag_articles
 
