@@ -84,3 +84,18 @@ def test_evaluate_command_prints_the_figures_and_json(tmp_path):
     bad.write_text("{broken\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["evaluate", str(bad)])
     assert result.exit_code == 2 and "bad.jsonl:1: invalid JSON" in result.output
+
+
+def test_evaluate_without_gold_reports_each_corpus_apart():
+    from click.testing import CliRunner
+
+    from searchapp.cli import main
+
+    result = CliRunner().invoke(main, ["evaluate", "--split", "heldout", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert set(summary) == {"reuters-samples", "fakes"}
+    assert {corpus: set(parts) for corpus, parts in summary.items()} == {"reuters-samples": {"heldout"}, "fakes": {"heldout"}}
+    assert summary["reuters-samples"]["heldout"]["articles"] == 16 and summary["fakes"]["heldout"]["articles"] == 25
+    text = CliRunner().invoke(main, ["evaluate", "--split", "heldout"]).output
+    assert "== reuters-samples (gold.jsonl), heldout ==" in text and "== fakes (fakes-gold.jsonl), heldout ==" in text
