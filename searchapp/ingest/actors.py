@@ -8,7 +8,8 @@ army" in lower case) and one display name each (the same names the built-in alia
 so "Syrian Army", "SAA" and "Syrian Arab Army" are one value):
 
 * **a government**: "<Nationality|Country> government|regime|authorities" and "the regime" ->
-  "Syrian government" for Syria (and "Assad regime", "Damascus government"), else
+  "Syrian government" for Syria (and "Assad regime", "Damascus government", "Syria's regime",
+  "Assad and his government"), else
   "<Nationality> government" ("Russian government");
 * **an army**: a government's or regime's forces, troops, army, soldiers, warplanes, jets,
   helicopters, air force ("Syrian regime jets", "Assad's forces", "pro-government forces",
@@ -37,7 +38,8 @@ _NATION = (
 )
 
 SYRIAN_GOVERNMENT = re.compile(
-    rf"\b(?:(?:the\s+)?Syrian\s+(?:government|regime|authorities)|Assad['’]?s?\s+(?:regime|government)|"
+    rf"\b(?:(?:the\s+)?Syrian\s+(?:government|regime|authorities)|Syria['’]?s\s+(?:embattled\s+|own\s+)?(?:government|regime)|"
+    rf"Assad\s+and\s+his\s+(?:government|regime)|Assad['’]?s?\s+(?:regime|government)|"
     rf"Damascus\s+(?:government|regime)|Bashar\s+al-Assad['’]?s?\s+(?:regime|government)|[Tt]he\s+regime['’]?s?)\b(?!\s*{_FORCE})"
 )
 SYRIAN_ARMY = re.compile(

@@ -31,6 +31,7 @@ def values(result, kind=None):
         ("Russian and Syrian regime jets pounded Aleppo on Thursday in Syria.", {("Syrian Arab Army", "org")}),
         ("Assad's forces bombarded the suburbs of Damascus, Syria, on Thursday.", {("Syrian Arab Army", "org")}),
         ("The Syrian government said the talks in Geneva on Syria would go on.", {("Syrian government", "org")}),
+        ("Syrias embattled regime has heavily bombarded areas of Idlib.", {("Syrian government", "org")}),
         ("Aircraft of the US-led coalition struck Raqqa in Syria.", {("US-led coalition", "org")}),
         ("Syrian state television said 12 people were killed in Homs.", {("Syrian state television", "org")}),
     ],
