@@ -238,7 +238,7 @@ def serve_command(settings: Settings, index_dir, host, port, workers, read_only)
     type=click.Choice(["all", "dev", "heldout"]),
     default="all",
     show_default=True,
-    help="Only the articles of this part of the gold set (dev: the rules were tuned on it; heldout: annotated after the tuning).",
+    help="Only the articles of this part of the gold set (dev: the rules were tuned on it; heldout: annotated after the tuning); without GOLD, every part is reported apart by default.",
 )
 @click.option(
     "--aliases",
@@ -248,26 +248,46 @@ def serve_command(settings: Settings, index_dir, host, port, workers, read_only)
     help="Apply this aliases file on top of the built-in aliases (default: the built-in aliases only).",
 )
 def evaluate_command(gold: Path | None, as_json: bool, show_errors: bool, split: str, aliases_file: Path | None) -> None:
-    """Score the tagging against a gold set (default: tests/eval/gold.jsonl)."""
+    """Score the tagging against a gold set (default: each corpus of tests/eval apart, Reuters/samples and FA-KES)."""
     from .ingest.entities import load_aliases
-    from .ingest.evaluate import DEFAULT_GOLD, evaluate, format_report, load_gold
+    from .ingest.evaluate import DEFAULT_GOLDS, evaluate, format_report, load_gold
 
     aliases = load_aliases(aliases_file)
-    path = gold or DEFAULT_GOLD
-    if not path.is_file():
-        raise SourceError(f"{path}: no such file", param_hint="GOLD")
-    records = [r for r in load_gold(path) if split == "all" or r.get("split", "dev") == split]
-    if not records:
-        raise SourceError(f"{path}: no article in split {split!r}", param_hint="--split")
-    report = evaluate(records, aliases)
-    summary = report.as_dict()
-    if as_json:
-        click.echo(json.dumps({**summary, "errors": report.errors}, ensure_ascii=False, indent=2))
+    if gold is not None:
+        records = [r for r in load_gold(gold) if split == "all" or r.get("split", "dev") == split]
+        if not records:
+            raise SourceError(f"{gold}: no article in split {split!r}", param_hint="--split")
+        report = evaluate(records, aliases)
+        summary = report.as_dict()
+        if as_json:
+            click.echo(json.dumps({**summary, "errors": report.errors}, ensure_ascii=False, indent=2))
+            return
+        click.echo(format_report(summary))
+        if show_errors:
+            for error in report.errors:
+                click.echo(json.dumps(error, ensure_ascii=False))
         return
-    click.echo(format_report(summary))
-    if show_errors:
-        for error in report.errors:
-            click.echo(json.dumps(error, ensure_ascii=False))
+    # every corpus apart, and within it the part the rules were tuned on (dev) apart from the held-out one
+    results: dict[str, dict] = {}
+    for name, path in DEFAULT_GOLDS.items():
+        if not path.is_file():
+            raise SourceError(f"{path}: no such file", param_hint="GOLD")
+        records = load_gold(path)
+        parts = ("dev", "heldout", "all") if split == "all" else (split,)
+        results[name] = {}
+        for part in parts:
+            chosen = [r for r in records if part == "all" or r.get("split", "dev") == part]
+            if chosen:
+                report = evaluate(chosen, aliases)
+                results[name][part] = {**report.as_dict(), **({"errors": report.errors} if as_json and part == "all" else {})}
+                if not as_json:
+                    click.echo(f"== {name} ({path.name}), {part} ==")
+                    click.echo(format_report(results[name][part]) + "\n")
+                    if show_errors and part == parts[-1]:
+                        for error in report.errors:
+                            click.echo(json.dumps(error, ensure_ascii=False))
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,7 +15,7 @@ from ..store.custom import VALUE_SEPARATOR, FacetSpec
 from ..store.outlets import outlet_display, outlet_key, resolve_outlet
 from ..store.schema import PATH_SEPARATOR, text_fields
 from .models import Article, PartialDate, TaggedArticle
-from .places import place_ancestors, place_rollup
+from .places import place_ancestors, place_context, place_rollup
 from .readers.common import language_name
 
 
@@ -34,7 +34,8 @@ def document_fields(
     places = tagged.names("place")
     rollup = place_rollup(tagged.mentions)  # "Khan Sheikhoun" also counts under Idlib and Syria
     # each place with the places it lies in, so that a search shows the hierarchy without the gazetteer
-    paths = [PATH_SEPARATOR.join((place, *ancestors)) for place in places + rollup if (ancestors := place_ancestors(place))]
+    context = place_context(set(places))  # "Madaya" beside Damascus is the Syrian town, not the Myanmar township
+    paths = [PATH_SEPARATOR.join((place, *ancestors)) for place in places + rollup if (ancestors := place_ancestors(place, context))]
     title_field, text_field = text_fields(tagged.language)  # each language through its own analyser only
     doc = {
         "id": article.id,

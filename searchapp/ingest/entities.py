@@ -20,6 +20,22 @@ Organisation names also lose their legal form and ticker ("C. Itoh and Co Ltd <C
 
 The display form of a value is the alias's name when there is one, else the cleaned text with
 accents folded ("Erdoğan" and "Erdogan" are one value).
+
+Scraped text adds its own classes of error, handled here for any outlet:
+
+* **transliterations**: aliases and places are also looked up by
+  :func:`searchapp.store.names.name_key` ("Deir Ezzor", "Deir al-Zour" -> Deir ez-Zor; "al Qaida"
+  -> al-Qaeda), and the spellings of one article that share a key are one value;
+* **possessives scraped without apostrophe** ("Syrias", "Bashar al-Assads", "Aleppos Old City"):
+  a final "s" is dropped when the name without it is known (aliases, gazetteer, or another
+  mention of the article) and the name with it is not;
+* **words glued by scraping** ("Doumaexterminated"): a known place followed by lower-case letters
+  is that place;
+* **date words** ("Thu Aug", "Fri Sep", "Mon" of "Mon Jul 6 2015") are never entities, and a
+  name running into a date ("Latakia June 6 2015") is cut before it;
+* **kind by what is known**: a name the gazetteer knows as a place (Syrian towns, villages,
+  camps and neighbourhoods included) is a place whatever the model called it ("Palmyra",
+  "Douma" as people), unless the aliases say otherwise.
 """
 
 from __future__ import annotations
@@ -35,6 +51,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import AliasesError
+from ..store.names import name_key
 from .models import Mention
 
 KINDS = ("person", "org", "place")
@@ -100,7 +117,11 @@ def clean_name(text: str, kind: str) -> str:
     if kind in ("place", "person") and len(name) > 3 and re.fullmatch(r"[A-Z][A-Z .'-]+", name) and "." not in name:
         name = name.title()  # "EL SALVADOR" of a wire table is El Salvador
     name = _TRAILING_CREDIT.sub("", name)
+    name = _INTO_DATE.sub("", name)
+    if _LEADING_DATE.match(name) and _LEADING_DATE.sub("", name):  # "Fri Sep World Beirut": a dateline's fragment
+        name = _LEADING_DATE.sub("", name)
     name = _POSSESSIVE.sub("", name).strip()
+    name = re.sub(r"\s+(?:al|el|Al|El)$", "", name)  # "Bashar al" of "Bashar al Assads" cut by the model
     name = re.sub(r"^(?:the|The|THE)\s+", "", name)
     if kind == "person":
         words = name.split()
@@ -136,6 +157,16 @@ def _clean_org(name: str) -> str:
     return " ".join(words)
 
 
+DATE_WORDS = {
+    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday", "sunday", "jan", "feb", "mar", "apr", "may", "jun",
+    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "january", "february", "march", "april", "june",
+    "july", "august", "september", "october", "november", "december", "gmt", "am", "pm", "ksa",
+}  # fmt: skip
+# A name that runs into a date: "Latakia June 6 2015", "Jun 2014 Print Tweet Syrian".
+_INTO_DATE = re.compile(r"\s+(?:" + "|".join(w.title() for w in DATE_WORDS if len(w) > 2) + r")\.?\s+\d.*$")
+_LEADING_DATE = re.compile(r"^(?:(?:" + "|".join(w.title() for w in DATE_WORDS if len(w) > 2) + r")\.?\s+|\d{1,4}\s+)+")
+
 _TABLE_WORD = re.compile(r"\d[.,]\d|\b(?:vs|mln|dlrs?|pct|cts|nil|avge?|revs|shr|div)\b|^[A-Z]{2,6}\.[A-Z]{1,2}$", re.IGNORECASE)
 
 
@@ -143,6 +174,10 @@ def is_junk(name: str) -> bool:
     """Values no facet should show: pronouns, numbers, single letters, lower-case words, URLs."""
     if len(name) < 2 or len(name) > 80 or len(name.split()) > 7:
         return True
+    if fold(name) in ("al", "el", "ad", "as", "an", "at", "ash", "az", "ez", "abu", "bin", "ibn", "umm", "um"):
+        return True  # an Arabic article or kunya word left alone by the model ("Al" of "Al Arabiya")
+    if all(w.lower().strip(".,") in DATE_WORDS or w.isdigit() for w in name.split()):
+        return True  # "Thu Aug", "Mon", "Fri Sep": date stamps, not entities
     letters = [c for c in name if c.isalpha()]
     if len(letters) < 2:
         return True
@@ -167,13 +202,25 @@ class Aliases:
     digest: str = ""
     kind_names: dict[str, str] = field(default_factory=dict)  # name as written -> kind (for the tagger's ruler)
     variants: dict[str, str] = field(default_factory=dict)  # variant as written -> display name
+    keyed: dict[str, str] = field(default_factory=dict)  # name_key(variant) -> display name (transliterations)
+
+    def lookup(self, name: str) -> str | None:
+        """The display name the aliases give ``name``, by fold, then by transliteration key (not for acronyms)."""
+        display = self.canonical.get(fold(name))
+        if display is None and not (name.replace(".", "").isupper() and len(name) <= 6):
+            display = self.keyed.get(name_key(name))
+        return display
+
+    def kind_of(self, name: str) -> str | None:
+        """The kind the aliases give ``name`` (or the value it merges into), or None."""
+        return self.kinds.get(fold(name)) or self.kinds.get(fold(self.lookup(name) or ""))
 
     def resolve(self, name: str, kind: str) -> tuple[str, str] | None:
         """(display, kind) of a cleaned name after aliases, or None when it is dropped."""
         key = fold(name)
         if key in self.dropped:
             return None
-        display = self.canonical.get(key)
+        display = self.lookup(name)
         if display is None:
             display = strip_accents(name)
         elif fold(display) in self.dropped:
@@ -200,6 +247,8 @@ class Aliases:
             for variant in [display, *variants]:
                 self.canonical[fold(variant)] = display
                 self.variants[variant] = display
+                if len(name_key(variant)) > 3:  # a user's merge of a spelling wins over the built-in one
+                    self.keyed[name_key(variant)] = display
             self.dropped.discard(fold(display))
         kinds = data.get("kind", {})
         if not isinstance(kinds, dict):
@@ -241,43 +290,76 @@ class RawMention:
     end: int = 0
 
 
-LABEL_KINDS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place"}
+LABEL_KINDS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place", "LOCATED": "place", "ACTOR": "org"}
 
 
-def link_names(raw: list[RawMention], aliases: Aliases) -> list[Mention]:
+def link_names(
+    raw: list[RawMention], aliases: Aliases, known_places: tuple[dict[str, str], frozenset[str]] | None = None
+) -> list[Mention]:
     """An article's entities, one per real entity, with the paragraphs and spans they occur in.
+
+    ``known_places`` is the gazetteer's knowledge, (:func:`searchapp.ingest.gazetteer.place_lookup`,
+    :func:`~searchapp.ingest.gazetteer.place_spellings`), given by the tagger (the gazetteer
+    imports this module): what makes a name a place whatever the model called it.
 
     The kind of a value is the one most of its mentions carry (aliases decide first); a
     short form that ends a longer person name of the same article ("Putin", "de Mistura",
     "Assad" for "Bashar al-Assad") is that person, whatever label it was given.
     """
+    places, spellings = known_places if known_places is not None else ({}, frozenset())
+    article_keys = {name_key(clean_name(m.text, LABEL_KINDS.get(m.label, "org"))) for m in raw}
+
+    def known(name: str) -> bool:
+        return fold(name) in aliases.canonical or fold(name) in spellings
+
     candidates: list[tuple[str, str, RawMention]] = []
     for mention in raw:
         label_kind = LABEL_KINDS.get(mention.label)
         cleaned = clean_name(mention.text, label_kind or "org")
         if not cleaned:
             continue
-        alias_kind = aliases.kinds.get(fold(cleaned)) or aliases.kinds.get(fold(aliases.canonical.get(fold(cleaned), "")))
+        cleaned, possessor = _unglue(cleaned, known, article_keys)
+        if possessor:  # "Aleppos Sukkari": Aleppo, then Sukkari
+            candidates.append((places.get(name_key(possessor)) or possessor, "place", mention))
+            if not cleaned:
+                continue
+        alias_kind = aliases.kind_of(cleaned)
+        if not alias_kind and label_kind in ("person", "org", "place") and len(cleaned.split()) > 1:
+            parts = _split_places(cleaned, known)
+            if parts:  # "Ain Tarma Zamalka", "al-Kalaseh Bustan al-Qasr": a scraped run of places
+                for part in parts:
+                    resolved = aliases.resolve(part, "place")
+                    if resolved is not None:
+                        candidates.append((places.get(name_key(part)) or resolved[0], resolved[1], mention))
+                continue
+        place_display = places.get(name_key(cleaned))
         kind = alias_kind or label_kind
+        if not alias_kind and kind != "place" and mention.label not in ("NORP", "ACTOR") and (
+            fold(cleaned) in spellings or (kind == "person" and _looks_like_toponym(cleaned))
+        ):
+            kind = "place"  # "Palmyra", "Douma", "Kafr Batna", "Tal al-Sheikh": what is known, not one NER guess
         if kind is None:  # NORP and friends: only when the aliases say what they are
             continue
         if label_kind != "person" and kind == "person":
             cleaned = clean_name(mention.text, "person")
-        known = fold(cleaned) in aliases.canonical  # "G-5" is a name, not junk
-        if (is_junk(cleaned) and not known) or (kind != "person" and not alias_kind and _is_nationality(cleaned)):
+        is_known = fold(cleaned) in aliases.canonical  # "G-5" is a name, not junk
+        if (is_junk(cleaned) and not is_known) or (not alias_kind and _is_nationality(cleaned)):
             continue
-        if kind == "org" and not alias_kind and ("/" in cleaned or (len(cleaned.split()) <= 2 and cleaned.split()[-1].islower())):
+        if kind == "org" and not alias_kind and mention.label != "ACTOR" and ("/" in cleaned or (len(cleaned.split()) <= 2 and cleaned.split()[-1].islower())):
             continue  # "Caterpillar/MHI", "U.S./ASEAN Memorandum", "Industry department", "Syrian army"
         if kind == "org" and _US_PREFIX.match(cleaned):  # "U.S. General Services Administration"
             candidates.append(("United Kingdom" if "K" in cleaned.split()[0] else "United States", "place", mention))
-            if not aliases.canonical.get(fold(cleaned)):
+            if not aliases.lookup(cleaned):
                 cleaned = _US_PREFIX.sub("", cleaned)
                 if len(cleaned.split()) == 1 and not aliases.kinds.get(fold(cleaned)):
                     continue  # "U.S. Airlines", "U.S. Attacks": wire copy capitalises after "U.S."
         resolved = aliases.resolve(cleaned, kind)
         if resolved is None:
             continue
-        candidates.append((resolved[0], resolved[1], mention))
+        name, kind = resolved
+        if kind == "place" and place_display and not aliases.lookup(cleaned):
+            name = place_display  # a governorate under its one name ("Hasakeh" -> Al-Hasakah)
+        candidates.append((name, kind, mention))
 
     # Full person names (two words or more), longest first, keyed by their folded word tuples.
     people = sorted({n for n, k, _ in candidates if k == "person" and len(n.split()) > 1}, key=lambda n: -len(n))
@@ -323,7 +405,9 @@ def link_names(raw: list[RawMention], aliases: Aliases) -> list[Mention]:
 
     kinds: dict[str, Counter] = defaultdict(Counter)
     spans: dict[str, set[tuple[int, int, int]]] = defaultdict(set)
+    located: Counter = Counter()  # "Britain" of "Britain-based": how many of a value's mentions only locate
     for name, kind, mention in candidates:
+        only_locates = mention.label == "LOCATED"
         full = expand(name) if kind in ("person", "org") or len(name.split()) == 1 else None
         if full is not None:
             name, kind = full, "person"
@@ -332,14 +416,85 @@ def link_names(raw: list[RawMention], aliases: Aliases) -> list[Mention]:
             if short is not None:
                 name, kind = short
         kinds[name][kind] += 1
+        located[name] += only_locates
         spans[name].add((mention.paragraph, mention.start, mention.end))
+    # spellings of one article that share a transliteration key are one value, shown as the most frequent
+    by_key: dict[str, list[str]] = defaultdict(list)
+    for name in kinds:
+        by_key[name_key(name) if not (name.isupper() and len(name) <= 6) else name].append(name)
+    for names in by_key.values():
+        if len(names) > 1:
+            names.sort(key=lambda n: (-sum(kinds[n].values()), -len(n), n))
+            for other in names[1:]:
+                kinds[names[0]].update(kinds.pop(other))
+                spans[names[0]].update(spans.pop(other))
+                located[names[0]] += located.pop(other, 0)
     result = []
     for name, counter in kinds.items():
         kind = aliases.kinds.get(fold(name)) or counter.most_common(1)[0][0]
         ordered = tuple(sorted(spans[name]))
-        result.append(Mention(name, kind, tuple(sorted({p for p, _, _ in ordered})), ordered))
+        facet = located[name] < sum(counter.values())
+        result.append(Mention(name, kind, tuple(sorted({p for p, _, _ in ordered})), ordered, facet))
     result.sort(key=lambda m: (m.paragraphs[0], m.name))
     return result
+
+
+# First words of Arabic place names ("Kafr Nabl", "Deir al-Asafir", "Tal Rifaat", "Ain Tarma", "Jisr al-Shughour"):
+# a "person" that opens with one is a place the gazetteer does not list.
+TOPONYM_HEADS = {
+    "kafr", "kfar", "kafar", "tal", "tel", "tell", "deir", "dayr", "ain", "ein", "ayn", "beit", "jabal", "jebel",
+    "maarat", "maaret", "marat", "ras", "wadi", "qasr", "dahret", "qaryat", "jisr", "hayy", "bir", "khirbet",
+    "tall", "souq", "suq", "harat", "mazraat", "urem", "orem",
+}  # fmt: skip
+
+
+def _looks_like_toponym(name: str) -> bool:
+    """A name shaped like an Arabic place: a toponym head ("Kafr Naha"), or an article alone ("al-Shadadi")."""
+    words = name.split()
+    if len(words) > 1 and fold(words[0]) in TOPONYM_HEADS:
+        return True
+    return len(words) == 1 and bool(re.fullmatch(r"(?:al|Al|el|El)-[A-Z][a-z]{3,}", name))
+
+
+def _split_places(name: str, known) -> list[str]:
+    """The known places a run of words splits into ("Ain Tarma Zamalka" -> two), or [] when it does not wholly."""
+    words = name.split()
+    parts: list[str] = []
+    start = 0
+    while start < len(words):
+        for end in range(len(words), start, -1):
+            part = " ".join(words[start:end])
+            if end - start < len(words) and (known(part) or (end - start == 1 and _looks_like_toponym(part))):
+                parts.append(part)
+                start = end
+                break
+        else:
+            return []
+    return parts if len(parts) > 1 and all(known(p) or _looks_like_toponym(p) for p in parts) and any(known(p) for p in parts) else []
+
+
+def _unglue(name: str, known, article_keys: set[str]) -> tuple[str, str | None]:
+    """A name without the possessive "s" scraping left glued ("Syrias" -> "Syria"), and a possessor it opens with.
+
+    "Aleppos Old City" -> ("Old City", "Aleppo"); "Doumaexterminated" -> ("Douma", None).  Only
+    when the name without the "s" is known (aliases, gazetteer, another mention of the article)
+    and the name as written is not.
+    """
+    if known(name):
+        return name, None
+    words = name.split()
+    last = words[-1]
+    if len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        stem = " ".join([*words[:-1], last[:-1]])
+        if known(stem) or name_key(stem) in article_keys:
+            return stem, None
+    first = words[0]
+    if len(words) > 1 and len(first) > 3 and first.endswith("s") and known(first[:-1]):
+        return " ".join(words[1:]), first[:-1]
+    glued = re.fullmatch(r"([A-Z][a-z]{3,}?)([a-z]{4,})", name)
+    if glued and known(glued.group(1)) and not known(name):
+        return glued.group(1), None
+    return name, None
 
 
 _US_PREFIX = re.compile(r"^(?:U\.S\.|US|U\.K\.|UK)\s+(?=[A-Z])")

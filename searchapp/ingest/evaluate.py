@@ -1,6 +1,7 @@
 """Tagging quality against a hand-annotated gold set: ``searchapp evaluate [GOLD]``.
 
-The gold set (``tests/eval/gold.jsonl``, guidelines in ``tests/eval/README.md``) holds one article
+The gold sets (``tests/eval/gold.jsonl``: Reuters-21578 and the samples; ``tests/eval/fakes-gold.jsonl``:
+FA-KES scraped Syrian-war news; guidelines in ``tests/eval/README.md``) hold one article
 per line: its paragraphs, the metadata given to the indexer, and the values a facet should show
 for it.  The real pipeline tags the articles (:func:`searchapp.ingest.tagging.tag_articles` with the
 built-in aliases), and the scores compare, article by article, the *set* of normalised values
@@ -31,7 +32,11 @@ from .tagging import load_pipeline, tag_articles
 
 KINDS = ("people", "orgs", "places", "actors")
 MENTION_KINDS = {"people": ("person",), "orgs": ("org",), "places": ("place",), "actors": ("person", "org")}
-DEFAULT_GOLD = Path(__file__).resolve().parents[2] / "tests" / "eval" / "gold.jsonl"
+EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval"
+DEFAULT_GOLD = EVAL_DIR / "gold.jsonl"
+FAKES_GOLD = EVAL_DIR / "fakes-gold.jsonl"
+# The corpora `searchapp evaluate` reports apart when no gold file is named.
+DEFAULT_GOLDS = {"reuters-samples": DEFAULT_GOLD, "fakes": FAKES_GOLD}
 
 
 @dataclass
@@ -142,7 +147,7 @@ def evaluate(records: list[dict], aliases=None) -> Report:
         for kind in KINDS:
             wanted = MENTION_KINDS[kind]
             gold_values = {fold(v): v for k in wanted for v in gold.get({"person": "people", "org": "orgs", "place": "places"}[k], [])}
-            got_values = {fold(m.name): m.name for m in result.mentions if m.kind in wanted}
+            got_values = {fold(m.name): m.name for m in result.mentions if m.kind in wanted and m.facet}
             counts = report.kinds[kind]
             counts.tp += len(gold_values.keys() & got_values.keys())
             counts.fp += len(got_values.keys() - gold_values.keys())

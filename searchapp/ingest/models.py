@@ -117,6 +117,7 @@ class Mention:
     kind: str  # "person", "org" or "place"
     paragraphs: tuple[int, ...]
     spans: tuple[tuple[int, int, int], ...] = ()  # (paragraph, start, end) of every mention
+    facet: bool = True  # False: marked in the text only ("Britain" of "Britain-based" says where, not what)
 
 @dataclass(frozen=True)
 class DateMention:
@@ -135,13 +136,14 @@ class TaggedArticle:
     language: str = "en"
 
     def names(self, kind: str) -> list[str]:
-        return [m.name for m in self.mentions if m.kind == kind]
+        return [m.name for m in self.mentions if m.kind == kind and m.facet]
 
     def entities_json(self) -> dict:
         # Built by hand: dataclasses.asdict deep-copies recursively and cost 5% of indexing.
         return {
             "mentions": [
-                {"name": m.name, "kind": m.kind, "paragraphs": m.paragraphs, "spans": m.spans} for m in self.mentions
+                {"name": m.name, "kind": m.kind, "paragraphs": m.paragraphs, "spans": m.spans, **({} if m.facet else {"facet": False})}
+                for m in self.mentions
             ],
             "dates": [{"text": d.text, "value": d.value, "paragraph": d.paragraph} for d in self.dates],
         }

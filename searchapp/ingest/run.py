@@ -27,6 +27,7 @@ from ..store.outlets import outlets_digest
 from .dedupe import DuplicateGroups, Shingles, band_keys, keys_from_bytes, keys_to_bytes, shingles
 from .documents import document_fields, file_key
 from .entities import Aliases, load_aliases
+from .furniture import mask_furniture
 from .models import Article, DateMention, Mention, Notice, Rejection, TaggedArticle
 from .parallel import ParallelTagger
 from .readers import ReadOptions, check_inputs, count_inputs, read_paths
@@ -230,14 +231,14 @@ class IndexRun:
         docnum = self._searcher.document_number(id=article_id)
         if docnum is None:
             return None
-        return shingles("\n".join(self._searcher.stored_fields(docnum).get("paragraphs", [])))
+        return shingles("\n".join(map(mask_furniture, self._searcher.stored_fields(docnum).get("paragraphs", []))))
 
     def write(self, batch: list[TaggedArticle], clear: bool, facets: dict[str, FacetSpec]) -> None:
         """Write one batch (and the deletions of replaced files) and commit it."""
         with batch_writer(self.ix, clear, self.options.lock_timeout, {s.name: s.field_type() for s in facets.values()}) as writer:
             for tagged in batch:
                 article = tagged.article
-                items = shingles(article.text)
+                items = shingles("\n".join(map(mask_furniture, article.paragraphs)))  # page furniture is not the story
                 keys = band_keys(items)
                 group = self.groups.assign(article.id, items, keys)
                 fields = document_fields(tagged, self.pending_hashes.pop(article.id), keys_to_bytes(keys), group, facets)

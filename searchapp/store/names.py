@@ -1,0 +1,57 @@
+"""Name keys: one key for the spellings of a name that transliteration and scraping produce.
+
+Arabic names reach English news under many spellings: "Deir ez-Zor", "Deir Ezzor", "Deir al-Zour";
+"Khan Sheikhoun", "Khan Shaykhun"; "al-Qaeda", "al Qaida", "Al-Qa'ida"; "Hasakah", "Hasakeh";
+"Douma", "Duma".  :func:`name_key` maps them to one key, so that the tagging side can fold them
+into one facet value (with the aliases and the gazetteer, :mod:`searchapp.ingest.entities`) and the
+search side can match a name however the user spells it.  It lives in ``store`` because both sides
+use it (the query side may not import the ingest side).
+
+The key, in order:
+
+1. accents, case, apostrophes and ʿayn/hamza marks folded ("Qa'ida" -> "qaida");
+2. words split at spaces and hyphens; the Arabic article dropped when it is a word of its own
+   (al, el, ad, ash, as, at, az, ez, ar, an, ul) and, after the first word, when it is glued to
+   a doubled sun letter ("Ezzor" -> "zor", "Assad" after "Bashar" -> "sad", like "al-Assad");
+3. common transliteration pairs made one: q/k, ph/f, ou/oo/o/u (one class), a/e/i/y (one
+   class: "Sheikh"/"Shaykh", "Hasakeh"/"Hasakah", "Idleb"/"Idlib"), a final "h" after a vowel
+   dropped, doubled letters and runs of the same vowel class made single;
+4. the words joined without spaces ("Deir Ezzor" and "DeirEzzor" agree).
+
+It is deliberately coarse (two distinct names may share a key: "Bashir" and "Bashar"), so a key
+only joins spellings that the tagger already thinks are the same kind, and the display form is
+chosen among the real spellings (the alias's name, the gazetteer's, or the most frequent).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+ARTICLES = frozenset({"al", "el", "ad", "ash", "as", "at", "az", "ez", "ar", "an", "ul", "the"})
+_GLUED_ARTICLE = re.compile(r"^[ae](?=(sh|[zsdtrn])\1)")
+_PAIRS = (("ph", "f"), ("q", "k"), ("ck", "k"), ("dh", "d"))
+_VOWEL_CLASS = str.maketrans({"o": "U", "u": "U", "a": "V", "e": "V", "i": "V", "y": "V"})
+
+
+@lru_cache(maxsize=65536)
+def name_key(name: str) -> str:
+    """The transliteration-aware key of a name ("Deir Ezzor" and "Deir al-Zour" -> "dVrzUr")."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"['’‘`ʿʾ\".]", "", text)
+    words = [w for w in re.split(r"[^a-z0-9]+", text) if w]
+    if len(words) > 1:
+        words = [w for w in words if w not in ARTICLES] or words
+    out = []
+    for index, word in enumerate(words):
+        if index > 0:
+            word = _GLUED_ARTICLE.sub("", word)
+        for a, b in _PAIRS:
+            word = word.replace(a, b)
+        word = word.translate(_VOWEL_CLASS)
+        word = re.sub(r"(?<=[UV])h$", "", word)
+        word = re.sub(r"(.)\1+", r"\1", word)
+        out.append(word)
+    return "".join(out)
