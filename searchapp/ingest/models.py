@@ -150,22 +150,23 @@ class TaggedArticle:
 
 
 @dataclass(frozen=True)
-class Notice:
-    """Something a reader tells the user once (which column became which field), not an article."""
-
-    source: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """An input that could not be indexed, with where it is and why."""
+class SourceMessage:
+    """What is said to the user about one input: where it is (file, line) and what."""
 
     source: str
     reason: str
 
     def __str__(self) -> str:
         return f"{self.source}: {self.reason}"
+
+
+class Rejection(SourceMessage):
+    """An input that could not be indexed, with where it is and why."""
+
+
+class Notice(SourceMessage):
+    """Something a reader tells the user once about an input (which column became which field), not an article."""
+
+    @property
+    def message(self) -> str:
+        return self.reason

@@ -300,21 +300,16 @@ class ArabicStemFilter(Filter):
             yield t
 
 
-def arabic_analyzer(
-    stemmer: StemmerName = "snowball",
-    hamza_seats: HamzaSeats = "hamza",
-    proclitics: bool = True,
-    min_rest: int = 4,
-    letters: str = ALL_PROCLITICS,
-    stemmer_prefixes: bool = False,
-) -> CompositeAnalyzer:
+def arabic_analyzer(stemmer: StemmerName = "snowball", hamza_seats: HamzaSeats = "hamza", **stemming) -> CompositeAnalyzer:
     """Analyser for Arabic (and mixed Arabic/Latin) news text, for both indexing and querying.
 
     Defaults are the measured choice: Snowball (PyStemmer) for suffixes, own iterative proclitic stripping with
     ``min_rest=4``, ؤ/ئ folded to ء.  ``stemmer="none", proclitics=False`` gives normalisation only.  Latin
     tokens are lowercased, never stemmed.  Use as ``TEXT(analyzer=arabic_analyzer(), phrase=True)``.
+    ``stemming``: the other options of :class:`ArabicStemFilter` (``proclitics``, ``min_rest``, ``letters``,
+    ``stemmer_prefixes``), with its defaults.
     """
     chain = RegexTokenizer(ARABIC_TOKEN_PATTERN) | LowercaseFilter() | ArabicNormalizeFilter(hamza_seats)
-    if stemmer != "none" or proclitics:
-        chain = chain | ArabicStemFilter(stemmer, proclitics, min_rest, letters, stemmer_prefixes)
+    if stemmer != "none" or stemming.get("proclitics", True):
+        chain = chain | ArabicStemFilter(stemmer, **stemming)
     return chain
