@@ -33,6 +33,23 @@ from .internals import register_pickled_names, remove_unreferenced, segment_colu
 from .schema import ADDED_LATER, build_schema
 
 LOCK_FILE = "indexer.lock"
+_held_locks: set[int] = set()  # descriptors of the IndexerLocks this process holds
+
+
+def _drop_locks_in_child() -> None:
+    """In a forked child (a tagging worker), close the inherited lock descriptors.
+
+    An ``flock`` belongs to the open file description, which a fork shares: a child that kept the
+    descriptor would hold the lock after its parent died.  Closing the child's copy leaves the
+    parent's lock held and makes the parent's death release it.
+    """
+    for fd in list(_held_locks):
+        with suppress(OSError):
+            os.close(fd)
+    _held_locks.clear()
+
+
+os.register_at_fork(after_in_child=_drop_locks_in_child)
 
 
 def open_index(index_dir: str | Path, create: bool = False, read_only: bool = False):
@@ -103,7 +120,8 @@ class IndexerLock:
     def __enter__(self) -> IndexerLock:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            # O_CLOEXEC: a program the indexer executes does not inherit the lock either.
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as exc:
             raise IndexUnavailable(f"{self.path.parent}: cannot write to the index folder: {exc.strerror or exc}") from None
         deadline = time.monotonic() + self.timeout
@@ -121,12 +139,14 @@ class IndexerLock:
                         f"waited {self.timeout:.0f}s (set SEARCHAPP_LOCK_TIMEOUT to wait longer)"
                     ) from None
                 time.sleep(0.2)
+        _held_locks.add(self._fd)
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, str(os.getpid()).encode(), 0)
         return self
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
+            _held_locks.discard(self._fd)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
