@@ -161,7 +161,11 @@ class IndexRun:
             for warning in item.warnings:
                 self.summary.warnings += 1
                 self.report(f"warning: {item.source}: {warning}")
-            content_hash = item.content_hash(self.salt)
+            try:
+                content_hash = item.content_hash(self.salt)
+            except (UnicodeError, ValueError, RecursionError) as exc:  # a record no reader foresaw: only it is lost
+                self.reject(Rejection(item.source, f"cannot index record: {type(exc).__name__}: {exc}"))
+                continue
             if item.id in self.seen:
                 if self.seen[item.id] == content_hash:
                     self.summary.duplicates += 1

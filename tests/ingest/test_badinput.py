@@ -227,3 +227,29 @@ def test_an_oversized_html_page_is_rejected_before_extraction(tmp_path):
     assert [r.reason for r in summary.rejected] == [
         f"HTML page of {len(page):,} characters is longer than the limit of 1,000 (10 x SEARCHAPP_MAX_ARTICLE_CHARS)"
     ]
+
+
+def test_lone_surrogates_and_deep_nesting_cost_only_their_own_record(tmp_path):
+    """A lone surrogate is replaced with a warning; 100,000 nested brackets are a rejection with the line."""
+    corpus = tmp_path / "mixed"
+    corpus.mkdir()
+    lines = [
+        json.dumps({"id": "before", "title": "Before", "text": "The first good record, beforemarker."}),
+        '{"id": "lone", "title": "T \\udc00 t", "text": "x \\ud800 y lonemarker"}',
+        "[" * 100_000,
+        json.dumps({"id": "after", "text": "The last good record, aftermarker."}),
+    ]
+    (corpus / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (corpus / "b.json").write_text("[" * 100_000, encoding="utf-8")
+    (corpus / "c.jsonl").write_text(json.dumps({"id": "other", "text": "A good file after the bad ones, othermarker."}) + "\n", encoding="utf-8")
+    messages: list[str] = []
+    summary = index_paths([corpus], tmp_path / "ix", IndexOptions(processes=1), report=messages.append)
+    assert [(r.source, r.reason) for r in summary.rejected] == [
+        (f"{corpus / 'a.jsonl'}:3", "invalid JSON: nested too deeply"),
+        (str(corpus / "b.json"), "invalid JSON: nested too deeply"),
+    ]
+    assert f"warning: {corpus / 'a.jsonl'}:2: 2 lone UTF-16 surrogate(s) (\\ud800-\\udfff) replaced by U+FFFD" in messages
+    docs = {d["id"]: d for d in _docs(tmp_path / "ix")}
+    assert sorted(docs) == ["after", "before", "lone", "other"]
+    assert docs["lone"]["title"] == "T \ufffd t" and docs["lone"]["paragraphs"] == ["x \ufffd y lonemarker"]
+    assert SearchIndex(tmp_path / "ix").search(SearchRequest(q="lonemarker")).total == 1

@@ -52,6 +52,18 @@ def decode(raw: bytes) -> tuple[str | None, str | None]:
         return text, f"invalid UTF-8 at byte {exc.start}: decoded with replacement characters"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> tuple[str, int]:
+    """``text`` with every lone UTF-16 surrogate replaced by U+FFFD, and how many there were.
+
+    JSON may spell one (``"\\ud800"``) and Python decodes it into a string that cannot be
+    encoded as UTF-8, so neither hashed nor indexed; a valid pair is already one character.
+    """
+    return _SURROGATE.subn("\ufffd", text)
+
+
 # ---------------------------------------------------------------------------------------------
 # Paragraphs and titles
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..models import Article, Rejection
-from .common import ReadOptions, decode, make_article, split_paragraphs
+from .common import ReadOptions, decode, make_article, replace_surrogates, split_paragraphs
 
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "id": ("id", "doc_id", "docid", "docno", "newid", "guid", "uuid", "article_id"),
@@ -52,7 +52,10 @@ def read_records(path: Path, name: str, raw: bytes, options: ReadOptions) -> Ite
             if columns["text"] is None:
                 yield Rejection(str(path), f"no text column: expected one of {', '.join(COLUMN_NAMES['text'])} (or --field text=COLUMN); found {', '.join(map(str, record)) or 'none'}")
                 return
-        yield _record_article(f"{path}:{where}", record, columns, options.max_article_chars)
+        try:
+            yield _record_article(f"{path}:{where}", record, columns, options.max_article_chars)
+        except (ValueError, TypeError, RecursionError, UnicodeError) as exc:  # a record no check foresaw: still only that record
+            yield Rejection(f"{path}:{where}", f"cannot read record: {type(exc).__name__}: {exc}")
 
 
 def map_columns(keys: list[str], field_map: dict[str, str]) -> dict[str, str | None]:
@@ -68,7 +71,10 @@ def map_columns(keys: list[str], field_map: dict[str, str]) -> dict[str, str | N
 
 
 def _record_article(where: str, record: dict, columns: dict[str, str | None], max_chars: int) -> Article | Rejection:
+    replaced = 0
+
     def value(field: str) -> str | None:
+        nonlocal replaced
         key = columns.get(field)
         if key is None:
             return None
@@ -76,15 +82,19 @@ def _record_article(where: str, record: dict, columns: dict[str, str | None], ma
         if got is None:
             return None
         if isinstance(got, list):
-            return "\n\n".join(str(x) for x in got) if field == "text" else (str(got[0]) if got else None)
-        if isinstance(got, dict):
+            got = "\n\n".join(str(x) for x in got) if field == "text" else (str(got[0]) if got else None)
+        elif isinstance(got, dict):
             return None
-        return str(got)
+        if got is None:
+            return None
+        text, count = replace_surrogates(str(got))
+        replaced += count
+        return text
 
     text = value("text")
     if text is None:
         return Rejection(where, f"missing text column {columns['text']!r}")
-    return make_article(
+    article = make_article(
         source=where,
         title=value("title") or "",
         paragraphs=split_paragraphs(text),
@@ -94,6 +104,9 @@ def _record_article(where: str, record: dict, columns: dict[str, str | None], ma
         url=value("url"),
         max_chars=max_chars,
     )
+    if replaced and isinstance(article, Article):
+        article.warnings.append(f"{replaced} lone UTF-16 surrogate(s) (\\ud800-\\udfff) replaced by U+FFFD")
+    return article
 
 
 def _jsonl_records(path: Path, text: str) -> Iterator[tuple[str, dict | Rejection]]:
@@ -104,6 +117,9 @@ def _jsonl_records(path: Path, text: str) -> Iterator[tuple[str, dict | Rejectio
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             yield str(number), Rejection(f"{path}:{number}", f"invalid JSON: {exc.msg} at column {exc.colno}")
+            continue
+        except RecursionError:
+            yield str(number), Rejection(f"{path}:{number}", "invalid JSON: nested too deeply")
             continue
         if not isinstance(record, dict):
             yield str(number), Rejection(f"{path}:{number}", f"expected a JSON object, got {type(record).__name__}")
@@ -116,6 +132,9 @@ def _json_records(path: Path, text: str) -> Iterator[tuple[str, dict | Rejection
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         yield str(exc.lineno), Rejection(f"{path}:{exc.lineno}", f"invalid JSON: {exc.msg} at column {exc.colno}")
+        return
+    except RecursionError:
+        yield "1", Rejection(str(path), "invalid JSON: nested too deeply")
         return
     if isinstance(data, dict):
         # {"articles": [...]} or a single article
