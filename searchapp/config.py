@@ -65,6 +65,12 @@ class Settings:
     per_page: int = _setting(10, "Results per page.", _positive_int)
     facet_size: int = _setting(10, "Values shown per facet before 'more'.", _positive_int)
     export_limit: int = _setting(10_000, "Most hits a CSV/JSON export may hold; a larger search is refused (400).", _positive_int)
+    export_seconds: float = _setting(
+        20.0,
+        "Most seconds an export may stream (whatever the query); a longer one is cut, and its end says so: "
+        "the JSON lacks its closing brackets and ends with an error line, the CSV ends with an INCOMPLETE line.",
+        _positive_float,
+    )
     feed_size: int = _setting(50, "Entries in a search's Atom feed (newest first).", _positive_int)
     public_url: str = _setting(
         "",

@@ -65,7 +65,7 @@ def search_request(
             filters[facet] = values
     if page is None:
         raw = args.get("page", "1").strip() or "1"
-        if not raw.isdigit() or len(raw) > 6:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:  # "²" and "٣" are digits to str.isdigit, not to int()
             raise BadRequest(f"page must be a whole number, got {raw[:40]!r}")
         page = int(raw)
     more = args.get("more", "")

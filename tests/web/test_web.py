@@ -126,7 +126,7 @@ def test_paging(sample_index):
 
 @pytest.mark.parametrize(
     "query",
-    ["page=abc", "page=99999", "page=0", "page=-1", "sort=bogus", "q=" + "x" * 5000, "q=%3Cscript%3Edate:notadate", "q=date:[bogus+TO+x]", "q=%E2%80%AE%F0%9F%98%80", "page=1&page=2", "outlet=" + "o" * 400],
+    ["page=abc", "page=%C2%B2", "page=1%C2%B9", "page=%D9%A3", "page=99999", "page=0", "page=-1", "sort=bogus", "q=" + "x" * 5000, "q=%3Cscript%3Edate:notadate", "q=date:[bogus+TO+x]", "q=%E2%80%AE%F0%9F%98%80", "page=1&page=2", "outlet=" + "o" * 400],
 )
 def test_bad_parameters_are_400_with_a_message(client, query):
     api = client.get("/api/search?" + query)
@@ -329,6 +329,48 @@ def test_export_json_and_limit(sample_index):
     assert refused.status_code == 400
     assert "at most 4" in soup(refused).select_one(".error").get_text()
     assert client.get("/export.json?sort=bogus").status_code == 400
+
+
+@pytest.fixture()
+def slow_clock(monkeypatch):
+    """A clock that advances one second each time an export looks at it: the deadline of 2.5 s passes at the third hit."""
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(exports.time, "monotonic", lambda: float(next(ticks)))
+
+
+def test_an_export_past_its_deadline_is_visibly_incomplete(sample_index, slow_clock):
+    client = web.create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "EXPORT_SECONDS": 2.5}).test_client()
+    text = client.get("/export.json?q=Syria&sort=oldest").get_data(as_text=True)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+    *hits, trailer = text.rstrip("\n").split("\n")
+    assert [json.loads(h.rstrip(","))["id"] for h in hits[1:]] == [PRESS_TV_MARCH, PRESS_TV_APRIL]
+    assert json.loads(trailer) == {
+        "error": "export cut after 2 of 5 hits: it took longer than 2.5 s (SEARCHAPP_EXPORT_SECONDS); narrow the search"
+    }
+    rows = list(csv.reader(io.StringIO(client.get("/export.csv?q=Syria&sort=oldest").get_data(as_text=True))))
+    assert [r[0] for r in rows[1:-1]] == [PRESS_TV_MARCH, PRESS_TV_APRIL]
+    assert rows[-1] == ["INCOMPLETE EXPORT: export cut after 2 of 5 hits: it took longer than 2.5 s (SEARCHAPP_EXPORT_SECONDS); narrow the search"]
+
+
+def test_an_export_that_fails_midway_says_so_at_its_end(client, monkeypatch):
+    from searchapp.query import search
+
+    real_hit = search._hit
+    made = []
+
+    def failing_hit(*args):
+        made.append(1)
+        if len(made) == 3:
+            raise OSError("segment file vanished")
+        return real_hit(*args)
+
+    monkeypatch.setattr(search, "_hit", failing_hit)
+    text = client.get("/export.json?q=Syria").get_data(as_text=True)
+    assert text.rstrip().splitlines()[-1] == '{"error": "export cut after 2 of 5 hits: server error"}'
+    made.clear()
+    rows = list(csv.reader(io.StringIO(client.get("/export.csv?q=Syria").get_data(as_text=True))))
+    assert len(rows) == 4 and rows[-1] == ["INCOMPLETE EXPORT: export cut after 2 of 5 hits: server error"]
 
 
 def test_csv_cells_cannot_be_formulas():
