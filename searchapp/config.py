@@ -95,6 +95,15 @@ class Settings:
     max_article_chars: int = _setting(
         1_000_000, "Longest article text (characters) that is indexed; a longer one is rejected with its size.", _positive_int
     )
+    max_title_chars: int = _setting(
+        500, "Longest title (characters) stored; a longer one is cut at a word with '…' and a warning.", _positive_int
+    )
+    max_outlet_chars: int = _setting(
+        200, "Longest outlet name (characters) stored; a longer one is dropped (outlet unknown) with a warning.", _positive_int
+    )
+    max_url_chars: int = _setting(
+        4096, "Longest original-article URL (characters) stored; a longer one is dropped with a warning.", _positive_int
+    )
     max_tagged_chars: int = _setting(
         100_000, "Characters of each article tagged for actors, places and dates; the rest is indexed untagged.", _positive_int
     )

@@ -27,6 +27,7 @@ from .entities import Aliases, load_aliases
 from .models import Article, Rejection, TaggedArticle
 from .parallel import ParallelTagger
 from .readers import ReadOptions, count_inputs, read_paths
+from .readers.common import FieldLimits
 from .tagging import PIPELINE_VERSION
 
 Report = Callable[[str], None]
@@ -83,6 +84,7 @@ class IndexOptions:
     scheduler_timeout: float = Settings.scheduler_timeout
     max_article_chars: int = Settings.max_article_chars
     max_tagged_chars: int = Settings.max_tagged_chars
+    limits: FieldLimits = FieldLimits()
 
     @classmethod
     def from_settings(cls, settings: Settings, **options) -> IndexOptions:
@@ -97,13 +99,14 @@ class IndexOptions:
                 "scheduler_timeout": settings.scheduler_timeout,
                 "max_article_chars": settings.max_article_chars,
                 "max_tagged_chars": settings.max_tagged_chars,
+                "limits": FieldLimits.from_settings(settings),
                 **options,
             }
         )
 
     @property
     def read_options(self) -> ReadOptions:
-        return ReadOptions(self.manifest, self.field_map, self.max_article_chars)
+        return ReadOptions(self.manifest, self.field_map, self.max_article_chars, self.limits)
 
 
 def make_tagger(options: IndexOptions, aliases: Aliases, report: Report):

@@ -253,3 +253,41 @@ def test_lone_surrogates_and_deep_nesting_cost_only_their_own_record(tmp_path):
     assert sorted(docs) == ["after", "before", "lone", "other"]
     assert docs["lone"]["title"] == "T \ufffd t" and docs["lone"]["paragraphs"] == ["x \ufffd y lonemarker"]
     assert SearchIndex(tmp_path / "ix").search(SearchRequest(q="lonemarker")).total == 1
+
+
+def test_every_stored_field_is_bounded(tmp_path):
+    """A long title is cut at a word, a long outlet or URL dropped, each with a warning naming its setting."""
+    long_title = "Headline " + "word " * 300_000  # 1.5 million characters
+    records = [
+        {"id": "t", "title": long_title, "text": "Body of the long title, titlemarker.", "source": "Reuters", "url": "https://example.org/t"},
+        {"id": "o", "title": "Outlet", "text": "Body, outletmarker.", "source": "O" * 201, "url": "https://example.org/" + "u" * 5000},
+        {"id": "w", "text": "x" * 2000 + " more words follow here"},  # no title: inferred from a 2,000-letter word
+    ]
+    path = tmp_path / "long.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    messages: list[str] = []
+    summary = index_paths([path], tmp_path / "ix", IndexOptions(processes=1), report=messages.append)
+    assert summary.added == 3 and not summary.rejected
+    assert sorted(m.split(": ", 2)[2] for m in messages) == [
+        "outlet of 201 characters dropped: the limit is 200 (SEARCHAPP_MAX_OUTLET_CHARS)",
+        "title of 1,500,008 characters cut to the limit of 500 (SEARCHAPP_MAX_TITLE_CHARS)",
+        "title of 2,023 characters cut to the limit of 500 (SEARCHAPP_MAX_TITLE_CHARS)",
+        "url of 5,020 characters dropped: the limit is 4,096 (SEARCHAPP_MAX_URL_CHARS)",
+    ]
+    docs = {d["id"]: d for d in _docs(tmp_path / "ix")}
+    assert docs["t"]["title"] == "Headline " + "word " * 97 + "word…" and len(docs["t"]["title"]) == 499
+    assert docs["w"]["title"] == "x" * 499 + "…"
+    assert docs["o"].get("outlet_name") is None and not docs["o"].get("url")
+    assert docs["t"]["url"] == "https://example.org/t" and docs["t"]["outlet_name"] == "Reuters"
+
+
+def test_field_limits_are_settings(tmp_path):
+    from searchapp.config import Settings
+
+    settings = Settings.load(environ={"SEARCHAPP_MAX_TITLE_CHARS": "10", "SEARCHAPP_MAX_OUTLET_CHARS": "3", "SEARCHAPP_MAX_URL_CHARS": "30"})
+    options = IndexOptions.from_settings(settings, processes=1)
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": "a", "title": "A rather long title", "text": "Text.", "source": "Reuters", "url": "https://example.org/" + "p" * 20}) + "\n", encoding="utf-8")
+    index_paths([path], tmp_path / "ix", options)
+    (doc,) = _docs(tmp_path / "ix")
+    assert doc["title"] == "A rather…" and doc.get("outlet_name") is None and not doc.get("url")

@@ -53,7 +53,7 @@ def read_records(path: Path, name: str, raw: bytes, options: ReadOptions) -> Ite
                 yield Rejection(str(path), f"no text column: expected one of {', '.join(COLUMN_NAMES['text'])} (or --field text=COLUMN); found {', '.join(map(str, record)) or 'none'}")
                 return
         try:
-            yield _record_article(f"{path}:{where}", record, columns, options.max_article_chars)
+            yield _record_article(f"{path}:{where}", record, columns, options)
         except (ValueError, TypeError, RecursionError, UnicodeError) as exc:  # a record no check foresaw: still only that record
             yield Rejection(f"{path}:{where}", f"cannot read record: {type(exc).__name__}: {exc}")
 
@@ -70,7 +70,7 @@ def map_columns(keys: list[str], field_map: dict[str, str]) -> dict[str, str | N
     return columns
 
 
-def _record_article(where: str, record: dict, columns: dict[str, str | None], max_chars: int) -> Article | Rejection:
+def _record_article(where: str, record: dict, columns: dict[str, str | None], options: ReadOptions) -> Article | Rejection:
     replaced = 0
 
     def value(field: str) -> str | None:
@@ -102,7 +102,8 @@ def _record_article(where: str, record: dict, columns: dict[str, str | None], ma
         outlet=value("outlet"),
         published=value("published"),
         url=value("url"),
-        max_chars=max_chars,
+        max_chars=options.max_article_chars,
+        limits=options.limits,
     )
     if replaced and isinstance(article, Article):
         article.warnings.append(f"{replaced} lone UTF-16 surrogate(s) (\\ud800-\\udfff) replaced by U+FFFD")
