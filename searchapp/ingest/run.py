@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Settings
-from ..store.index import IndexerLock, batch_writer, open_index, stored_keys
+from ..store.index import IndexerLock, batch_writer, open_index, stored_keys, verify_before_writing
 from .dedupe import DuplicateGroups, simhash
 from .documents import document_fields, file_key
 from .entities import Aliases, load_aliases
@@ -247,7 +247,9 @@ def index_paths(
     aliases = load_aliases(options.aliases_file)
     started = time.monotonic()
     with IndexerLock(index_dir, options.lock_timeout):
-        ix = open_index(index_dir, create=True)
+        ix = open_index(index_dir, create=True, rebuild=options.rebuild)
+        if not options.rebuild:  # never add to altered files: every checksum recorded at commit is verified
+            verify_before_writing(index_dir)
         bar = progress(count_inputs(paths, options.manifest)) if progress else None
         run = IndexRun(options, aliases, ix, report, bar)
         clear = options.rebuild

@@ -135,6 +135,8 @@ def _searchapp_error(exc: SearchappError):
     if exc.status >= 500:  # the server's own trouble: logged in full, told in general terms
         current_app.logger.error("%s: %s", type(exc).__name__, exc)
         message = "the search index is not available right now" if exc.status == 503 else "the server is misconfigured"
+        if reason := getattr(exc, "public_reason", None):  # the reason, without the server's paths
+            message += f": {reason}"
     return error_response(exc.status, message, TITLES.get(exc.status, "Error"))
 
 
