@@ -95,6 +95,13 @@ class Settings:
     max_article_chars: int = _setting(
         1_000_000, "Longest article text (characters) that is indexed; a longer one is rejected with its size.", _positive_int
     )
+    max_file_bytes: int = _setting(
+        1 << 30,
+        "Most bytes read from one input file, after decompressing a .gz (read in a stream that stops there); "
+        "a larger file is rejected with its size. A one-article file (.txt .md .html) may hold 40 bytes per "
+        "character of max_article_chars at most.",
+        _positive_int,
+    )
     max_title_chars: int = _setting(
         500, "Longest title (characters) stored; a longer one is cut at a word with '…' and a warning.", _positive_int
     )

@@ -85,6 +85,7 @@ class IndexOptions:
     max_article_chars: int = Settings.max_article_chars
     max_tagged_chars: int = Settings.max_tagged_chars
     limits: FieldLimits = FieldLimits()
+    max_file_bytes: int = Settings.max_file_bytes
 
     @classmethod
     def from_settings(cls, settings: Settings, **options) -> IndexOptions:
@@ -100,13 +101,14 @@ class IndexOptions:
                 "max_article_chars": settings.max_article_chars,
                 "max_tagged_chars": settings.max_tagged_chars,
                 "limits": FieldLimits.from_settings(settings),
+                "max_file_bytes": settings.max_file_bytes,
                 **options,
             }
         )
 
     @property
     def read_options(self) -> ReadOptions:
-        return ReadOptions(self.manifest, self.field_map, self.max_article_chars, self.limits)
+        return ReadOptions(self.manifest, self.field_map, self.max_article_chars, self.limits, self.max_file_bytes)
 
 
 def make_tagger(options: IndexOptions, aliases: Aliases, report: Report):
@@ -250,7 +252,7 @@ def index_paths(
         ix = open_index(index_dir, create=True, rebuild=options.rebuild)
         if not options.rebuild:  # never add to altered files: every checksum recorded at commit is verified
             verify_before_writing(index_dir)
-        bar = progress(count_inputs(paths, options.manifest)) if progress else None
+        bar = progress(count_inputs(paths, options.manifest, options.max_file_bytes)) if progress else None
         run = IndexRun(options, aliases, ix, report, bar)
         clear = options.rebuild
         try:

@@ -155,8 +155,9 @@ def test_a_50_mb_article_is_rejected_with_its_size_and_the_limit(tmp_path):
     summary = index_paths([corpus], tmp_path / "ix", IndexOptions(processes=1))
     (rejection,) = summary.rejected
     assert rejection.source == str(corpus / "huge.txt")
-    assert "characters is longer than the limit of 1,000,000 (SEARCHAPP_MAX_ARTICLE_CHARS)" in rejection.reason
-    assert "article of 49," in rejection.reason or "article of 50," in rejection.reason
+    # rejected before it is read: a one-article file may hold 40 bytes a character of the article limit
+    assert rejection.reason.endswith(": longer than any article may be (1,000,000 characters, SEARCHAPP_MAX_ARTICLE_CHARS; 40,000,000 bytes)")
+    assert rejection.reason.startswith(f"file of {(corpus / 'huge.txt').stat().st_size:,} bytes")
     assert [d["id"] for d in _docs(tmp_path / "ix")] == ["small"]
 
 
@@ -291,3 +292,29 @@ def test_field_limits_are_settings(tmp_path):
     index_paths([path], tmp_path / "ix", options)
     (doc,) = _docs(tmp_path / "ix")
     assert doc["title"] == "A rather…" and doc.get("outlet_name") is None and not doc.get("url")
+
+
+def test_gzip_bombs_are_read_in_a_bounded_stream(tmp_path):
+    """A gzip that inflates past the file bound is rejected with its name; one huge line costs only its record."""
+    import gzip
+
+    corpus = tmp_path / "bombs"
+    corpus.mkdir()
+    with gzip.open(corpus / "a-newlines.jsonl.gz", "wb", compresslevel=9) as f:
+        for _ in range(64):
+            f.write(b"\n" * (1 << 20))  # 64 MB of newlines: a 64 KB file
+    with gzip.open(corpus / "b-zeros.txt.gz", "wb", compresslevel=9) as f:
+        for _ in range(64):
+            f.write(b"0" * (1 << 20))
+    lines = [json.dumps({"id": "before", "text": "Before the long line, beforebomb."}), json.dumps({"id": "long", "text": "y" * 2_000_000}),
+             json.dumps({"id": "after", "text": "After the long line, afterbomb."})]
+    with gzip.open(corpus / "c-records.jsonl.gz", "wt", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    options = IndexOptions(processes=1, max_file_bytes=32 << 20, max_article_chars=100_000)
+    summary = index_paths([corpus], tmp_path / "ix", options)
+    assert [(Path(r.source).name, r.reason) for r in summary.rejected] == [
+        ("a-newlines.jsonl.gz", "decompresses to more than 33,554,432 bytes: larger than the limit of 33,554,432 bytes (SEARCHAPP_MAX_FILE_BYTES)"),
+        ("b-zeros.txt.gz", "decompresses to more than 4,000,000 bytes: longer than any article may be (100,000 characters, SEARCHAPP_MAX_ARTICLE_CHARS; 4,000,000 bytes)"),
+        ("c-records.jsonl.gz:2", "line of 2,000,027 characters is longer than any article's record may be (1,000,000: 10 x SEARCHAPP_MAX_ARTICLE_CHARS)"),
+    ]
+    assert sorted(d["id"] for d in _docs(tmp_path / "ix")) == ["after", "before"]

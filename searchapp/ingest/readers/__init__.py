@@ -16,8 +16,10 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 
+from ...config import Settings
 from ...errors import SourceError
 from ..models import Article, Rejection
 from .common import ReadOptions, decode
@@ -69,8 +71,18 @@ def read_paths(paths: Iterable[Path], options: ReadOptions | None = None) -> Ite
 def read_file(path: Path, manifest: dict[str, dict[str, str]], options: ReadOptions) -> Iterator[Article | Rejection]:
     """The articles of one file, by its format (``manifest``: file name -> metadata row)."""
     name = path.name.lower().removesuffix(".gz")
+    one_article = not name.endswith(RECORD_FORMATS)
+    cap = min(options.max_file_bytes, 40 * options.max_article_chars) if one_article else options.max_file_bytes
     try:
-        raw = _read_bytes(path)
+        raw = read_bounded(path, cap)
+    except FileTooLarge as exc:
+        size = f"decompresses to more than {cap:,} bytes" if exc.size is None else f"file of {exc.size:,} bytes"
+        if cap < options.max_file_bytes:
+            reason = f"{size}: longer than any article may be ({options.max_article_chars:,} characters, SEARCHAPP_MAX_ARTICLE_CHARS; {cap:,} bytes)"
+        else:
+            reason = f"{size}: larger than the limit of {cap:,} bytes (SEARCHAPP_MAX_FILE_BYTES)"
+        yield Rejection(str(path), reason)
+        return
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         yield Rejection(str(path), f"cannot read file: {exc}")
         return
@@ -91,14 +103,33 @@ def read_file(path: Path, manifest: dict[str, dict[str, str]], options: ReadOpti
     yield article
 
 
-def _read_bytes(path: Path) -> bytes:
-    if path.name.lower().endswith(".gz"):
-        with gzip.open(path, "rb") as f:
-            return f.read()
-    return path.read_bytes()
+class FileTooLarge(Exception):
+    """A file (decompressed) is larger than the bound on what one file may hold; ``size`` when known."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__(size)
+        self.size = size
 
 
-def count_inputs(paths: Iterable[Path], manifest: Path | None = None) -> int | None:
+def read_bounded(path: Path, cap: int) -> bytes:
+    """The bytes of ``path`` (decompressed when ``.gz``), read in a stream that stops past ``cap``.
+
+    A gzip bomb (a megabyte that inflates to gigabytes) costs at most ``cap`` bytes of memory.
+    """
+    compressed = path.name.lower().endswith(".gz")
+    if not compressed and path.stat().st_size > cap:
+        raise FileTooLarge(path.stat().st_size)
+    with gzip.open(path, "rb") if compressed else open(path, "rb") as f:
+        chunks, total = [], 0
+        while block := f.read(min(1 << 20, cap + 1 - total)):
+            chunks.append(block)
+            total += len(block)
+            if total > cap:
+                raise FileTooLarge(None if compressed else path.stat().st_size)
+    return b"".join(chunks)
+
+
+def count_inputs(paths: Iterable[Path], manifest: Path | None = None, max_file_bytes: int = Settings.max_file_bytes) -> int | None:
     """A quick estimate of how many articles ``paths`` hold, for the progress bar's ETA."""
     total = 0
     try:
@@ -108,8 +139,8 @@ def count_inputs(paths: Iterable[Path], manifest: Path | None = None) -> int | N
             name = item.name.lower().removesuffix(".gz")
             if name.endswith((".jsonl", ".ndjson", ".csv")):
                 opener = gzip.open if item.name.lower().endswith(".gz") else open
-                with opener(item, "rb") as f:
-                    total += sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+                with opener(item, "rb") as f:  # a gzip bomb is counted up to the file bound only
+                    total += sum(chunk.count(b"\n") for chunk in islice(iter(lambda: f.read(1 << 20), b""), max_file_bytes >> 20))
             elif name.endswith(".json"):
                 total += 1
             else:

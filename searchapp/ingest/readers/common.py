@@ -50,6 +50,13 @@ class ReadOptions:
     field_map: dict[str, str] = field(default_factory=dict)
     max_article_chars: int = MAX_ARTICLE_CHARS
     limits: FieldLimits = FieldLimits()
+    max_file_bytes: int = Settings.max_file_bytes
+
+    @property
+    def max_record_chars(self) -> int:
+        """The longest record (a JSON line, a CSV field) parsed at all: its text can be at most
+        ``max_article_chars``, and markup or escapes rarely make it ten times longer."""
+        return 10 * self.max_article_chars
 
 
 def decode(raw: bytes) -> tuple[str | None, str | None]:

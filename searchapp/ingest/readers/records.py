@@ -37,11 +37,11 @@ def read_records(path: Path, name: str, raw: bytes, options: ReadOptions) -> Ite
     if warning:
         print(f"warning: {path}: {warning}", file=sys.stderr)
     if name.endswith(".csv"):
-        records = _csv_records(path, text)
+        records = _csv_records(path, text, options.max_record_chars)
     elif name.endswith(".json"):
         records = _json_records(path, text)
     else:
-        records = _jsonl_records(path, text)
+        records = _jsonl_records(path, text, options.max_record_chars)
     columns: dict[str, str | None] | None = None
     for where, record in records:
         if isinstance(record, Rejection):
@@ -110,8 +110,21 @@ def _record_article(where: str, record: dict, columns: dict[str, str | None], op
     return article
 
 
-def _jsonl_records(path: Path, text: str) -> Iterator[tuple[str, dict | Rejection]]:
-    for number, line in enumerate(io.StringIO(text), start=1):
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time (a StringIO copies the whole text as 4 bytes a character)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _jsonl_records(path: Path, text: str, max_chars: int) -> Iterator[tuple[str, dict | Rejection]]:
+    for number, line in enumerate(_lines(text), start=1):
+        if len(line) > max_chars:
+            yield str(number), Rejection(f"{path}:{number}", f"line of {len(line):,} characters is longer than any article's record may be ({max_chars:,}: 10 x SEARCHAPP_MAX_ARTICLE_CHARS)")
+            continue
         if not line.strip():
             continue
         try:
@@ -151,8 +164,8 @@ def _json_records(path: Path, text: str) -> Iterator[tuple[str, dict | Rejection
             yield f"record {number}", Rejection(f"{path}:record {number}", f"expected a JSON object, got {type(record).__name__}")
 
 
-def _csv_records(path: Path, text: str) -> Iterator[tuple[str, dict | Rejection]]:
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+def _csv_records(path: Path, text: str, max_chars: int) -> Iterator[tuple[str, dict | Rejection]]:
+    csv.field_size_limit(min(max_chars, 2**31 - 1))  # a longer cell is a rejection ("field larger than field limit")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
     except csv.Error:
