@@ -318,3 +318,40 @@ def test_gzip_bombs_are_read_in_a_bounded_stream(tmp_path):
         ("c-records.jsonl.gz:2", "line of 2,000,027 characters is longer than any article's record may be (1,000,000: 10 x SEARCHAPP_MAX_ARTICLE_CHARS)"),
     ]
     assert sorted(d["id"] for d in _docs(tmp_path / "ix")) == ["after", "before"]
+
+
+def test_special_files_are_reported_and_never_opened(tmp_path):
+    """FIFOs (which would block a reader forever), dangling links, link loops and links to folders are each a rejection."""
+    import os
+
+    corpus = tmp_path / "special"
+    corpus.mkdir()
+    (corpus / "good.jsonl").write_text(json.dumps({"id": "good", "text": "A good record, specialgood."}) + "\n", encoding="utf-8")
+    os.mkfifo(corpus / "pipe.jsonl")
+    (corpus / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    (corpus / "loop.txt").symlink_to(corpus / "loop.txt")
+    (tmp_path / "elsewhere").mkdir()
+    (corpus / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    summary = index_paths([corpus], tmp_path / "ix", IndexOptions(processes=1))
+    assert sorted((Path(r.source).name, r.reason) for r in summary.rejected) == [
+        ("dangling.txt", "a symbolic link to nothing (dangling link): skipped"),
+        ("linked", "a symbolic link to a folder: not followed (give the folder itself to read it)"),
+        ("loop.txt", "a symbolic link loop: skipped"),
+        ("pipe.jsonl", "a FIFO (named pipe), not a file: skipped (reading it would wait for a writer)"),
+    ]
+    assert [d["id"] for d in _docs(tmp_path / "ix")] == ["good"]
+
+
+def test_a_fifo_given_as_input_is_rejected_not_waited_on(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    os.mkfifo(tmp_path / "pipe.jsonl")
+    searchapp = str(Path(sys.executable).with_name("searchapp"))
+    done = subprocess.run(
+        [searchapp, "index", "--index-dir", str(tmp_path / "ix"), "--processes", "1", "--quiet", str(tmp_path / "pipe.jsonl")],
+        capture_output=True, text=True, timeout=120,  # before: waited for a writer forever
+    )
+    assert done.returncode == 1
+    assert f"rejected: {tmp_path / 'pipe.jsonl'}: a FIFO (named pipe), not a file: skipped" in done.stderr

@@ -13,7 +13,10 @@ replacement characters and a warning; UTF-16 and UTF-8 with a byte-order mark ar
 
 from __future__ import annotations
 
+import errno
 import gzip
+import os
+import stat
 import zlib
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -37,16 +40,50 @@ def supported(path: Path) -> bool:
     return name.endswith(RECORD_FORMATS + FILE_FORMATS)
 
 
+def not_a_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a file (a FIFO, a socket, a device, a dangling link, a link loop), or None.
+
+    Opening a FIFO waits for a writer, forever: such a path is reported and never opened.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "a symbolic link to nothing (dangling link): skipped" if path.is_symlink() else "vanished while being read"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop: skipped"
+        return f"cannot read: {exc.strerror or exc}"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe), not a file: skipped (reading it would wait for a writer)"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a file: skipped"
+    return "a device, not a file: skipped"
+
+
 def iter_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> Iterator[Path | Rejection]:
-    """Every readable file under ``paths`` (folders recursively, hidden files skipped)."""
+    """Every readable file under ``paths`` (folders recursively, hidden files skipped).
+
+    Special files (FIFOs, sockets, devices, dangling links, link loops) and links to folders (not
+    followed) are reported as rejections with the reason, never opened.
+    """
     excluded = {p.resolve() for p in exclude}
     for path in paths:
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             raise SourceError(f"{path}: no such file or folder")
-        if path.is_dir():
+        if reason := not_a_file(path):
+            yield Rejection(str(path), reason)
+        elif path.is_dir():
             for child in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if child.is_file() and not hidden and supported(child) and child.resolve() not in excluded:
+                if any(part.startswith(".") for part in child.relative_to(path).parts):
+                    continue
+                if reason := not_a_file(child):
+                    yield Rejection(str(child), reason)
+                elif child.is_dir():
+                    if child.is_symlink():
+                        yield Rejection(str(child), "a symbolic link to a folder: not followed (give the folder itself to read it)")
+                elif supported(child) and child.resolve() not in excluded:
                     yield child
         elif path.resolve() in excluded:
             continue
@@ -117,9 +154,18 @@ def read_bounded(path: Path, cap: int) -> bytes:
     A gzip bomb (a megabyte that inflates to gigabytes) costs at most ``cap`` bytes of memory.
     """
     compressed = path.name.lower().endswith(".gz")
-    if not compressed and path.stat().st_size > cap:
+    # O_NONBLOCK: a path that became a FIFO since it was listed fails here instead of waiting
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    raw_file = os.fdopen(fd, "rb")
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        raw_file.close()
+        raise OSError(errno.EINVAL, "not a regular file")
+    os.set_blocking(fd, True)
+    if not compressed and os.fstat(fd).st_size > cap:
+        raw_file.close()
         raise FileTooLarge(path.stat().st_size)
-    with gzip.open(path, "rb") if compressed else open(path, "rb") as f:
+    with raw_file, gzip.GzipFile(fileobj=raw_file, mode="rb") if compressed else raw_file as f:
         chunks, total = [], 0
         while block := f.read(min(1 << 20, cap + 1 - total)):
             chunks.append(block)
