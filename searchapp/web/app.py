@@ -39,8 +39,8 @@ SECURITY_HEADERS = {
 }
 
 # What the app refuses itself, before routing, with its own headers (gunicorn's limits, set higher in
-# searchapp/web/serve.py, answer only beyond these, without them: see the README's "Serving").
-MAX_URL_LENGTH = 8000  # characters of path and query string: 414 beyond
+# searchapp/web/serve.py, answer only beyond these, without them: see the README's "Behind a reverse
+# proxy").  A URL up to gunicorn's longest request line reaches the app, whose limits answer 400.
 MAX_HEADER_FIELD = 8190  # bytes of one header line: 431 beyond
 MAX_HEADERS_TOTAL = 32768  # bytes of all header lines together: 431 beyond
 _LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
@@ -83,7 +83,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
 
 
 def _refuse_malformed_requests() -> Response | None:
-    """A 400, 414 or 431 for a request no route can read (a malformed Host, an over-long URL or header).
+    """A 400 or 431 for a request no route can read (a malformed Host, an over-long header).
 
     Checked before routing's errors surface: Werkzeug cannot build URLs for a Host such as
     ``..``, so the answer is a page that needs none (the usual error page links the style sheet).
@@ -92,9 +92,6 @@ def _refuse_malformed_requests() -> Response | None:
     host = environ.get("HTTP_HOST")
     if host is not None and not VALID_HOST.fullmatch(host):
         return _bare_error(400, "Bad request", "the Host header is not a host name")
-    url_length = len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", ""))
-    if url_length > MAX_URL_LENGTH:
-        return _bare_error(414, "URI too long", f"the address is {url_length} characters long; the limit is {MAX_URL_LENGTH}")
     sizes = [len(name) - 5 + len(str(value)) + 2 for name, value in environ.items() if name.startswith("HTTP_")]
     if sizes and (max(sizes) > MAX_HEADER_FIELD or sum(sizes) > MAX_HEADERS_TOTAL):
         return _bare_error(
