@@ -24,7 +24,7 @@ from ..config import Settings
 from ..errors import SearchappError
 from ..query import SearchIndex
 from . import api, exports, feed, pages
-from .helpers import FACET_LABELS, WebState, http_url, human_date, templates_folder, url_with, url_without
+from .helpers import FACET_LABELS, WebState, http_url, human_date, public_message, templates_folder, url_with, url_without
 from .render import paragraph_link
 
 CSP = (
@@ -128,13 +128,9 @@ def _searchapp_error(exc: SearchappError):
     """Every error of the family, in one place: the search page shows a bad query beside its box."""
     if exc.status == 400 and request.endpoint == "pages.search":
         return render_template("search.html", **pages.search_context(None, None, str(exc))), 400
-    message = str(exc)
     if exc.status >= 500:  # the server's own trouble: logged in full, told in general terms
         current_app.logger.error("%s: %s", type(exc).__name__, exc)
-        message = "the search index is not available right now" if exc.status == 503 else "the server is misconfigured"
-        if reason := getattr(exc, "public_reason", None):  # the reason, without the server's paths
-            message += f": {reason}"
-    return error_response(exc.status, message, TITLES.get(exc.status, "Error"))
+    return error_response(exc.status, public_message(exc), TITLES.get(exc.status, "Error"))
 
 
 def _http_error(exc: HTTPException):

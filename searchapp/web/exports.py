@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 
 from ..errors import SearchappError
 from ..query import Hit
-from .helpers import search_request, state
+from .helpers import public_message, search_request, state
 from .render import hit_dict, snippets_text
 
 blueprint = Blueprint("exports", __name__)
@@ -68,7 +68,9 @@ class BoundedHits:
                 yield hit
                 sent += 1
         except SearchappError as exc:
-            self.problem = f"export cut after {sent} of {self.total} hits: {exc}"
+            if exc.status >= 500:
+                current_app.logger.error("export cut after %d hits: %s", sent, exc)
+            self.problem = f"export cut after {sent} of {self.total} hits: {public_message(exc)}"
         except Exception:  # the 200 is sent: the end of the stream is the only place left to say it
             current_app.logger.exception("export failed after %d hits", sent)
             self.problem = f"export cut after {sent} of {self.total} hits: server error"

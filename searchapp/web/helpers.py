@@ -12,7 +12,7 @@ from flask import current_app, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from ..config import Settings
-from ..errors import BadRequest
+from ..errors import BadRequest, SearchappError
 from ..query import FACETS, SearchIndex, SearchRequest
 
 FACET_LABELS = {"outlet": "Outlet", "year": "Year published", "actor": "Actors", "place": "Places", "month": "Months mentioned"}
@@ -41,6 +41,17 @@ def templates_folder() -> Path:
 def state() -> WebState:
     """The running app's settings and index (for views only: everything below gets them passed)."""
     return current_app.extensions["searchapp"]
+
+
+def public_message(exc: SearchappError) -> str:
+    """What a visitor is told of an error: its message, or for the server's own trouble (5xx) a
+    general sentence with the public reason (the full message, with the server's paths, is logged)."""
+    if exc.status < 500:
+        return str(exc)
+    message = "the search index is not available right now" if exc.status == 503 else "the server is misconfigured"
+    if reason := getattr(exc, "public_reason", None):
+        message += f": {reason}"
+    return message
 
 
 # ---------------------------------------------------------------------------------------------

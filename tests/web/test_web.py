@@ -353,7 +353,15 @@ def test_an_export_past_its_deadline_is_visibly_incomplete(sample_index, slow_cl
     assert rows[-1] == ["INCOMPLETE EXPORT: export cut after 2 of 5 hits: it took longer than 2.5 s (SEARCHAPP_EXPORT_SECONDS); narrow the search"]
 
 
-def test_an_export_that_fails_midway_says_so_at_its_end(client, monkeypatch):
+@pytest.mark.parametrize(
+    ("error", "told"),
+    [
+        (RuntimeError("a bug"), "server error"),
+        (OSError("segment file vanished"), "the search index is not available right now: it is damaged; the administrator can run `searchapp check`"),
+    ],
+    ids=["bug", "damaged-index"],
+)
+def test_an_export_that_fails_midway_says_so_at_its_end(client, monkeypatch, error, told):
     from searchapp.query import search
 
     real_hit = search._hit
@@ -362,15 +370,15 @@ def test_an_export_that_fails_midway_says_so_at_its_end(client, monkeypatch):
     def failing_hit(*args):
         made.append(1)
         if len(made) == 3:
-            raise OSError("segment file vanished")
+            raise error
         return real_hit(*args)
 
     monkeypatch.setattr(search, "_hit", failing_hit)
     text = client.get("/export.json?q=Syria").get_data(as_text=True)
-    assert text.rstrip().splitlines()[-1] == '{"error": "export cut after 2 of 5 hits: server error"}'
+    assert json.loads(text.rstrip().splitlines()[-1]) == {"error": f"export cut after 2 of 5 hits: {told}"}  # no server path
     made.clear()
     rows = list(csv.reader(io.StringIO(client.get("/export.csv?q=Syria").get_data(as_text=True))))
-    assert len(rows) == 4 and rows[-1] == ["INCOMPLETE EXPORT: export cut after 2 of 5 hits: server error"]
+    assert len(rows) == 4 and rows[-1] == [f"INCOMPLETE EXPORT: export cut after 2 of 5 hits: {told}"]
 
 
 def test_csv_cells_cannot_be_formulas():
