@@ -1,4 +1,4 @@
-"""The ``searchapp`` command: index, search, remove, snapshot, serve, evaluate (click parses and helps).
+"""The ``searchapp`` command: index, search, check, remove, snapshot, serve, evaluate (click parses and helps).
 
 The settings are resolved once, when the command starts (:meth:`searchapp.config.Settings.load`,
 options on top), and passed down.  Errors are handled in one place, :class:`Searchapp`: every
