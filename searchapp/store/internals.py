@@ -17,6 +17,10 @@ moves, instead of searches silently taking the slow fallback or reading wrong co
 * :func:`committed_generation` and :func:`remove_unreferenced`: the table of contents
   (``TOC.read``, ``TOC._segment_pattern``, ``TOC._filename``, ``clean_files``) for snapshots and
   for removing the files of a batch whose commit failed;
+* :func:`latest_generation`, :func:`read_toc`, :func:`toc_name`, :func:`segment_files` and
+  :func:`is_index_file`: the table of contents (``TOC._latest_generation``, ``TOC._pattern``,
+  ``TOC._segment_pattern``) and each segment's files, for the damage checks of
+  :mod:`searchapp.store.index` and ``searchapp check``;
 * :func:`register_pickled_names`: Whoosh pickles the schema (with searchapp's analysis filters)
   into every table of contents and the codec into every segment, by module path; indexes written
   before the store had its own package name ``searchapp.schema`` and ``searchapp.codec``.
@@ -140,6 +144,9 @@ def read_toc(storage, indexname: str = whoosh_index._DEF_INDEX_NAME, generation:
     class Closing:
         def __getattr__(self, name):
             return getattr(storage, name)
+
+        def __iter__(self):
+            return iter(storage)
 
         def open_file(self, name, *args, **kwargs):
             stream = storage.open_file(name, *args, **kwargs)
