@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import urllib.parse
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 LUA = r"""
@@ -67,7 +69,27 @@ def parse_wrk(output: str) -> dict:
     }
 
 
-def run_wrk(base: str, requests: list[dict], connections: int, seconds: int, server_pid: int) -> dict:
+@contextmanager
+def slow_clients(base: str, idle: int, half_sent: int):
+    """``idle`` connections that send nothing and ``half_sent`` that send half a request (slowloris), held open."""
+    parsed = urllib.parse.urlsplit(base)
+    with ExitStack() as stack:
+        for n in range(idle + half_sent):
+            sock = stack.enter_context(socket.create_connection((parsed.hostname, parsed.port)))
+            if n >= idle:
+                sock.sendall(b"GET /api/search?q=slow HTTP/1.1\r\nHost: localhost\r\nUser-Agent: slow")
+        yield
+
+
+def run_wrk(base: str, requests: list[dict], connections: int, seconds: int, server_pid: int, slow: int = 0) -> dict:
+    """One wrk run; with ``slow``, as many idle and as many half-sent connections are held open throughout."""
+    with slow_clients(base, slow, slow) if slow else ExitStack():
+        result = _run_wrk(base, requests, connections, seconds, server_pid)
+    result["slow"] = slow
+    return result
+
+
+def _run_wrk(base: str, requests: list[dict], connections: int, seconds: int, server_pid: int) -> dict:
     if not shutil.which("wrk"):
         raise RuntimeError("wrk is not installed (apt-get install wrk; `make bench` does it)")
     folder = Path(tempfile.mkdtemp(prefix="bench-load-"))

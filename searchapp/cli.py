@@ -1,4 +1,4 @@
-"""The ``searchapp`` command: index, search, remove, snapshot, serve, evaluate (click parses and helps).
+"""The ``searchapp`` command: index, search, check, remove, snapshot, serve, evaluate (click parses and helps).
 
 The settings are resolved once, when the command starts (:meth:`searchapp.config.Settings.load`,
 options on top), and passed down.  Errors are handled in one place, :class:`Searchapp`: every
@@ -169,6 +169,25 @@ def search_command(settings: Settings, index_dir, outlet, year, actor, place, mo
         click.echo(json.dumps(result_dict(result), ensure_ascii=False, indent=2))
     else:
         click.echo(result_text(result))
+
+
+@main.command("check")
+@_index_dir_option
+@click.pass_obj
+def check_command(settings: Settings, index_dir) -> None:
+    """Verify the index: every file of its last commit present, with the size and SHA-256 recorded at commit.
+
+    Exit 0 when it is whole; exit 2 naming each damaged file, and how to recover, when it is not.
+    """
+    from .errors import IndexDamaged
+    from .store.index import RECOVERY, check_index
+
+    folder = Path(index_dir or settings.index_dir)
+    report = check_index(folder)
+    if report.problems:
+        raise IndexDamaged(f"{folder}: damaged index: " + "; ".join(report.problems) + f"; {RECOVERY}")
+    unverified = f"; {len(report.unrecorded)} file(s) committed before checksums were recorded: present, not verified" if report.unrecorded else ""
+    click.echo(f"{folder}: index whole: generation {report.generation}, {report.files} files, {report.documents} articles{unverified}", err=True)
 
 
 @main.command("remove")

@@ -70,6 +70,12 @@ class Settings:
     per_page: int = _setting(10, "Results per page.", _positive_int)
     facet_size: int = _setting(10, "Values shown per facet before 'more'.", _positive_int)
     export_limit: int = _setting(10_000, "Most hits a CSV/JSON export may hold; a larger search is refused (400).", _positive_int)
+    export_seconds: float = _setting(
+        20.0,
+        "Most seconds an export may stream (whatever the query); a longer one is cut, and its end says so: "
+        "the JSON lacks its closing brackets and ends with an error line, the CSV ends with an INCOMPLETE line.",
+        _positive_float,
+    )
     feed_size: int = _setting(50, "Entries in a search's Atom feed (newest first).", _positive_int)
     public_url: str = _setting(
         "",
@@ -93,6 +99,22 @@ class Settings:
     max_page: int = _setting(1000, "Deepest result page (at most 1000).", _positive_int, ceiling=1000)
     max_article_chars: int = _setting(
         1_000_000, "Longest article text (characters) that is indexed; a longer one is rejected with its size.", _positive_int
+    )
+    max_file_bytes: int = _setting(
+        1 << 30,
+        "Most bytes read from one input file, after decompressing a .gz (read in a stream that stops there); "
+        "a larger file is rejected with its size. A one-article file (.txt .md .html) may hold 40 bytes per "
+        "character of max_article_chars at most.",
+        _positive_int,
+    )
+    max_title_chars: int = _setting(
+        500, "Longest title (characters) stored; a longer one is cut at a word with '…' and a warning.", _positive_int
+    )
+    max_outlet_chars: int = _setting(
+        200, "Longest outlet name (characters) stored; a longer one is dropped (outlet unknown) with a warning.", _positive_int
+    )
+    max_url_chars: int = _setting(
+        4096, "Longest original-article URL (characters) stored; a longer one is dropped with a warning.", _positive_int
     )
     max_tagged_chars: int = _setting(
         100_000, "Characters of each article tagged for actors, places and dates; the rest is indexed untagged.", _positive_int

@@ -62,6 +62,12 @@ class IndexUnavailable(SearchappError):
     status = 503
 
 
+class IndexDamaged(IndexUnavailable):
+    """A file of the index is missing, truncated or altered (the message names it and how to recover)."""
+
+    public_reason = "it is damaged; the administrator can run `searchapp check`"
+
+
 class IndexBusy(IndexUnavailable):
     """Another ``searchapp index`` holds the index."""
 

@@ -252,6 +252,61 @@ def test_a_dead_indexer_leaves_no_lock_behind(tmp_path):
     assert summary.added == 30 and check_index(index_dir, records, 10) == 30
 
 
+def descendants(pid: int) -> set[int]:
+    """Every living descendant of ``pid`` (read from /proc, children of each thread)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = {int(c) for c in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo.extend(children - found)
+            found |= children
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a process that is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "kill"])
+def test_killing_a_parallel_indexer_kills_its_workers_and_frees_the_lock(tmp_path, sig):
+    """The default two tagging processes die with the indexer and never hold its lock."""
+    records = write_corpus(tmp_path / "corpus.jsonl", 1500)
+    index_dir = tmp_path / "ix"
+    command = [SEARCHAPP, "index", "--index-dir", str(index_dir), "--processes", "2", "--batch-size", "50", "--quiet", str(tmp_path / "corpus.jsonl")]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env())
+    try:
+        assert wait_for_commit(index_dir, proc, 0), "the run committed no batch"  # generation 0: the empty index
+        workers = descendants(proc.pid)
+        assert len(workers) >= 2, workers  # the tagging pool is running
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    # a second run gets the lock at once (it waits for no one) and finishes the corpus
+    done = subprocess.run(command, capture_output=True, text=True, env=env(SEARCHAPP_LOCK_TIMEOUT=0), timeout=600)
+    deadline = time.monotonic() + 10
+    while any(alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survivors = [w for w in workers if alive(w)]
+    for worker in survivors:  # leave no orphan behind when this fails
+        os.kill(worker, signal.SIGKILL)
+    assert not survivors, "tagging workers outlived their indexer"
+    assert done.returncode == 0, done.stderr
+    assert check_index(index_dir, records, 50) == 1500
+
+
 # ---------------------------------------------------------------------------------------------
 # Full disk
 

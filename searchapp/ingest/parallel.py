@@ -8,11 +8,14 @@ forked processes; :class:`searchapp.ingest.cluster.ClusterTagger` with a Dask cl
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import suppress
 
 from .entities import Aliases
 from .models import Article, TaggedArticle
@@ -21,8 +24,25 @@ from .tagging import MAX_TAGGED_CHARS, load_pipeline, tag_articles
 _worker: tuple[Aliases, int] | None = None  # this worker's aliases and tagged-characters budget
 
 
-def _init_worker(aliases: Aliases, max_chars: int) -> None:
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this worker die when its parent does, whatever killed the parent (even SIGKILL).
+
+    Linux sends the death signal when the thread that forked us exits; the parent's pid is
+    checked afterwards because the parent may have died before the request was made.
+    """
+    with suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _init_worker(parent: int, aliases: Aliases, max_chars: int) -> None:
     global _worker
+    die_with_parent(parent)
     # Ctrl-C reaches the whole process group: the indexer handles it (cancels the open batch and
     # stops the pool); workers ignore it instead of each printing a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -54,7 +74,7 @@ class ParallelTagger:
             # fork: workers start in milliseconds and inherit the loaded modules.
             context = multiprocessing.get_context("fork")
             self._pool = ProcessPoolExecutor(
-                self.processes, mp_context=context, initializer=_init_worker, initargs=(self.aliases, self.max_chars)
+                self.processes, mp_context=context, initializer=_init_worker, initargs=(os.getpid(), self.aliases, self.max_chars)
             )
         return self
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..store.custom import FacetError, FacetSpec, load_facets, merge_facets, save_facets
-from ..store.index import IndexerLock, batch_writer, open_index, stored_keys
+from ..store.index import IndexerLock, batch_writer, open_index, stored_keys, verify_before_writing
 from ..store.outlets import outlets_digest
 from .dedupe import DuplicateGroups, Shingles, band_keys, keys_from_bytes, keys_to_bytes, shingles
 from .documents import document_fields, file_key
@@ -31,6 +31,7 @@ from .furniture import mask_furniture
 from .models import Article, DateMention, Mention, Notice, Rejection, TaggedArticle
 from .parallel import ParallelTagger
 from .readers import ReadOptions, check_inputs, count_inputs, read_paths
+from .readers.common import FieldLimits
 from .tagging import PIPELINE_VERSION
 
 Report = Callable[[str], None]
@@ -94,6 +95,8 @@ class IndexOptions:
     max_article_chars: int = Settings.max_article_chars
     max_tagged_chars: int = Settings.max_tagged_chars
     facets: list[FacetSpec] = field(default_factory=list)  # --facet: custom facets asked for by this run
+    limits: FieldLimits = FieldLimits()
+    max_file_bytes: int = Settings.max_file_bytes
 
     @classmethod
     def from_settings(cls, settings: Settings, **options) -> IndexOptions:
@@ -108,13 +111,15 @@ class IndexOptions:
                 "scheduler_timeout": settings.scheduler_timeout,
                 "max_article_chars": settings.max_article_chars,
                 "max_tagged_chars": settings.max_tagged_chars,
+                "limits": FieldLimits.from_settings(settings),
+                "max_file_bytes": settings.max_file_bytes,
                 **options,
             }
         )
 
     def read_options(self, facets: tuple[FacetSpec, ...] = ()) -> ReadOptions:
         """How the run reads its inputs; ``facets``: every custom facet of the index (kept and new)."""
-        return ReadOptions(self.manifest, self.field_map, self.max_article_chars, facets)
+        return ReadOptions(self.manifest, self.field_map, self.max_article_chars, facets, self.limits, self.max_file_bytes)
 
 
 def make_tagger(options: IndexOptions, aliases: Aliases, report: Report):
@@ -202,7 +207,11 @@ class IndexRun:
             for warning in item.warnings:
                 self.summary.warnings += 1
                 self.report(f"warning: {item.source}: {warning}")
-            content_hash = item.content_hash(self.salt, self.metadata_salt)
+            try:
+                content_hash = item.content_hash(self.salt, self.metadata_salt)
+            except (UnicodeError, ValueError, RecursionError) as exc:  # a record no reader foresaw: only it is lost
+                self.reject(Rejection(item.source, f"cannot index record: {type(exc).__name__}: {exc}"))
+                continue
             if item.id in self.seen:
                 if self.seen[item.id] == content_hash:
                     self.summary.duplicates += 1
@@ -295,14 +304,16 @@ def index_paths(
     aliases = load_aliases(options.aliases_file)
     started = time.monotonic()
     with IndexerLock(index_dir, options.lock_timeout):
-        ix = open_index(index_dir, create=True)
+        ix = open_index(index_dir, create=True, rebuild=options.rebuild)
+        if not options.rebuild:  # never add to altered files: every checksum recorded at commit is verified
+            verify_before_writing(index_dir)
         facets = merge_facets({} if options.rebuild else load_facets(index_dir), options.facets)
         _check_facet_fields(ix, facets, options.rebuild)
         read_options = options.read_options(tuple(facets.values()))
         check_inputs(paths, read_options)  # a --field or --facet naming no column: stop before reading
         if facets or options.rebuild:
             save_facets(index_dir, facets)
-        bar = progress(count_inputs(paths, options.manifest)) if progress else None
+        bar = progress(count_inputs(paths, options.manifest, options.max_file_bytes)) if progress else None
         run = IndexRun(options, aliases, ix, report, bar)
         clear = options.rebuild
         try:

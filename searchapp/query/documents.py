@@ -44,6 +44,11 @@ def load_document(index: SearchIndex, doc_id: str) -> Document:
     """The stored article ``doc_id`` with the articles most like it; NotFound when there is none."""
     if len(doc_id) > MAX_ID_LENGTH:
         raise NotFound(f"no document with id {doc_id[:40]!r}…")
+    with index.reading():  # a damaged file is IndexDamaged, not a traceback
+        return _load(index, doc_id)
+
+
+def _load(index: SearchIndex, doc_id: str) -> Document:
     searcher = index.searcher()
     docnum = searcher.document_number(id=doc_id)
     if docnum is None:

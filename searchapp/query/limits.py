@@ -61,11 +61,14 @@ def query_clauses(parsed: query.Query) -> set[tuple]:
     return other if len(other) >= len(arabic) else arabic
 
 
-def expanding_clauses(parsed: query.Query) -> list[query.MultiTerm]:
-    """The distinct wildcard, prefix and range (and any other expanding) leaves of a query, per field."""
-    found: dict[str, query.MultiTerm] = {}
+def expanding_clauses(parsed: query.Query) -> list[query.Query]:
+    """The distinct wildcard, prefix and range (and any other expanding) leaves of a query, per field.
+
+    ``field:*`` (an ``Every`` on one field) is one too: Whoosh reads every word of that field.
+    """
+    found: dict[str, query.Query] = {}
     for leaf in _leaves(parsed):
-        if isinstance(leaf, query.MultiTerm):
+        if isinstance(leaf, query.MultiTerm) or (isinstance(leaf, query.Every) and leaf.fieldname):
             found.setdefault(repr(leaf.with_boost(1.0)), leaf)
     return list(found.values())
 
@@ -74,7 +77,11 @@ def expansion_count(parsed: query.Query, reader, stop_after: int) -> int:
     """How many index terms the expanding parts of a query match (counting stops past ``stop_after``)."""
     total = 0
     for leaf in expanding_clauses(parsed):
-        total += sum(1 for _ in islice(leaf.expanded_terms(reader), stop_after + 1 - total))
+        if isinstance(leaf, query.Every):
+            terms = reader.lexicon(leaf.fieldname) if leaf.fieldname in reader.schema else iter(())
+        else:
+            terms = leaf.expanded_terms(reader)
+        total += sum(1 for _ in islice(terms, stop_after + 1 - total))
         if total > stop_after:
             break
     return total

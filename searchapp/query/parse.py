@@ -85,7 +85,7 @@ def parse_query(text: str, schema=None) -> query.Query:
     _check_fields(text, parser.schema)
     if parsed is query.NullQuery or isinstance(parsed, query.Not):
         parsed = _everything_except(parser, text, parsed)
-    return unstemmed_patterns(parsed)
+    return unstemmed_patterns(_normalised(parsed))
 
 
 def _everything_except(parser: qparser.QueryParser, text: str, parsed: query.Query) -> query.Query:
@@ -158,6 +158,28 @@ def unstemmed_patterns(node: query.Query) -> query.Query:
             index += 1
         return merged[0] if len(merged) == 1 else query.Or(merged)
     return node.apply(unstemmed_patterns)
+
+
+def _normalised(node: query.Query) -> query.Query:
+    """The query with what Whoosh cannot run cheaply or at all rewritten or refused.
+
+    * ``*`` and ``title:*``/``text:*`` mean every document (every article has a title and a text):
+      Whoosh's ``Every(field)`` would read the postings of every word of the field, a cost that
+      grows with the whole index, so it becomes ``Every()``.  ``Every`` on another field
+      (``place:*``) stays, and the expansion limit counts the words it reads.
+    * A boost must be a positive number: Whoosh divides by it (``oil^0``).
+    """
+    boost = getattr(node, "boost", 1.0)
+    if not boost > 0 or boost == float("inf"):
+        raise QuerySyntaxError(f"a boost (^N) must be a positive number, got {boost:g}")
+    if type(node) is query.Every and node.fieldname in SEARCH_FIELDS:
+        return query.Every()
+    if node.is_leaf():
+        return node
+    node = node.apply(_normalised)
+    if isinstance(node, query.Or) and any(type(child) is query.Every and not child.fieldname for child in node.subqueries):
+        return query.Every()  # "* OR ..." is every document
+    return node
 
 
 def _first_error(node) -> str | None:

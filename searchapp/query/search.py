@@ -8,9 +8,13 @@ front ends queries the index itself.
 
 from __future__ import annotations
 
+import pickle
 import re
+import struct
 import threading
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,7 +24,7 @@ from whoosh.analysis import STOP_WORDS
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from ..config import Settings
-from ..errors import BadRequest, SearchappError
+from ..errors import BadRequest, IndexDamaged, SearchappError
 from ..store.custom import VALUE_SEPARATOR, FacetSpec, load_facets
 from ..store.index import open_index
 from ..store.outlets import use_outlets_file
@@ -187,13 +191,31 @@ class SearchIndex:
         return tuple(self.facet_table(self.searcher()).values)
 
     def search(self, request: SearchRequest) -> SearchResult:
-        searcher = self.searcher()
-        return run_search(searcher, self.facet_table(searcher), request, self.limits)
+        with self.reading():
+            searcher = self.searcher()
+            return run_search(searcher, self.facet_table(searcher), request, self.limits)
 
     def hits(self, request: SearchRequest, limit: int) -> tuple[int, Iterator[Hit]]:
         """Every hit of one search, in order, for an export (at most ``limit``; more is a BadRequest)."""
-        searcher = self.searcher()
-        return iter_hits(searcher, self.facet_table(searcher), request, self.limits, limit)
+        with self.reading():
+            searcher = self.searcher()
+            total, hits = iter_hits(searcher, self.facet_table(searcher), request, self.limits, limit)
+        return total, self._guarded(hits)
+
+    def _guarded(self, hits: Iterator[Hit]) -> Iterator[Hit]:
+        with self.reading():
+            yield from hits
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Errors of reading a damaged file (Whoosh's EOFError, zlib and struct errors) as IndexDamaged."""
+        try:
+            yield
+        except (EOFError, OSError, zlib.error, struct.error, pickle.UnpicklingError) as exc:
+            raise IndexDamaged(
+                f"{self.index_dir}: damaged index: reading it failed ({type(exc).__name__}: {exc}); "
+                f"run `searchapp check --index-dir {self.index_dir}`"
+            ) from None
 
 
 @dataclass

@@ -16,6 +16,8 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -25,27 +27,69 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import writing
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
-from ..errors import IndexBusy, IndexUnavailable
+from ..errors import IndexBusy, IndexDamaged, IndexUnavailable
 from .codec import CompactCodec
 from .custom import FACETS_FILE
-from .internals import register_pickled_names, remove_unreferenced, segment_columns
+from .internals import (
+    committed_generation,
+    is_index_file,
+    latest_generation,
+    read_toc,
+    register_pickled_names,
+    remove_unreferenced,
+    segment_columns,
+    segment_files,
+    toc_name,
+)
 from .schema import ADDED_LATER, build_schema
 
 LOCK_FILE = "indexer.lock"
+CHECKSUMS_FILE = "checksums.json"  # size and SHA-256 of every committed file, recorded at commit
+RECOVERY = (
+    "nothing was changed; restore the folder from a snapshot (README: Restoring an index) "
+    "or rebuild it with `searchapp index --rebuild PATH...`"
+)
+_held_locks: set[int] = set()  # descriptors of the IndexerLocks this process holds
 
 
-def open_index(index_dir: str | Path, create: bool = False, read_only: bool = False):
+def _drop_locks_in_child() -> None:
+    """In a forked child (a tagging worker), close the inherited lock descriptors.
+
+    An ``flock`` belongs to the open file description, which a fork shares: a child that kept the
+    descriptor would hold the lock after its parent died.  Closing the child's copy leaves the
+    parent's lock held and makes the parent's death release it.
+    """
+    for fd in list(_held_locks):
+        with suppress(OSError):
+            os.close(fd)
+    _held_locks.clear()
+
+
+os.register_at_fork(after_in_child=_drop_locks_in_child)
+
+
+def open_index(index_dir: str | Path, create: bool = False, read_only: bool = False, rebuild: bool = False):
     """The index in ``index_dir``; created when ``create`` and there is none yet.
 
-    ``read_only`` opens it on a storage that refuses every write (a replica, a snapshot).
+    ``read_only`` opens it on a storage that refuses every write (a replica, a snapshot).  A
+    damaged index (:func:`damage`) is :class:`IndexDamaged` naming the file, never taken for an
+    empty folder: only ``rebuild`` starts a new index over it (whose first commit deletes the
+    old files).
     """
     path = Path(index_dir)
     register_pickled_names()
     if path.exists() and not path.is_dir():
         raise IndexUnavailable(f"{path}: not a folder")
-    opened = _open_existing(path, read_only) if path.is_dir() else None
+    try:
+        opened = _open_existing(path, read_only) if path.is_dir() else None
+    except IndexDamaged:
+        if not (create and rebuild):
+            raise
+        (path / CHECKSUMS_FILE).unlink(missing_ok=True)  # a new index counts its generations from 0 again
+        return whoosh_index.create_in(str(path), build_schema())
     if opened is not None:
         ix, field_names = opened
         missing = set(build_schema().names()) - field_names - set(ADDED_LATER)
@@ -55,12 +99,19 @@ def open_index(index_dir: str | Path, create: bool = False, read_only: bool = Fa
                 "run `searchapp index --rebuild`"
             )
         return ix
+    leftovers = sorted(p.name for p in path.iterdir() if is_index_file(p.name)) if path.is_dir() else []
+    if leftovers and not (create and rebuild):  # segments without a table of contents: an index that lost it
+        raise IndexDamaged(
+            f"{path}: damaged index: segment files ({', '.join(leftovers[:3])}{', ...' if len(leftovers) > 3 else ''}) "
+            f"but no table of contents (_MAIN_<N>.toc); {RECOVERY}"
+        )
     if not create:
         raise IndexUnavailable(f"{path}: no index here yet; build one with `searchapp index --index-dir {path} PATH...`")
-    if path.is_dir() and any(p for p in path.iterdir() if not _ours(p.name)):
+    if path.is_dir() and any(p for p in path.iterdir() if not (_ours(p.name) or (rebuild and is_index_file(p.name)))):
         raise IndexUnavailable(f"{path}: folder is not empty and holds no index; choose an empty or new folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
+        (path / CHECKSUMS_FILE).unlink(missing_ok=True)
         return whoosh_index.create_in(str(path), build_schema())
     except OSError as exc:
         for leftover in path.glob("*MAIN_*") if path.is_dir() else ():  # a creation cut short (full disk)
@@ -76,21 +127,156 @@ def _open_existing(path: Path, read_only: bool):
     ``Index.reader()`` does).
     """
     for _ in range(20):
+        generation = latest_generation(FileStorage(str(path))) if path.is_dir() else -1
+        if generation < 0:
+            return None
+        problems = damage(path, deep=False)
+        if problems is None:  # a commit replaced the generation being checked: look again
+            time.sleep(0.05)
+            continue
+        if problems:
+            raise IndexDamaged(f"{path}: damaged index: {'; '.join(problems)}; {RECOVERY}")
         try:
-            if not whoosh_index.exists_in(str(path)):
-                return None
             ix = whoosh_index.open_dir(str(path), readonly=read_only)
             return ix, set(ix.schema.names())
         except FileNotFoundError:
             time.sleep(0.05)
-        except (OSError, whoosh_index.IndexError, EOFError, ValueError) as exc:
-            raise IndexUnavailable(f"{path}: cannot open index: {exc}") from None
+        except Exception as exc:  # what Whoosh raises on a file damage() could not see
+            raise IndexDamaged(f"{path}: damaged index: cannot open it ({type(exc).__name__}: {exc}); {RECOVERY}") from None
     raise IndexUnavailable(f"{path}: cannot open index: its files keep changing under it; try again")
 
 
+def damage(path: Path, deep: bool) -> list[str] | None:
+    """What is wrong with the files of the index's newest generation, each naming its file ([]: nothing).
+
+    Every file the table of contents names must exist with the size recorded at commit
+    (``checksums.json``); ``deep`` also compares every file's SHA-256 (``searchapp check``).  None
+    when a commit replaced the generation while it was being checked (look again).
+    """
+    storage = FileStorage(str(path))
+    generation = latest_generation(storage)
+    toc = toc_name(generation)
+    recorded = recorded_checksums(path)
+    problems = []
+    if generation < 0:
+        return []
+    try:
+        contents = read_toc(storage, generation=generation)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:
+        problems.append(f"{toc}: unreadable table of contents ({type(exc).__name__}: {exc or 'empty'})")
+        return problems if latest_generation(storage) == generation else None
+    names = [toc] + [name for name, _ in segment_files(storage, contents)]
+    for name in names:
+        file = path / name
+        try:
+            size = file.stat().st_size
+        except FileNotFoundError:
+            problems.append(f"{name}: missing (a file of generation {generation})")
+            continue
+        if name in recorded and recorded[name][0] != size:
+            problems.append(f"{name}: {size:,} bytes where {recorded[name][0]:,} were committed (truncated or overwritten)")
+        elif deep and name in recorded and _sha256(file) != recorded[name][1]:
+            problems.append(f"{name}: its contents differ from those committed (SHA-256 mismatch)")
+    if problems and latest_generation(storage) != generation:
+        return None
+    return problems
+
+
+def verify_before_writing(index_dir: str | Path) -> None:
+    """IndexDamaged unless every file of the index has the SHA-256 recorded at its commit.
+
+    Called by an indexing run, under the lock (no commit can move the generation meanwhile), so a
+    run never builds on altered files; it reads the whole index once (about a second a GB).
+    """
+    path = Path(index_dir)
+    problems = damage(path, deep=True)
+    if problems:
+        raise IndexDamaged(f"{path}: damaged index: {'; '.join(problems)}; {RECOVERY}")
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What ``searchapp check`` found: the problems (each naming its file) and what was verified."""
+
+    generation: int
+    files: int
+    documents: int
+    problems: list[str]
+    unrecorded: list[str]  # files committed before checksums were recorded: present, not verified
+
+
+def check_index(index_dir: str | Path) -> CheckReport:
+    """Verify the newest generation: its table of contents, and every file's presence, size and SHA-256.
+
+    Then every stored document is read once, which finds damage in files that predate checksums.
+    """
+    path = Path(index_dir)
+    if not path.is_dir():
+        raise IndexUnavailable(f"{path}: no such folder")
+    for _ in range(20):
+        problems = damage(path, deep=True)
+        if problems is not None:
+            break
+        time.sleep(0.05)
+    else:
+        raise IndexUnavailable(f"{path}: its files keep changing under the check; try again")
+    storage = FileStorage(str(path))
+    generation = latest_generation(storage)
+    if generation < 0 and not problems:
+        open_index(path)  # no index, or segments without a table of contents: its own message
+    if problems:
+        return CheckReport(generation, 0, 0, problems, [])
+    _, files = committed_generation(storage)
+    recorded = recorded_checksums(path)
+    documents = 0
+    try:
+        with open_index(path).reader() as reader:
+            for _ in reader.all_stored_fields():
+                documents += 1
+    except IndexDamaged as exc:
+        return CheckReport(generation, len(files), 0, [str(exc)], [])
+    except Exception as exc:  # Whoosh's own errors on a damaged file
+        problems.append(f"reading the articles failed after {documents}: {type(exc).__name__}: {exc}")
+    return CheckReport(generation, len(files), documents, problems, [n for n in files if n not in recorded])
+
+
+def record_checksums(ix) -> None:
+    """Record the size and SHA-256 of every file of the committed generation (new files are hashed once).
+
+    Written after each commit (a temporary file renamed over the last), read by :func:`damage`.
+    Segment files are never rewritten in place, so a recorded checksum holds until the file goes.
+    """
+    path = Path(ix.storage.folder)
+    _, files = committed_generation(ix.storage)
+    recorded = recorded_checksums(path)
+    sums = {name: recorded.get(name) or [(path / name).stat().st_size, _sha256(path / name)] for name in files}
+    temporary = path / (CHECKSUMS_FILE + ".tmp")
+    temporary.write_text(json.dumps(sums, indent=0, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path / CHECKSUMS_FILE)
+
+
+def recorded_checksums(path: Path) -> dict[str, list]:
+    """file name -> [size, SHA-256] as recorded at the commits of the index in ``path`` ({} when none)."""
+    try:
+        data = json.loads((path / CHECKSUMS_FILE).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _sha256(file: Path) -> str:
+    digest = hashlib.sha256()
+    with open(file, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _ours(name: str) -> bool:
-    """A file that an empty index folder may hold: the lock, git keepers, Whoosh's leftovers of a failed creation."""
-    return name in (LOCK_FILE, ".gitignore", ".gitkeep", FACETS_FILE) or name.startswith(("MAIN_", "_MAIN_"))
+    """A file that an empty index folder may hold: the lock, checksums, facets, git keepers, Whoosh's leftovers of a failed creation."""
+    return name in (LOCK_FILE, CHECKSUMS_FILE, CHECKSUMS_FILE + ".tmp", ".gitignore", ".gitkeep", "MAIN_WRITELOCK", FACETS_FILE) or name.startswith("_MAIN_")
 
 
 class IndexerLock:
@@ -104,7 +290,8 @@ class IndexerLock:
     def __enter__(self) -> IndexerLock:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            # O_CLOEXEC: a program the indexer executes does not inherit the lock either.
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as exc:
             raise IndexUnavailable(f"{self.path.parent}: cannot write to the index folder: {exc.strerror or exc}") from None
         deadline = time.monotonic() + self.timeout
@@ -122,12 +309,14 @@ class IndexerLock:
                         f"waited {self.timeout:.0f}s (set SEARCHAPP_LOCK_TIMEOUT to wait longer)"
                     ) from None
                 time.sleep(0.2)
+        _held_locks.add(self._fd)
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, str(os.getpid()).encode(), 0)
         return self
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
+            _held_locks.discard(self._fd)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
@@ -194,6 +383,7 @@ def batch_writer(ix, clear: bool, timeout: float, extra_fields: dict | None = No
         raise
     try:
         writer.commit(mergetype=writing.CLEAR if clear else None)
+        record_checksums(ix)
     except OSError as exc:
         raise _write_failed(ix, exc) from None
 

@@ -17,6 +17,10 @@ moves, instead of searches silently taking the slow fallback or reading wrong co
 * :func:`committed_generation` and :func:`remove_unreferenced`: the table of contents
   (``TOC.read``, ``TOC._segment_pattern``, ``TOC._filename``, ``clean_files``) for snapshots and
   for removing the files of a batch whose commit failed;
+* :func:`latest_generation`, :func:`read_toc`, :func:`toc_name`, :func:`segment_files` and
+  :func:`is_index_file`: the table of contents (``TOC._latest_generation``, ``TOC._pattern``,
+  ``TOC._segment_pattern``) and each segment's files, for the damage checks of
+  :mod:`searchapp.store.index` and ``searchapp check``;
 * :func:`register_pickled_names`: Whoosh pickles the schema (with searchapp's analysis filters)
   into every table of contents and the codec into every segment, by module path; indexes written
   before the store had its own package name ``searchapp.schema`` and ``searchapp.codec``.
@@ -110,6 +114,66 @@ def committed_generation(storage, indexname: str = whoosh_index._DEF_INDEX_NAME)
         if match and match.group(1) in ids:
             files.append(name)
     return toc.generation, files
+
+
+def segment_files(storage, toc) -> list[tuple[str, bool]]:
+    """(file name, whether it must exist) of each segment a table of contents refers to.
+
+    A compound segment is one ``MAIN_<id>.seg`` file; a plain one is several files named
+    ``MAIN_<id>.*`` (at least one must exist).
+    """
+    files = []
+    names = sorted(storage.list())
+    for segment in toc.segments:
+        if segment.is_compound():
+            files.append((segment.make_filename(".seg"), True))
+        else:
+            prefix = segment.make_filename(".")
+            found = [n for n in names if n.startswith(prefix)]
+            files.extend((n, True) for n in found) if found else files.append((prefix + "*", True))
+    return files
+
+
+def read_toc(storage, indexname: str = whoosh_index._DEF_INDEX_NAME, generation: int | None = None):
+    """The table of contents of ``generation`` (the newest when None), as Whoosh reads it.
+
+    ``TOC.read`` leaves its file open when the file is damaged; the streams it opened are closed here.
+    """
+    opened = []
+
+    class Closing:
+        def __getattr__(self, name):
+            return getattr(storage, name)
+
+        def __iter__(self):
+            return iter(storage)
+
+        def open_file(self, name, *args, **kwargs):
+            stream = storage.open_file(name, *args, **kwargs)
+            opened.append(stream)
+            return stream
+
+    try:
+        return whoosh_index.TOC.read(Closing(), indexname, gen=generation)
+    except BaseException:
+        for stream in opened:
+            with suppress(Exception):
+                stream.close()
+        raise
+
+
+def latest_generation(storage, indexname: str = whoosh_index._DEF_INDEX_NAME) -> int:
+    """The newest generation whose table of contents is in ``storage`` (-1: none)."""
+    return whoosh_index.TOC._latest_generation(storage, indexname)
+
+
+def is_index_file(name: str, indexname: str = whoosh_index._DEF_INDEX_NAME) -> bool:
+    """Whether ``name`` is a table of contents or a segment file (what Whoosh's clean-up deletes)."""
+    return bool(whoosh_index.TOC._pattern(indexname).match(name) or whoosh_index.TOC._segment_pattern(indexname).match(name))
+
+
+def toc_name(generation: int, indexname: str = whoosh_index._DEF_INDEX_NAME) -> str:
+    return whoosh_index.TOC._filename(indexname, generation)
 
 
 def remove_unreferenced(storage, indexname: str = whoosh_index._DEF_INDEX_NAME) -> None:

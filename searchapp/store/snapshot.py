@@ -18,6 +18,7 @@ written or locked, so snapshots never wait for, or slow down, an indexing run.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -29,7 +30,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from ..errors import SnapshotError
 from .custom import FACETS_FILE
-from .index import open_index
+from .index import CHECKSUMS_FILE, open_index, recorded_checksums
 from .internals import committed_generation
 
 ATTEMPTS = 50  # generations the snapshot may chase before giving up (each commit is a new one)
@@ -92,5 +93,7 @@ def _copy_generation(index_dir: Path, staging: Path) -> SnapshotInfo:
                 total += os.fstat(source.fileno()).st_size
         if (index_dir / FACETS_FILE).is_file():  # the custom facets travel with the index
             shutil.copyfile(index_dir / FACETS_FILE, staging / FACETS_FILE)
+        sums = {name: value for name, value in recorded_checksums(index_dir).items() if name in names}
+        (staging / CHECKSUMS_FILE).write_text(json.dumps(sums, indent=0, sort_keys=True), encoding="utf-8")  # `check` verifies the copy
         return SnapshotInfo(generation, open_index(staging, read_only=True).doc_count(), len(names), total)
     raise SnapshotError(f"{index_dir}: the index changed under {ATTEMPTS} attempts in a row; try again")

@@ -12,17 +12,19 @@ status.  No page carries any script.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from ..config import Settings
 from ..errors import SearchappError
 from ..query import SearchIndex
 from . import api, exports, feed, pages
-from .helpers import WebState, facet_label, http_url, human_date, lang_attrs, templates_folder, url_with, url_without
+from .helpers import WebState, facet_label, http_url, human_date, lang_attrs, public_message, templates_folder, url_with, url_without
 from .render import paragraph_link
 
 CSP = (
@@ -35,6 +37,14 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+
+# What the app refuses itself, before routing, with its own headers (gunicorn's limits, set higher in
+# searchapp/web/serve.py, answer only beyond these, without them: see the README's "Behind a reverse
+# proxy").  A URL up to gunicorn's longest request line reaches the app, whose limits answer 400.
+MAX_HEADER_FIELD = 8190  # bytes of one header line: 431 beyond
+MAX_HEADERS_TOTAL = 32768  # bytes of all header lines together: 431 beyond
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+VALID_HOST = re.compile(rf"(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{{1,5}})?")
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
@@ -62,6 +72,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (pages.blueprint, api.blueprint, exports.blueprint, feed.blueprint):
         app.register_blueprint(blueprint)
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
+    app.before_request(_refuse_malformed_requests)
     app.after_request(_security_headers)
     app.register_error_handler(SearchappError, _searchapp_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -70,6 +81,33 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
 
 # ---------------------------------------------------------------------------------------------
 # Headers and errors
+
+
+def _refuse_malformed_requests() -> Response | None:
+    """A 400 or 431 for a request no route can read (a malformed Host, an over-long header).
+
+    Checked before routing's errors surface: Werkzeug cannot build URLs for a Host such as
+    ``..``, so the answer is a page that needs none (the usual error page links the style sheet).
+    """
+    environ = request.environ
+    host = environ.get("HTTP_HOST")
+    if host is not None and not VALID_HOST.fullmatch(host):
+        return _bare_error(400, "Bad request", "the Host header is not a host name")
+    sizes = [len(name) - 5 + len(str(value)) + 2 for name, value in environ.items() if name.startswith("HTTP_")]
+    if sizes and (max(sizes) > MAX_HEADER_FIELD or sum(sizes) > MAX_HEADERS_TOTAL):
+        return _bare_error(
+            431, "Request header fields too large", f"a header is longer than {MAX_HEADER_FIELD} bytes or all are longer than {MAX_HEADERS_TOTAL}"
+        )
+    return None
+
+
+def _bare_error(status: int, title: str, message: str) -> Response:
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": message})
+        response.status_code = status
+        return response
+    page = f"<!doctype html><html lang=en><title>{title}</title><h1>{title} ({status})</h1><p class=error>{escape(message)}</p></html>"
+    return Response(page, status, mimetype="text/html")
 
 
 def _security_headers(response: Response) -> Response:
@@ -91,11 +129,9 @@ def _searchapp_error(exc: SearchappError):
     """Every error of the family, in one place: the search page shows a bad query beside its box."""
     if exc.status == 400 and request.endpoint == "pages.search":
         return render_template("search.html", **pages.search_context(None, None, str(exc))), 400
-    message = str(exc)
     if exc.status >= 500:  # the server's own trouble: logged in full, told in general terms
         current_app.logger.error("%s: %s", type(exc).__name__, exc)
-        message = "the search index is not available right now" if exc.status == 503 else "the server is misconfigured"
-    return error_response(exc.status, message, TITLES.get(exc.status, "Error"))
+    return error_response(exc.status, public_message(exc), TITLES.get(exc.status, "Error"))
 
 
 def _http_error(exc: HTTPException):

@@ -7,6 +7,11 @@ what a researcher codes articles with: the link to the paragraph (absolute when 
 versions of the story, and the index's own facet columns.  The file is named after the search
 and the day (``searchapp-idlib-ceasefire-2026-11-30.csv``); ``excel=1`` starts the CSV with a
 UTF-8 byte-order mark, without which Excel reads UTF-8 (Arabic, accents) as mojibake.
+
+A stream has a bounded cost whatever the query: past ``export_seconds`` (or on an error once the
+200 is sent) it stops, and its end says so, so that a cut export never looks complete: the JSON
+lacks its closing ``]}`` (no parser accepts it) and ends with a line ``{"error": ...}``; the CSV
+ends with a row ``INCOMPLETE EXPORT: ...``.
 """
 
 from __future__ import annotations
@@ -16,11 +21,15 @@ import datetime
 import io
 import json
 import re
+import time
 import unicodedata
+from collections.abc import Iterable, Iterator
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, current_app, request, stream_with_context
 
-from .helpers import search_request, state
+from ..errors import SearchappError
+from ..query import Hit
+from .helpers import public_message, search_request, state
 from .render import hit_dict, snippets_text
 
 blueprint = Blueprint("exports", __name__)
@@ -60,10 +69,42 @@ def _download(chunks, mimetype: str, name: str) -> Response:
     return response
 
 
+class BoundedHits:
+    """The hits of an export until its deadline or an error; ``problem`` says why it stopped early."""
+
+    def __init__(self, hits: Iterable[Hit], total: int, seconds: float) -> None:
+        self.hits = hits
+        self.total = total
+        self.seconds = seconds
+        self.problem: str | None = None
+
+    def __iter__(self) -> Iterator[Hit]:
+        deadline = time.monotonic() + self.seconds
+        sent = 0
+        try:
+            for hit in self.hits:
+                if time.monotonic() > deadline:
+                    self.problem = (
+                        f"export cut after {sent} of {self.total} hits: it took longer than {self.seconds:g} s "
+                        "(SEARCHAPP_EXPORT_SECONDS); narrow the search"
+                    )
+                    return
+                yield hit
+                sent += 1
+        except SearchappError as exc:
+            if exc.status >= 500:
+                current_app.logger.error("export cut after %d hits: %s", sent, exc)
+            self.problem = f"export cut after {sent} of {self.total} hits: {public_message(exc)}"
+        except Exception:  # the 200 is sent: the end of the stream is the only place left to say it
+            current_app.logger.exception("export failed after %d hits", sent)
+            self.problem = f"export cut after {sent} of {self.total} hits: server error"
+
+
 @blueprint.route("/export.csv")
 def export_csv():
     req = search_request(request.args, page=1)
-    _, hits = state().index.hits(req, state().settings.export_limit)
+    total, found = state().index.hits(req, state().settings.export_limit)
+    hits = BoundedHits(found, total, state().settings.export_seconds)
     own = list(state().index.custom_facets())
     excel = request.args.get("excel", "") in ("1", "true", "yes")
 
@@ -85,6 +126,8 @@ def export_csv():
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+        if hits.problem:
+            writer.writerow([f"INCOMPLETE EXPORT: {hits.problem}"])
         yield buffer.getvalue()
 
     return _download(rows(), "text/csv", export_name(req.q, req.filters, "csv"))
@@ -93,7 +136,8 @@ def export_csv():
 @blueprint.route("/export.json")
 def export_json():
     req = search_request(request.args, page=1)
-    total, hits = state().index.hits(req, state().settings.export_limit)
+    total, found = state().index.hits(req, state().settings.export_limit)
+    hits = BoundedHits(found, total, state().settings.export_seconds)
 
     def chunks():
         head = {"query": req.q, "filters": req.filters, "sort": req.effective_sort, "total": total}
@@ -103,6 +147,9 @@ def export_json():
             data["link"] = absolute(data["link"])
             data.update(other_version_ids=hit.version_ids, people=hit.people, organisations=hit.orgs, places=hit.places, facets=hit.facets)
             yield ("," if number else "") + "\n" + json.dumps(data, ensure_ascii=False)
-        yield "\n]}\n"
+        if hits.problem:  # no closing brackets: no JSON parser takes this for a whole export
+            yield "\n" + json.dumps({"error": hits.problem}) + "\n"
+        else:
+            yield "\n]}\n"
 
     return _download(chunks(), "application/json", export_name(req.q, req.filters, "json"))

@@ -13,7 +13,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from ..config import Settings
-from ..errors import BadRequest
+from ..errors import BadRequest, SearchappError
 from ..query import SearchIndex, SearchRequest
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "he", "ps", "ckb", "sd", "ug", "yi", "dv"})
@@ -60,6 +60,17 @@ def state() -> WebState:
     return current_app.extensions["searchapp"]
 
 
+def public_message(exc: SearchappError) -> str:
+    """What a visitor is told of an error: its message, or for the server's own trouble (5xx) a
+    general sentence with the public reason (the full message, with the server's paths, is logged)."""
+    if exc.status < 500:
+        return str(exc)
+    message = "the search index is not available right now" if exc.status == 503 else "the server is misconfigured"
+    if reason := getattr(exc, "public_reason", None):
+        message += f": {reason}"
+    return message
+
+
 # ---------------------------------------------------------------------------------------------
 # The request
 
@@ -83,7 +94,7 @@ def search_request(
             filters[facet] = values
     if page is None:
         raw = args.get("page", "1").strip() or "1"
-        if not raw.isdigit() or len(raw) > 6:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:  # "²" and "٣" are digits to str.isdigit, not to int()
             raise BadRequest(f"page must be a whole number, got {raw[:40]!r}")
         page = int(raw)
     more = args.get("more", "")

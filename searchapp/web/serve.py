@@ -36,7 +36,15 @@ def server_options(host: str, port: int, workers: int, **extra) -> dict:
     options = {
         "bind": f"{'[' + host + ']' if ':' in host else host}:{port}",
         "workers": workers,
-        "worker_class": "sync",
+        # threads, with idle and slow clients held on a poller (searchapp/web/worker.py), not in a thread
+        "worker_class": "searchapp.web.worker.SearchAppWorker",
+        "threads": 8,
+        "keepalive": 5,
+        # gunicorn's own refusals carry none of the app's headers: its limits sit above the app's
+        # (searchapp/web/app.py answers 414 and 431 itself); 8190 is the longest request line it allows.
+        "limit_request_line": 8190,
+        "limit_request_field_size": 65536,
+        "limit_request_fields": 200,
         "timeout": 60,
         "graceful_timeout": 10,
         "accesslog": "-",

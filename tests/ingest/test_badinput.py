@@ -156,8 +156,9 @@ def test_a_50_mb_article_is_rejected_with_its_size_and_the_limit(tmp_path):
     summary = index_paths([corpus], tmp_path / "ix", IndexOptions(processes=1))
     (rejection,) = summary.rejected
     assert rejection.source == str(corpus / "huge.txt")
-    assert "characters is longer than the limit of 1,000,000 (SEARCHAPP_MAX_ARTICLE_CHARS)" in rejection.reason
-    assert "article of 49," in rejection.reason or "article of 50," in rejection.reason
+    # rejected before it is read: a one-article file may hold 40 bytes a character of the article limit
+    assert rejection.reason.endswith(": longer than any article may be (1,000,000 characters, SEARCHAPP_MAX_ARTICLE_CHARS; 40,000,000 bytes)")
+    assert rejection.reason.startswith(f"file of {(corpus / 'huge.txt').stat().st_size:,} bytes")
     assert [d["id"] for d in _docs(tmp_path / "ix")] == ["small"]
 
 
@@ -229,3 +230,130 @@ def test_an_oversized_html_page_is_rejected_before_extraction(tmp_path):
     assert [r.reason for r in summary.rejected] == [
         f"HTML page of {len(page):,} characters is longer than the limit of 1,000 (10 x SEARCHAPP_MAX_ARTICLE_CHARS)"
     ]
+
+
+def test_lone_surrogates_and_deep_nesting_cost_only_their_own_record(tmp_path):
+    """A lone surrogate is replaced with a warning; 100,000 nested brackets are a rejection with the line."""
+    corpus = tmp_path / "mixed"
+    corpus.mkdir()
+    lines = [
+        json.dumps({"id": "before", "title": "Before", "text": "The first good record, beforemarker."}),
+        '{"id": "lone", "title": "T \\udc00 t", "text": "x \\ud800 y lonemarker"}',
+        "[" * 100_000,
+        json.dumps({"id": "after", "text": "The last good record, aftermarker."}),
+    ]
+    (corpus / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (corpus / "b.json").write_text("[" * 100_000, encoding="utf-8")
+    (corpus / "c.jsonl").write_text(json.dumps({"id": "other", "text": "A good file after the bad ones, othermarker."}) + "\n", encoding="utf-8")
+    messages: list[str] = []
+    summary = index_paths([corpus], tmp_path / "ix", IndexOptions(processes=1), report=messages.append)
+    assert [(r.source, r.reason) for r in summary.rejected] == [
+        (f"{corpus / 'a.jsonl'}:3", "invalid JSON: nested too deeply"),
+        (str(corpus / "b.json"), "invalid JSON: nested too deeply"),
+    ]
+    assert f"warning: {corpus / 'a.jsonl'}:2: 2 lone UTF-16 surrogate(s) (\\ud800-\\udfff) replaced by U+FFFD" in messages
+    docs = {d["id"]: d for d in _docs(tmp_path / "ix")}
+    assert sorted(docs) == ["after", "before", "lone", "other"]
+    assert docs["lone"]["title"] == "T \ufffd t" and docs["lone"]["paragraphs"] == ["x \ufffd y lonemarker"]
+    assert SearchIndex(tmp_path / "ix").search(SearchRequest(q="lonemarker")).total == 1
+
+
+def test_every_stored_field_is_bounded(tmp_path):
+    """A long title is cut at a word, a long outlet or URL dropped, each with a warning naming its setting."""
+    long_title = "Headline " + "word " * 300_000  # 1.5 million characters
+    records = [
+        {"id": "t", "title": long_title, "text": "Body of the long title, titlemarker.", "source": "Reuters", "url": "https://example.org/t"},
+        {"id": "o", "title": "Outlet", "text": "Body, outletmarker.", "source": "O" * 201, "url": "https://example.org/" + "u" * 5000},
+        {"id": "w", "text": "x" * 2000 + " more words follow here"},  # no title: inferred from a 2,000-letter word
+    ]
+    path = tmp_path / "long.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    messages: list[str] = []
+    summary = index_paths([path], tmp_path / "ix", IndexOptions(processes=1), report=messages.append)
+    assert summary.added == 3 and not summary.rejected
+    assert sorted(m.split(": ", 2)[2] for m in messages if m.startswith("warning: ")) == [
+        "outlet of 201 characters dropped: the limit is 200 (SEARCHAPP_MAX_OUTLET_CHARS)",
+        "title of 1,500,008 characters cut to the limit of 500 (SEARCHAPP_MAX_TITLE_CHARS)",
+        "title of 2,023 characters cut to the limit of 500 (SEARCHAPP_MAX_TITLE_CHARS)",
+        "url of 5,020 characters dropped: the limit is 4,096 (SEARCHAPP_MAX_URL_CHARS)",
+    ]
+    docs = {d["id"]: d for d in _docs(tmp_path / "ix")}
+    assert docs["t"]["title"] == "Headline " + "word " * 97 + "word…" and len(docs["t"]["title"]) == 499
+    assert docs["w"]["title"] == "x" * 499 + "…"
+    assert docs["o"].get("outlet_name") is None and not docs["o"].get("url")
+    assert docs["t"]["url"] == "https://example.org/t" and docs["t"]["outlet_name"] == "Reuters"
+
+
+def test_field_limits_are_settings(tmp_path):
+    from searchapp.config import Settings
+
+    settings = Settings.load(environ={"SEARCHAPP_MAX_TITLE_CHARS": "10", "SEARCHAPP_MAX_OUTLET_CHARS": "3", "SEARCHAPP_MAX_URL_CHARS": "30"})
+    options = IndexOptions.from_settings(settings, processes=1)
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": "a", "title": "A rather long title", "text": "Text.", "source": "Reuters", "url": "https://example.org/" + "p" * 20}) + "\n", encoding="utf-8")
+    index_paths([path], tmp_path / "ix", options)
+    (doc,) = _docs(tmp_path / "ix")
+    assert doc["title"] == "A rather…" and doc.get("outlet_name") is None and not doc.get("url")
+
+
+def test_gzip_bombs_are_read_in_a_bounded_stream(tmp_path):
+    """A gzip that inflates past the file bound is rejected with its name; one huge line costs only its record."""
+    import gzip
+
+    corpus = tmp_path / "bombs"
+    corpus.mkdir()
+    with gzip.open(corpus / "a-newlines.jsonl.gz", "wb", compresslevel=9) as f:
+        for _ in range(64):
+            f.write(b"\n" * (1 << 20))  # 64 MB of newlines: a 64 KB file
+    with gzip.open(corpus / "b-zeros.txt.gz", "wb", compresslevel=9) as f:
+        for _ in range(64):
+            f.write(b"0" * (1 << 20))
+    lines = [json.dumps({"id": "before", "text": "Before the long line, beforebomb."}), json.dumps({"id": "long", "text": "y" * 2_000_000}),
+             json.dumps({"id": "after", "text": "After the long line, afterbomb."})]
+    with gzip.open(corpus / "c-records.jsonl.gz", "wt", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    options = IndexOptions(processes=1, max_file_bytes=32 << 20, max_article_chars=100_000)
+    summary = index_paths([corpus], tmp_path / "ix", options)
+    assert [(Path(r.source).name, r.reason) for r in summary.rejected] == [
+        ("a-newlines.jsonl.gz", "decompresses to more than 33,554,432 bytes: larger than the limit of 33,554,432 bytes (SEARCHAPP_MAX_FILE_BYTES)"),
+        ("b-zeros.txt.gz", "decompresses to more than 4,000,000 bytes: longer than any article may be (100,000 characters, SEARCHAPP_MAX_ARTICLE_CHARS; 4,000,000 bytes)"),
+        ("c-records.jsonl.gz:2", "line of 2,000,027 characters is longer than any article's record may be (1,000,000: 10 x SEARCHAPP_MAX_ARTICLE_CHARS)"),
+    ]
+    assert sorted(d["id"] for d in _docs(tmp_path / "ix")) == ["after", "before"]
+
+
+def test_special_files_are_reported_and_never_opened(tmp_path):
+    """FIFOs (which would block a reader forever), dangling links, link loops and links to folders are each a rejection."""
+    import os
+
+    corpus = tmp_path / "special"
+    corpus.mkdir()
+    (corpus / "good.jsonl").write_text(json.dumps({"id": "good", "text": "A good record, specialgood."}) + "\n", encoding="utf-8")
+    os.mkfifo(corpus / "pipe.jsonl")
+    (corpus / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    (corpus / "loop.txt").symlink_to(corpus / "loop.txt")
+    (tmp_path / "elsewhere").mkdir()
+    (corpus / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    summary = index_paths([corpus], tmp_path / "ix", IndexOptions(processes=1))
+    assert sorted((Path(r.source).name, r.reason) for r in summary.rejected) == [
+        ("dangling.txt", "a symbolic link to nothing (dangling link): skipped"),
+        ("linked", "a symbolic link to a folder: not followed (give the folder itself to read it)"),
+        ("loop.txt", "a symbolic link loop: skipped"),
+        ("pipe.jsonl", "a FIFO (named pipe), not a file: skipped (reading it would wait for a writer)"),
+    ]
+    assert [d["id"] for d in _docs(tmp_path / "ix")] == ["good"]
+
+
+def test_a_fifo_given_as_input_is_rejected_not_waited_on(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    os.mkfifo(tmp_path / "pipe.jsonl")
+    searchapp = str(Path(sys.executable).with_name("searchapp"))
+    done = subprocess.run(
+        [searchapp, "index", "--index-dir", str(tmp_path / "ix"), "--processes", "1", "--quiet", str(tmp_path / "pipe.jsonl")],
+        capture_output=True, text=True, timeout=120,  # before: waited for a writer forever
+    )
+    assert done.returncode == 1
+    assert f"rejected: {tmp_path / 'pipe.jsonl'}: a FIFO (named pipe), not a file: skipped" in done.stderr

@@ -133,6 +133,31 @@ def test_query_length_and_page_depth(client, sample_index):
     assert "the limit is 20" in shallow.get("/api/search", query_string={"q": "y" * 21}).get_json()["error"]
 
 
+@pytest.mark.parametrize("q", ["*", "title:*", "text:*", "* OR ceasefire", "(title:*)"])
+def test_every_document_is_every_document_not_every_word(q):
+    """Whoosh's Every(field) reads the postings of every word of the field; every article has a title and a text."""
+    assert parse_query(q) == query.Every()
+
+
+def test_field_star_counts_the_words_it_reads(sample_index):
+    narrow = create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "MAX_EXPANSION": 2}).test_client()
+    response = narrow.get("/api/search", query_string={"q": "actor:*"})
+    assert response.status_code == 400 and "match more than 2 different words" in response.get_json()["error"]
+    wide = create_app({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
+    assert wide.get("/api/search", query_string={"q": "actor:*"}).get_json()["total"] == 5
+    assert wide.get("/api/search", query_string={"q": "*"}).get_json()["total"] == 5
+
+
+@pytest.mark.parametrize("q", ["oil^0", "oil^0.0", "title:oil^0 Syria", "(oil OR gas)^0"])
+def test_a_boost_of_zero_is_a_usage_error_everywhere(client, sample_index, q):
+    for route in ("/api/search", "/", "/export.csv", "/export.json", "/feed.atom"):
+        response = client.get(route, query_string={"q": q})
+        assert response.status_code == 400, (route, response.status_code)
+        assert "a boost (^N) must be a positive number, got 0" in response.get_data(as_text=True)
+    result = CliRunner().invoke(main, ["search", "--index-dir", str(sample_index), q])
+    assert result.exit_code == 2 and "a boost (^N) must be a positive number, got 0" in result.output
+
+
 def test_export_size_is_bounded(sample_index):
     small = create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "EXPORT_LIMIT": 4}).test_client()
     for route in ("/export.csv", "/export.json"):

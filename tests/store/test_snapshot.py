@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from searchapp.cli import main
 from searchapp.errors import SnapshotError
 from searchapp.query.search import SearchIndex, SearchRequest
-from searchapp.store.index import batch_writer, open_index
+from searchapp.store.index import CHECKSUMS_FILE, batch_writer, open_index
 from searchapp.store.snapshot import committed_files, take_snapshot
 from tests.test_faults import SEARCHAPP, check_index, env, generation, index_command, wait_for_commit, write_corpus
 
@@ -113,7 +113,7 @@ def test_snapshots_chase_a_writer_that_merges_segments(tmp_path):
             ids = sorted(fields["id"] for fields in searcher.all_stored_fields())
         assert ids == [f"d{n:05d}" for n in range(len(ids))]  # the first batches, each once
         assert len(ids) == info.documents and len(ids) % 10 == 0
-        assert sorted(p.name for p in snap.iterdir()) == sorted(committed_files(snap)[1])
+        assert sorted(p.name for p in snap.iterdir()) == sorted(committed_files(snap)[1] + [CHECKSUMS_FILE])  # the files and their checksums
         counts.append(len(ids))
     writer.join()
     assert counts == sorted(counts) and len(set(counts)) > 3, counts

@@ -57,12 +57,18 @@ def test_segment_columns_line_up_with_stored_fields(sample_index):
 
 
 def test_the_table_of_contents_helpers_exist(sample_index):
-    for name in ("read", "_segment_pattern", "_filename"):
+    for name in ("read", "_segment_pattern", "_filename", "_pattern", "_latest_generation"):
         assert hasattr(whoosh_index.TOC, name)
     assert callable(whoosh_index.clean_files)
     ix = open_index(sample_index)
     generation, files = internals.committed_generation(ix.storage)
     assert generation == ix.latest_generation() and files[0] == f"_MAIN_{generation}.toc" and len(files) > 1
+    # what the damage checks of store/index.py read
+    assert internals.latest_generation(ix.storage) == generation and internals.toc_name(generation) == files[0]
+    toc = internals.read_toc(ix.storage)
+    assert [name for name, _ in internals.segment_files(ix.storage, toc)] == files[1:]
+    assert all(internals.is_index_file(name) for name in files)
+    assert not any(internals.is_index_file(name) for name in ("indexer.lock", "checksums.json", "MAIN_WRITELOCK"))
 
 
 def test_indexes_pickled_under_the_old_module_paths_still_open(monkeypatch):

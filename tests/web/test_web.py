@@ -128,7 +128,7 @@ def test_paging(sample_index):
 
 @pytest.mark.parametrize(
     "query",
-    ["page=abc", "page=99999", "page=0", "page=-1", "sort=bogus", "q=" + "x" * 5000, "q=%3Cscript%3Edate:notadate", "q=date:[bogus+TO+x]", "q=%E2%80%AE%F0%9F%98%80", "page=1&page=2", "outlet=" + "o" * 400],
+    ["page=abc", "page=%C2%B2", "page=1%C2%B9", "page=%D9%A3", "page=99999", "page=0", "page=-1", "sort=bogus", "q=" + "x" * 5000, "q=%3Cscript%3Edate:notadate", "q=date:[bogus+TO+x]", "q=%E2%80%AE%F0%9F%98%80", "page=1&page=2", "outlet=" + "o" * 400],
 )
 def test_bad_parameters_are_400_with_a_message(client, query):
     api = client.get("/api/search?" + query)
@@ -348,6 +348,56 @@ def test_export_json_and_limit(sample_index):
     assert client.get("/export.json?sort=bogus").status_code == 400
 
 
+@pytest.fixture()
+def slow_clock(monkeypatch):
+    """A clock that advances one second each time an export looks at it: the deadline of 2.5 s passes at the third hit."""
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(exports.time, "monotonic", lambda: float(next(ticks)))
+
+
+def test_an_export_past_its_deadline_is_visibly_incomplete(sample_index, slow_clock):
+    client = web.create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "EXPORT_SECONDS": 2.5}).test_client()
+    text = client.get("/export.json?q=Syria&sort=oldest").get_data(as_text=True)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+    *hits, trailer = text.rstrip("\n").split("\n")
+    assert [json.loads(h.rstrip(","))["id"] for h in hits[1:]] == [PRESS_TV_MARCH, PRESS_TV_APRIL]
+    assert json.loads(trailer) == {
+        "error": "export cut after 2 of 5 hits: it took longer than 2.5 s (SEARCHAPP_EXPORT_SECONDS); narrow the search"
+    }
+    rows = list(csv.reader(io.StringIO(client.get("/export.csv?q=Syria&sort=oldest").get_data(as_text=True))))
+    assert [r[0] for r in rows[1:-1]] == [PRESS_TV_MARCH, PRESS_TV_APRIL]
+    assert rows[-1] == ["INCOMPLETE EXPORT: export cut after 2 of 5 hits: it took longer than 2.5 s (SEARCHAPP_EXPORT_SECONDS); narrow the search"]
+
+
+@pytest.mark.parametrize(
+    ("error", "told"),
+    [
+        (RuntimeError("a bug"), "server error"),
+        (OSError("segment file vanished"), "the search index is not available right now: it is damaged; the administrator can run `searchapp check`"),
+    ],
+    ids=["bug", "damaged-index"],
+)
+def test_an_export_that_fails_midway_says_so_at_its_end(client, monkeypatch, error, told):
+    from searchapp.query import search
+
+    real_hit = search._hit
+    made = []
+
+    def failing_hit(*args, **kwargs):
+        made.append(1)
+        if len(made) == 3:
+            raise error
+        return real_hit(*args, **kwargs)
+
+    monkeypatch.setattr(search, "_hit", failing_hit)
+    text = client.get("/export.json?q=Syria").get_data(as_text=True)
+    assert json.loads(text.rstrip().splitlines()[-1]) == {"error": f"export cut after 2 of 5 hits: {told}"}  # no server path
+    made.clear()
+    rows = list(csv.reader(io.StringIO(client.get("/export.csv?q=Syria").get_data(as_text=True))))
+    assert len(rows) == 4 and rows[-1] == [f"INCOMPLETE EXPORT: export cut after 2 of 5 hits: {told}"]
+
+
 def test_csv_cells_cannot_be_formulas():
     assert exports._cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
     assert [exports._cell(x) for x in ("+1", "-1", "@SUM(A1)", "\t=1", "plain", None, 4.5)] == ["'+1", "'-1", "'@SUM(A1)", "'\t=1", "plain", "", "4.5"]
@@ -390,12 +440,52 @@ def test_atom_feed(client):
     entries = root.findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}updated") for e in entries] == ["2016-04-28T00:00:00Z", "2016-03-02T00:00:00Z"]  # newest first
     first = entries[0]
-    assert first.findtext(f"{ATOM}id") == f"http://localhost/doc/{PRESS_TV_APRIL}"
+    assert first.findtext(f"{ATOM}id") == f"urn:searchapp:doc:{PRESS_TV_APRIL}"  # no public_url: names, relative links
     assert first.findtext(f"{ATOM}title") == "UN asks Russia, US to intervene at 'highest level' to save Syria talks"
-    assert first.find(f"{ATOM}link").get("href").startswith(f"http://localhost/doc/{PRESS_TV_APRIL}?q=Syria#p")
+    assert first.find(f"{ATOM}link").get("href").startswith(f"/doc/{PRESS_TV_APRIL}?q=Syria#p")
     summary = first.findtext(f"{ATOM}summary")
     assert "Syria" in summary and "<mark>" not in summary
     assert root.findtext(f"{ATOM}updated") == "2016-04-28T00:00:00Z"
+
+
+@pytest.mark.parametrize("public_url", ["", "https://news.example.org/", "https://news.example.org"])
+def test_feed_ids_and_links_never_come_from_the_host_header(sample_index, public_url):
+    client = web.create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "PUBLIC_URL": public_url}).test_client()
+    response = client.get("/feed.atom?q=Syria&outlet=Press+TV", headers={"Host": "evil.example"})
+    assert b"evil.example" not in response.get_data()
+    root = ET.fromstring(response.get_data())
+    first = root.findall(f"{ATOM}entry")[0]
+    base = public_url.rstrip("/")
+    assert first.findtext(f"{ATOM}id") == (f"{base}/doc/{PRESS_TV_APRIL}" if base else f"urn:searchapp:doc:{PRESS_TV_APRIL}")
+    assert first.find(f"{ATOM}link").get("href").startswith(f"{base}/doc/{PRESS_TV_APRIL}?q=Syria#p")
+    links = {link.get("rel"): link.get("href") for link in root.findall(f"{ATOM}link")}
+    assert links == {"alternate": f"{base}/?q=Syria&outlet=Press+TV", "self": f"{base}/feed.atom?q=Syria&outlet=Press+TV"}
+    assert root.findtext(f"{ATOM}id") == (f"{base}/?q=Syria&outlet=Press+TV" if base else "urn:searchapp:search:%2F%3Fq%3DSyria%26outlet%3DPress%2BTV")
+
+
+@pytest.fixture(scope="module")
+def control_index(tmp_path_factory):
+    """A one-article index whose title and outlet hold control characters (as scraped pages do)."""
+    from searchapp.ingest.run import IndexOptions, index_paths
+
+    folder = tmp_path_factory.mktemp("control")
+    record = {"id": "ctl\x01", "title": "Ceasefire\x01 talks \x1b[31mresume\x7f", "outlet": "Out\x02let", "text": "The ceasefire\x0b talks resumed in Geneva.", "date": "2016-03-02"}
+    (folder / "c.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    assert index_paths([folder / "c.jsonl"], folder / "ix", IndexOptions(processes=1)).added == 1
+    return folder / "ix"
+
+
+@pytest.mark.parametrize("q", ["ceasefire", "ceasefire\x01", "ceasefire \x1b talks", "\ufffe ceasefire"])
+def test_feed_is_well_formed_whatever_the_titles_and_query_hold(control_index, q):
+    client = web.create_app({"TESTING": True, "INDEX_DIR": str(control_index)}).test_client()
+    response = client.get("/feed.atom", query_string={"q": q})
+    assert response.status_code == 200
+    root = ET.fromstring(response.get_data())  # ill-formed XML raises
+    [entry] = root.findall(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}title") == "Ceasefire talks [31mresume\x7f"
+    assert entry.findtext(f"{ATOM}author/{ATOM}name") == "Outlet"
+    assert entry.findtext(f"{ATOM}id") == "urn:searchapp:doc:ctl%01"
+    assert root.findtext(f"{ATOM}title").startswith("searchapp: ") and "\x01" not in root.findtext(f"{ATOM}title")
 
 
 def test_feed_escapes_markup(formula_index):

@@ -13,11 +13,16 @@ replacement characters and a warning; UTF-16 and UTF-8 with a byte-order mark ar
 
 from __future__ import annotations
 
+import errno
 import gzip
+import os
+import stat
 import zlib
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 
+from ...config import Settings
 from ...errors import SourceError
 from ..models import Article, Notice, Rejection
 from .common import ReadOptions, decode
@@ -35,16 +40,50 @@ def supported(path: Path) -> bool:
     return name.endswith(RECORD_FORMATS + FILE_FORMATS)
 
 
+def not_a_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a file (a FIFO, a socket, a device, a dangling link, a link loop), or None.
+
+    Opening a FIFO waits for a writer, forever: such a path is reported and never opened.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "a symbolic link to nothing (dangling link): skipped" if path.is_symlink() else "vanished while being read"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop: skipped"
+        return f"cannot read: {exc.strerror or exc}"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe), not a file: skipped (reading it would wait for a writer)"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a file: skipped"
+    return "a device, not a file: skipped"
+
+
 def iter_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> Iterator[Path | Rejection]:
-    """Every readable file under ``paths`` (folders recursively, hidden files skipped)."""
+    """Every readable file under ``paths`` (folders recursively, hidden files skipped).
+
+    Special files (FIFOs, sockets, devices, dangling links, link loops) and links to folders (not
+    followed) are reported as rejections with the reason, never opened.
+    """
     excluded = {p.resolve() for p in exclude}
     for path in paths:
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             raise SourceError(f"{path}: no such file or folder")
-        if path.is_dir():
+        if reason := not_a_file(path):
+            yield Rejection(str(path), reason)
+        elif path.is_dir():
             for child in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if child.is_file() and not hidden and supported(child) and child.resolve() not in excluded:
+                if any(part.startswith(".") for part in child.relative_to(path).parts):
+                    continue
+                if reason := not_a_file(child):
+                    yield Rejection(str(child), reason)
+                elif child.is_dir():
+                    if child.is_symlink():
+                        yield Rejection(str(child), "a symbolic link to a folder: not followed (give the folder itself to read it)")
+                elif supported(child) and child.resolve() not in excluded:
                     yield child
         elif path.resolve() in excluded:
             continue
@@ -71,8 +110,8 @@ def check_inputs(paths: Iterable[Path], options: ReadOptions) -> None:
         if not name.endswith(RECORD_FORMATS):
             continue
         try:
-            found[str(item)] = record_columns(item, name, _read_bytes(item))
-        except (OSError, EOFError, zlib.error, gzip.BadGzipFile):
+            found[str(item)] = record_columns(item, name, read_bounded(item, options.max_file_bytes))
+        except (OSError, EOFError, zlib.error, gzip.BadGzipFile, FileTooLarge):
             continue  # the run rejects it with the reason
     check_columns(found, wanted, options.facets)
 
@@ -92,8 +131,18 @@ def read_paths(paths: Iterable[Path], options: ReadOptions | None = None) -> Ite
 def read_file(path: Path, manifest: dict[str, dict[str, str]], options: ReadOptions) -> Iterator[Article | Rejection | Notice]:
     """The articles of one file, by its format (``manifest``: file name -> metadata row)."""
     name = path.name.lower().removesuffix(".gz")
+    one_article = not name.endswith(RECORD_FORMATS)
+    cap = min(options.max_file_bytes, 40 * options.max_article_chars) if one_article else options.max_file_bytes
     try:
-        raw = _read_bytes(path)
+        raw = read_bounded(path, cap)
+    except FileTooLarge as exc:
+        size = f"decompresses to more than {cap:,} bytes" if exc.size is None else f"file of {exc.size:,} bytes"
+        if cap < options.max_file_bytes:
+            reason = f"{size}: longer than any article may be ({options.max_article_chars:,} characters, SEARCHAPP_MAX_ARTICLE_CHARS; {cap:,} bytes)"
+        else:
+            reason = f"{size}: larger than the limit of {cap:,} bytes (SEARCHAPP_MAX_FILE_BYTES)"
+        yield Rejection(str(path), reason)
+        return
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         yield Rejection(str(path), f"cannot read file: {exc}")
         return
@@ -114,14 +163,42 @@ def read_file(path: Path, manifest: dict[str, dict[str, str]], options: ReadOpti
     yield article
 
 
-def _read_bytes(path: Path) -> bytes:
-    if path.name.lower().endswith(".gz"):
-        with gzip.open(path, "rb") as f:
-            return f.read()
-    return path.read_bytes()
+class FileTooLarge(Exception):
+    """A file (decompressed) is larger than the bound on what one file may hold; ``size`` when known."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__(size)
+        self.size = size
 
 
-def count_inputs(paths: Iterable[Path], manifest: Path | None = None) -> int | None:
+def read_bounded(path: Path, cap: int) -> bytes:
+    """The bytes of ``path`` (decompressed when ``.gz``), read in a stream that stops past ``cap``.
+
+    A gzip bomb (a megabyte that inflates to gigabytes) costs at most ``cap`` bytes of memory.
+    """
+    compressed = path.name.lower().endswith(".gz")
+    # O_NONBLOCK: a path that became a FIFO since it was listed fails here instead of waiting
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    raw_file = os.fdopen(fd, "rb")
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        raw_file.close()
+        raise OSError(errno.EINVAL, "not a regular file")
+    os.set_blocking(fd, True)
+    if not compressed and os.fstat(fd).st_size > cap:
+        raw_file.close()
+        raise FileTooLarge(path.stat().st_size)
+    with raw_file, gzip.GzipFile(fileobj=raw_file, mode="rb") if compressed else raw_file as f:
+        chunks, total = [], 0
+        while block := f.read(min(1 << 20, cap + 1 - total)):
+            chunks.append(block)
+            total += len(block)
+            if total > cap:
+                raise FileTooLarge(None if compressed else path.stat().st_size)
+    return b"".join(chunks)
+
+
+def count_inputs(paths: Iterable[Path], manifest: Path | None = None, max_file_bytes: int = Settings.max_file_bytes) -> int | None:
     """A quick estimate of how many articles ``paths`` hold, for the progress bar's ETA."""
     total = 0
     try:
@@ -131,8 +208,8 @@ def count_inputs(paths: Iterable[Path], manifest: Path | None = None) -> int | N
             name = item.name.lower().removesuffix(".gz")
             if name.endswith((".jsonl", ".ndjson", ".csv")):
                 opener = gzip.open if item.name.lower().endswith(".gz") else open
-                with opener(item, "rb") as f:
-                    total += sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+                with opener(item, "rb") as f:  # a gzip bomb is counted up to the file bound only
+                    total += sum(chunk.count(b"\n") for chunk in islice(iter(lambda: f.read(1 << 20), b""), max_file_bytes >> 20))
             elif name.endswith(".json"):
                 total += 1
             else:

@@ -27,13 +27,38 @@ MAX_ARTICLE_CHARS = Settings.max_article_chars  # the setting's default
 
 
 @dataclass(frozen=True)
+class FieldLimits:
+    """The longest title, outlet and URL stored (the ``max_*_chars`` settings; the text's is ``max_article_chars``).
+
+    A 10 MB title made every phrase search and result page of the index slow; each stored field
+    is bounded like the text.
+    """
+
+    title: int = Settings.max_title_chars
+    outlet: int = Settings.max_outlet_chars
+    url: int = Settings.max_url_chars
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FieldLimits:
+        return cls(settings.max_title_chars, settings.max_outlet_chars, settings.max_url_chars)
+
+
+@dataclass(frozen=True)
 class ReadOptions:
-    """How a run reads its inputs: the manifest of file metadata, column overrides, the size limit."""
+    """How a run reads its inputs: the manifest of file metadata, column overrides, the size limits."""
 
     manifest: Path | None = None
     field_map: dict[str, str] = field(default_factory=dict)
     max_article_chars: int = MAX_ARTICLE_CHARS
     facets: tuple[FacetSpec, ...] = ()  # custom facets: the record columns read as facet values
+    limits: FieldLimits = FieldLimits()
+    max_file_bytes: int = Settings.max_file_bytes
+
+    @property
+    def max_record_chars(self) -> int:
+        """The longest record (a JSON line, a CSV field) parsed at all: its text can be at most
+        ``max_article_chars``, and markup or escapes rarely make it ten times longer."""
+        return 10 * self.max_article_chars
 
 
 def decode(raw: bytes) -> tuple[str | None, str | None]:
@@ -52,6 +77,18 @@ def decode(raw: bytes) -> tuple[str | None, str | None]:
     except UnicodeDecodeError as exc:
         text = raw.decode("utf-8", errors="replace")
         return text, f"invalid UTF-8 at byte {exc.start}: decoded with replacement characters"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> tuple[str, int]:
+    """``text`` with every lone UTF-16 surrogate replaced by U+FFFD, and how many there were.
+
+    JSON may spell one (``"\\ud800"``) and Python decodes it into a string that cannot be
+    encoded as UTF-8, so neither hashed nor indexed; a valid pair is already one character.
+    """
+    return _SURROGATE.subn("\ufffd", text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,6 +162,15 @@ def text_id(paragraphs: list[str]) -> str:
     return "h" + hashlib.sha1(normalised.encode("utf-8")).hexdigest()[:16]
 
 
+def cut_at_word(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at a space when there is one in its last fifth, with '…'."""
+    head = text[: max(1, limit - 1)]
+    space = head.rfind(" ")
+    if space >= len(head) * 4 // 5:
+        head = head[:space]
+    return head.rstrip() + "…"
+
+
 def make_article(
     *,
     source: str,
@@ -137,10 +183,12 @@ def make_article(
     one_per_file: bool = False,
     max_chars: int = MAX_ARTICLE_CHARS,
     language: str | None = None,
+    limits: FieldLimits = FieldLimits(),
 ) -> Article | Rejection:
     """An article from its parts, inferring what is missing; a Rejection if it cannot be indexed.
 
-    ``max_chars`` is the longest text accepted (the ``max_article_chars`` setting).
+    ``max_chars`` is the longest text accepted (the ``max_article_chars`` setting); ``limits``
+    bound the other stored fields: a long title is cut, a long outlet or URL dropped, with a warning.
     """
     paragraphs = [p for p in paragraphs if p.strip()]
     if not paragraphs:
@@ -163,7 +211,10 @@ def make_article(
         published_date = infer_published(paragraphs)
         if published_date is not None:
             inferred.append("published")
-    outlet = (outlet or "").strip() or None
+    outlet = " ".join((outlet or "").split()) or None
+    if outlet is not None and len(outlet) > limits.outlet:
+        warnings.append(f"outlet of {len(outlet):,} characters dropped: the limit is {limits.outlet:,} (SEARCHAPP_MAX_OUTLET_CHARS)")
+        outlet = None
     if outlet is None:
         outlet = infer_outlet(paragraphs)
         if outlet is not None:
@@ -177,6 +228,13 @@ def make_article(
         language_code = iso_language(language)
         if language_code is None:
             warnings.append(f"language {language.strip()!r} ignored (not an ISO 639 code or English language name): detected instead")
+    if len(title) > limits.title:  # an inferred one too: its twelve words may be one long run of letters
+        warnings.append(f"title of {len(title):,} characters cut to the limit of {limits.title:,} (SEARCHAPP_MAX_TITLE_CHARS)")
+        title = cut_at_word(title, limits.title)
+    url = (url or "").strip() or None
+    if url is not None and len(url) > limits.url:
+        warnings.append(f"url of {len(url):,} characters dropped: the limit is {limits.url:,} (SEARCHAPP_MAX_URL_CHARS)")
+        url = None
     return Article(
         id=record_id or text_id(paragraphs),
         title=title,
@@ -184,7 +242,7 @@ def make_article(
         source=source,
         outlet=outlet,
         published=published_date,
-        url=(url or "").strip() or None,
+        url=url,
         inferred=inferred,
         warnings=warnings,
         one_per_file=one_per_file,

@@ -41,6 +41,7 @@ def html_article(path: Path, html: str, meta: dict[str, str], options: ReadOptio
         url=meta.get("url") or tags.get("url"),
         one_per_file=True,
         max_chars=options.max_article_chars,
+        limits=options.limits,
     )
 
 

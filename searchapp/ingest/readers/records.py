@@ -19,7 +19,7 @@ from ...errors import DateError, SourceError
 from ...store.custom import VALUE_SEPARATOR, FacetSpec, facet_name_for
 from ..dates import parse_published
 from ..models import Article, Notice, Rejection
-from .common import ReadOptions, decode, make_article, split_paragraphs
+from .common import MAX_ARTICLE_CHARS, ReadOptions, decode, make_article, replace_surrogates, split_paragraphs
 
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "id": ("id", "doc_id", "docid", "docno", "newid", "guid", "uuid", "article_id", "unit_id", "story_id",
@@ -57,7 +57,7 @@ def read_records(path: Path, name: str, raw: bytes, options: ReadOptions) -> Ite
         print(f"warning: {path}: {warning}", file=sys.stderr)
     columns: dict[str, str | None] | None = None
     merged: dict[str, dict[str, list[str]]] = {}
-    for where, record in _records(path, name, text):
+    for where, record in _records(path, name, text, options.max_record_chars):
         if isinstance(record, Rejection):
             yield record
             continue
@@ -70,7 +70,11 @@ def read_records(path: Path, name: str, raw: bytes, options: ReadOptions) -> Ite
                 return
             if options.facets and columns["id"] is not None:
                 merged = _facets_of_repeated_ids(path, name, text, columns["id"], options.facets)
-        article = _record_article(f"{path}:{where}", record, columns, options)
+        try:
+            article = _record_article(f"{path}:{where}", record, columns, options)
+        except (ValueError, TypeError, RecursionError, UnicodeError) as exc:  # a record no check foresaw: still only that record
+            yield Rejection(f"{path}:{where}", f"cannot read record: {type(exc).__name__}: {exc}")
+            continue
         if isinstance(article, Article) and article.id in merged:
             article.facets = {k: list(v) for k, v in merged[article.id].items()}
         yield article
@@ -105,12 +109,13 @@ def _facets_of_repeated_ids(path: Path, name: str, text: str, id_column: str, fa
     return {key: seen[key] for key in repeated}
 
 
-def _records(path: Path, name: str, text: str) -> Iterator[tuple[str, dict | Rejection]]:
+def _records(path: Path, name: str, text: str, max_chars: int = 10 * MAX_ARTICLE_CHARS) -> Iterator[tuple[str, dict | Rejection]]:
+    """(line, record or rejection) of a record file; ``max_chars``: the longest record parsed at all."""
     if name.endswith(".csv"):
-        return _csv_records(path, text)
+        return _csv_records(path, text, max_chars)
     if name.endswith(".json"):
         return _json_records(path, text)
-    return _jsonl_records(path, text)
+    return _jsonl_records(path, text, max_chars)
 
 
 def record_columns(path: Path, name: str, raw: bytes, sample: int = 100) -> list[str]:
@@ -189,7 +194,10 @@ def describe_columns(keys: list[str], columns: dict[str, str | None], facets: tu
 
 
 def _record_article(where: str, record: dict, columns: dict[str, str | None], options: ReadOptions) -> Article | Rejection:
+    replaced = 0
+
     def value(field: str) -> str | None:
+        nonlocal replaced
         key = columns.get(field)
         if key is None:
             return None
@@ -197,10 +205,14 @@ def _record_article(where: str, record: dict, columns: dict[str, str | None], op
         if got is None:
             return None
         if isinstance(got, list):
-            return "\n\n".join(str(x) for x in got) if field == "text" else (str(got[0]) if got else None)
-        if isinstance(got, dict):
+            got = "\n\n".join(str(x) for x in got) if field == "text" else (str(got[0]) if got else None)
+        elif isinstance(got, dict):
             return None
-        return str(got)
+        if got is None:
+            return None
+        text, count = replace_surrogates(str(got))
+        replaced += count
+        return text
 
     text = value("text")
     if text is None:
@@ -215,7 +227,10 @@ def _record_article(where: str, record: dict, columns: dict[str, str | None], op
         url=value("url"),
         language=value("language"),
         max_chars=options.max_article_chars,
+        limits=options.limits,
     )
+    if replaced and isinstance(article, Article):
+        article.warnings.append(f"{replaced} lone UTF-16 surrogate(s) (\\ud800-\\udfff) replaced by U+FFFD")
     if options.facets and isinstance(article, Article):
         lower = {str(k).lower().strip(): k for k in record}
         for spec in options.facets:
@@ -267,14 +282,30 @@ def facet_values(spec: FacetSpec, raw) -> tuple[list[str], list[str]]:
 MAX_FACET_VALUE = 300  # characters of a keyword value: longer is no facet value (the web refuses longer parameters)
 
 
-def _jsonl_records(path: Path, text: str) -> Iterator[tuple[str, dict | Rejection]]:
-    for number, line in enumerate(io.StringIO(text), start=1):
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time (a StringIO copies the whole text as 4 bytes a character)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _jsonl_records(path: Path, text: str, max_chars: int) -> Iterator[tuple[str, dict | Rejection]]:
+    for number, line in enumerate(_lines(text), start=1):
+        if len(line) > max_chars:
+            yield str(number), Rejection(f"{path}:{number}", f"line of {len(line):,} characters is longer than any article's record may be ({max_chars:,}: 10 x SEARCHAPP_MAX_ARTICLE_CHARS)")
+            continue
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             yield str(number), Rejection(f"{path}:{number}", f"invalid JSON: {exc.msg} at column {exc.colno}")
+            continue
+        except RecursionError:
+            yield str(number), Rejection(f"{path}:{number}", "invalid JSON: nested too deeply")
             continue
         if not isinstance(record, dict):
             yield str(number), Rejection(f"{path}:{number}", f"expected a JSON object, got {type(record).__name__}")
@@ -287,6 +318,9 @@ def _json_records(path: Path, text: str) -> Iterator[tuple[str, dict | Rejection
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         yield str(exc.lineno), Rejection(f"{path}:{exc.lineno}", f"invalid JSON: {exc.msg} at column {exc.colno}")
+        return
+    except RecursionError:
+        yield "1", Rejection(str(path), "invalid JSON: nested too deeply")
         return
     if isinstance(data, dict):
         # {"articles": [...]} or a single article
@@ -302,8 +336,8 @@ def _json_records(path: Path, text: str) -> Iterator[tuple[str, dict | Rejection
             yield f"record {number}", Rejection(f"{path}:record {number}", f"expected a JSON object, got {type(record).__name__}")
 
 
-def _csv_records(path: Path, text: str) -> Iterator[tuple[str, dict | Rejection]]:
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+def _csv_records(path: Path, text: str, max_chars: int) -> Iterator[tuple[str, dict | Rejection]]:
+    csv.field_size_limit(min(max_chars, 2**31 - 1))  # a longer cell is a rejection ("field larger than field limit")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
     except csv.Error:

@@ -27,4 +27,5 @@ def text_article(path: Path, text: str, meta: dict[str, str], options: ReadOptio
         url=meta.get("url"),
         one_per_file=True,
         max_chars=options.max_article_chars,
+        limits=options.limits,
     )
