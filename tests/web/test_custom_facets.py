@@ -70,7 +70,7 @@ def test_the_run_reports_every_column_once_with_the_option_that_would_use_it(arc
     assert (
         f"{path}: columns: doc_id -> id, headline -> title, body -> text, source_name -> outlet, pubdate -> published, "
         "link -> url, label -> facet label, governorate -> facet gov, casualties -> facet casualties (number), "
-        "attack_date -> facet attack_date (date); not used: notes (--facet notes or --field NAME=notes); no column for language"
+        "attack_date -> facet attack_date (date); not used: notes (--facet notes or --field NAME=notes)"
     ) in stderr.splitlines()
     assert f"warning: {path}:5: facet attack_date: " in stderr  # "bad date" is left out, with its line
     assert f"warning: {path}:6: facet casualties: 'n/a' is not a number; left out" in stderr.splitlines()
@@ -244,7 +244,7 @@ def test_a_file_without_a_facets_column_says_so(tmp_path):
     write_csv(tmp_path / "b.csv", ["id", "text"], [["b1", "Talks resumed in Geneva on Monday after a pause."]])
     result = CliRunner().invoke(main, ["index", "--quiet", "--processes", "1", "--index-dir", str(tmp_path / "ix"), "--facet", "label", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert f"{tmp_path / 'b.csv'}: columns: id -> id, text -> text; missing: facet label (no 'label' here); not used: none; no column for title, outlet, published, url, language" in result.stderr.splitlines()
+    assert f"{tmp_path / 'b.csv'}: columns: id -> id, text -> text; missing: facet label (no 'label' here); not used: none; no column for title, outlet, published, url" in result.stderr.splitlines()
 
 
 def test_a_changed_outlet_table_renames_indexed_outlets_without_tagging_again(tmp_path):

@@ -187,7 +187,7 @@ def describe_columns(keys: list[str], columns: dict[str, str | None], facets: tu
     if missing:
         message += "; missing: " + ", ".join(missing)
     message += "; not used: " + (", ".join(unused) if unused else "none")
-    absent = [f for f, key in columns.items() if key is None]
+    absent = [f for f, key in columns.items() if key is None and f != "language"]  # no language column: it is detected
     if absent:
         message += "; no column for " + ", ".join(absent)
     return message
