@@ -73,8 +73,9 @@ def infer_published(paragraphs: list[str]) -> PartialDate | None:
 
 
 def is_credit(text: str, start: int, end: int, outlet: str | None) -> bool:
-    """A credit, not an actor: "(Reuters)" after a caption, or the article's own outlet ("told Reuters")."""
-    if text[start - 1 : start] == "(" and text[end : end + 1] == ")" and known_outlet(text[start:end]):
+    """A credit, not an actor: "(Reuters)" or "[Anadolu]" after a caption, or the article's own outlet ("told Reuters")."""
+    bracketed = (text[start - 1 : start], text[end : end + 1]) in (("(", ")"), ("[", "]"))
+    if bracketed and known_outlet(text[start:end]):
         return True
     if text[start - 1 : start] == "(" and re.match(r"\s*photo\b", text[end:], re.IGNORECASE):
         return True

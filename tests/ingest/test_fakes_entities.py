@@ -33,7 +33,7 @@ PEOPLE = {
 }  # fmt: skip
 ORGS = {
     "Syrian Arab Army", "Syrian Observatory for Human Rights", "Islamic State", "Syrian government", "Nusra Front",
-    "United Nations", "SANA", "al-Qaeda", "US-led coalition", "AFP", "Reuters", "Syrian Democratic Forces",
+    "United Nations", "SANA", "al-Qaeda", "US-led coalition", "AFP", "Reuters", "Syrian Democratic Forces", "Anadolu Agency",
     "Syrian National Coalition", "UN Security Council", "Jaish al-Fatah", "Syrian state television",
     "People's Protection Units", "Free Syrian Army", "Hezbollah", "White Helmets", "Ahrar al-Sham", "Al-Manar",
     "Jaish al-Islam", "Local Coordination Committees", "Jabhat Fateh al-Sham", "Russian Defense Ministry",
