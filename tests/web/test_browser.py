@@ -7,14 +7,11 @@ to test-artifacts/ (git-ignored).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.web.serving import running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,12 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 if not CHROMIUM.exists() and not os.environ.get("CI"):
     pytest.skip("no /usr/bin/chromium (apt-get install chromium); set CI=1 to make this a failure", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -55,37 +46,8 @@ def arabic_server(tmp_path_factory):
 
 def _serve(index_dir: Path):
     ARTIFACTS.mkdir(exist_ok=True)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "searchapp.cli", "serve", "--index-dir", str(index_dir), "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-    with open(ARTIFACTS / "serve.log", "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_until_up(process, base)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_until_up(process: subprocess.Popen, base: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"searchapp serve exited with {process.returncode}; see test-artifacts/serve.log")
-        try:
-            with urllib.request.urlopen(base + "/api/search", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"searchapp serve did not answer within {timeout} s; see test-artifacts/serve.log")
-        time.sleep(0.2)
+    with running_server(index_dir, ARTIFACTS / "serve.log") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

@@ -10,22 +10,14 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from searchapp.web.app import SECURITY_HEADERS
+from tests.web.serving import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def raw_request(port: int, data: bytes, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
@@ -48,30 +40,8 @@ def get(port: int, target: str, host: str = "localhost", extra: str = "") -> tup
 @pytest.fixture(scope="module")
 def port(sample_index, tmp_path_factory):
     """`searchapp serve --workers 2` on a free loopback port over the sample index."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    command = [sys.executable, "-m", "searchapp.cli", "serve", "--index-dir", str(sample_index), "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if get(port, "/api/search")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+    with running_server(sample_index, tmp_path_factory.mktemp("serve") / "serve.log") as port:
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_idle_and_half_sent_requests_do_not_stop_the_answers(port):
