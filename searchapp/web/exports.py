@@ -29,7 +29,7 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 
 from ..errors import SearchappError
 from ..query import Hit
-from .helpers import public_message, search_request, state
+from .helpers import absolute, public_message, search_request, state
 from .render import hit_dict, snippets_text
 
 blueprint = Blueprint("exports", __name__)
@@ -55,12 +55,6 @@ def export_name(q: str, filters: dict[str, list[str]], ext: str, today: datetime
     ascii_words = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode().lower()
     slug = "-".join(re.findall(r"[a-z0-9]+", ascii_words))[:60].strip("-") or ("search" if words.strip() else "all")
     return f"searchapp-{slug}-{(today or datetime.date.today()).isoformat()}.{ext}"
-
-
-def absolute(link: str) -> str:
-    """A site link made absolute on the ``public_url`` setting (left as a path when it is not set)."""
-    base = state().settings.public_url.rstrip("/")
-    return base + link if base else link
 
 
 def _download(chunks, mimetype: str, name: str) -> Response:

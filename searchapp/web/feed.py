@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from .helpers import search_request, state, url_with
+from .helpers import public_base, search_request, state, url_with
 from .render import paragraph_link, snippets_text
 
 blueprint = Blueprint("feed", __name__)
@@ -45,7 +45,7 @@ def feed():
     described = req.q or "everything"
     if req.filters:
         described += " (" + "; ".join(f"{k}: {' or '.join(v)}" for k, v in req.filters.items()) + ")"
-    base = state().settings.public_url.strip().rstrip("/")  # "": links relative to the feed
+    base = public_base()  # "": links relative to the feed
     entries = [
         {
             "id": base + url_for("pages.doc", doc_id=hit.id) if base else "urn:searchapp:doc:" + quote(hit.id, safe=""),

@@ -154,3 +154,16 @@ def human_date(iso: str | None) -> str:
         return f"{day.day} {day.strftime('%B %Y')}"
     except ValueError:
         return iso
+
+
+def public_base() -> str:
+    """The site's public base URL (the ``public_url`` setting) without a final slash; "" when not set.
+
+    Absolute links (exports, the Atom feed) are built on it, never on the Host header a client sends.
+    """
+    return state().settings.public_url.strip().rstrip("/")
+
+
+def absolute(link: str) -> str:
+    """A site link made absolute on :func:`public_base` (left as a path when it is not set)."""
+    return public_base() + link
