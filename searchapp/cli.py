@@ -1,4 +1,4 @@
-"""The ``searchapp`` command: index, search, check, remove, snapshot, serve, evaluate (click parses and helps).
+"""The ``searchapp`` command: index, search, entities, check, remove, snapshot, serve, evaluate (click parses and helps).
 
 The settings are resolved once, when the command starts (:meth:`searchapp.config.Settings.load`,
 options on top), and passed down.  Errors are handled in one place, :class:`Searchapp`: every
@@ -169,6 +169,50 @@ def search_command(settings: Settings, index_dir, outlet, year, actor, place, mo
         click.echo(json.dumps(result_dict(result), ensure_ascii=False, indent=2))
     else:
         click.echo(result_text(result))
+
+
+@main.command("entities")
+@_index_dir_option
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(["person", "org", "place"]), help="Only values of this kind (repeat for several; default all three).")
+@click.option("--match", default="", metavar="TEXT", help="Only values whose name or one of whose spellings holds TEXT (case and accents ignored).")
+@click.option("--limit", type=click.IntRange(0, None), default=50, show_default=True, help="At most this many values (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print the values as JSON, every spelling included.")
+@click.option(
+    "--apply-aliases",
+    "aliases_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="TOML",
+    help="First apply this aliases file (the --aliases format, on top of the built-in aliases) to every indexed article, "
+    "from its stored mentions, without tagging again; then list.",
+)
+@click.pass_obj
+def entities_command(settings: Settings, index_dir, kinds, match, limit, as_json, aliases_file) -> None:
+    """List the actor and place values of the index with their counts, kinds and the spellings folded into each.
+
+    Sorted by articles.  To merge, rename, drop or re-kind values, write an aliases file and apply
+    it with --apply-aliases (seconds, no tagging); pass the same file to later `searchapp index`
+    runs (--aliases or SEARCHAPP_ALIASES) so that new articles get it too.
+    """
+    from .query import SearchIndex
+    from .query.entities import list_entities
+    from .web.render import entities_text
+
+    settings = settings.replace(index_dir=index_dir)
+    if aliases_file is not None:
+        from .ingest.curate import reapply_aliases
+
+        try:
+            summary = reapply_aliases(settings.index_dir, aliases_file, settings.lock_timeout, settings.batch_size)
+        except KeyboardInterrupt:
+            click.echo("interrupted: every batch committed before the interruption is kept; re-run to finish", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        click.echo(summary.describe(), err=True)
+    listing = list_entities(SearchIndex.from_settings(settings), tuple(kinds), match, limit or None)
+    if as_json:
+        click.echo(json.dumps(listing.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(entities_text(listing))
 
 
 @main.command("check")

@@ -71,7 +71,7 @@ def tag_on_worker(articles: list[Article], context: tuple[Aliases, int]) -> tupl
     aliases, max_chars = context
     with _tagging_lock:
         tagged = tag_articles(articles, aliases, max_chars=max_chars)
-    return PIPELINE_VERSION, [(t.mentions, t.dates, t.language) for t in tagged]
+    return PIPELINE_VERSION, [(t.mentions, t.dates, t.language, t.raw) for t in tagged]
 
 
 @dataclass(eq=False)
@@ -171,4 +171,4 @@ class ClusterTagger:
                 f"--scheduler {self.address}: a worker tags with searchapp pipeline {version}, this indexer with "
                 f"{PIPELINE_VERSION}; install the same searchapp version on every worker"
             )
-        return [TaggedArticle(a, m, d, lang) for a, (m, d, lang) in zip(batch, tags, strict=True)]
+        return [TaggedArticle(a, *tag) for a, tag in zip(batch, tags, strict=True)]  # (mentions, dates, language, raw)

@@ -24,11 +24,15 @@ def file_key(article: Article) -> str | None:
     return str(Path(article.source).resolve()) if article.one_per_file else None
 
 
-def document_fields(
-    tagged: TaggedArticle, content_hash: str, dup_bands: bytes, dup_group: str, facets: dict[str, FacetSpec] | None = None
-) -> dict:
-    """The Whoosh fields of one tagged article (fields of :func:`searchapp.store.schema.build_schema`, and custom facets)."""
-    article = tagged.article
+ENTITY_FIELDS = ("actor", "place", "people", "orgs", "places", "place_paths")  # what entity_fields() sets
+
+
+def entity_fields(tagged: TaggedArticle) -> dict[str, str]:
+    """The index fields an article's entities make (:data:`ENTITY_FIELDS`), "" for none.
+
+    Shared by indexing and by re-applying aliases to an indexed article (:mod:`.curate`), so that
+    both write the same fields the same way.
+    """
     people = tagged.names("person")
     orgs = tagged.names("org")
     places = tagged.names("place")
@@ -36,6 +40,21 @@ def document_fields(
     # each place with the places it lies in, so that a search shows the hierarchy without the gazetteer
     context = place_context(set(places))  # "Madaya" beside Damascus is the Syrian town, not the Myanmar township
     paths = [PATH_SEPARATOR.join((place, *ancestors)) for place in places + rollup if (ancestors := place_ancestors(place, context))]
+    return {
+        "actor": "\n".join(people + orgs),
+        "place": "\n".join(places + rollup),
+        "people": ",".join(people),
+        "orgs": ",".join(orgs),
+        "places": ",".join(places + rollup),
+        "place_paths": ",".join(paths),
+    }
+
+
+def document_fields(
+    tagged: TaggedArticle, content_hash: str, dup_bands: bytes, dup_group: str, facets: dict[str, FacetSpec] | None = None
+) -> dict:
+    """The Whoosh fields of one tagged article (fields of :func:`searchapp.store.schema.build_schema`, and custom facets)."""
+    article = tagged.article
     title_field, text_field = text_fields(tagged.language)  # each language through its own analyser only
     doc = {
         "id": article.id,
@@ -45,12 +64,7 @@ def document_fields(
         title_field: article.title,
         text_field: "\n".join(article.paragraphs),
         "words": article.title + "\n" + "\n".join(article.paragraphs),
-        "actor": "\n".join(people + orgs),
-        "place": "\n".join(places + rollup),
-        "people": ",".join(people),
-        "orgs": ",".join(orgs),
-        "places": ",".join(places + rollup),
-        "place_paths": ",".join(paths),
+        **entity_fields(tagged),
         "months": ",".join(sorted({d.value[:7] for d in tagged.dates if len(d.value) >= 7})),
         "mentioned": ",".join(sorted({d.value for d in tagged.dates})),
         "language": tagged.language,

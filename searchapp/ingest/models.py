@@ -134,6 +134,9 @@ class TaggedArticle:
     mentions: list[Mention] = field(default_factory=list)
     dates: list[DateMention] = field(default_factory=list)
     language: str = "en"
+    # the tagger's mentions before normalisation, (text, label, paragraph, start, end): what
+    # `searchapp entities --apply-aliases` normalises again under other aliases, without NER
+    raw: list[tuple[str, str, int, int, int]] = field(default_factory=list)
 
     def names(self, kind: str) -> list[str]:
         return [m.name for m in self.mentions if m.kind == kind and m.facet]
@@ -146,7 +149,30 @@ class TaggedArticle:
                 for m in self.mentions
             ],
             "dates": [{"text": d.text, "value": d.value, "paragraph": d.paragraph} for d in self.dates],
+            "raw": self.raw_json(),
         }
+
+    def raw_json(self) -> list[list]:
+        """The raw mentions, compact: [paragraph, start, end, label], and the text only when the
+        paragraph's span does not hold it (a rule-made actor's name, a dateline's city re-cased)."""
+        paragraphs = self.article.paragraphs
+        rows: list[list] = []
+        for text, label, paragraph, start, end in self.raw:
+            row: list = [paragraph, start, end, label]
+            if paragraph >= len(paragraphs) or paragraphs[paragraph][start:end] != text:
+                row.append(text)
+            rows.append(row)
+        return rows
+
+
+def raw_from_json(rows: list[list], paragraphs: list[str]) -> list[tuple[str, str, int, int, int]]:
+    """The raw mentions of :meth:`TaggedArticle.raw_json`, read back beside the article's paragraphs."""
+    raw = []
+    for row in rows:
+        paragraph, start, end, label = row[:4]
+        text = row[4] if len(row) > 4 else paragraphs[paragraph][start:end]
+        raw.append((text, label, paragraph, start, end))
+    return raw
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def _init_worker(parent: int, aliases: Aliases, max_chars: int) -> None:
 def _tag_in_worker(articles: list[Article]) -> list[tuple]:
     """The tags alone: the indexer still holds the articles, so their text is not sent back."""
     assert _worker is not None
-    return [(t.mentions, t.dates, t.language) for t in tag_articles(articles, *_worker)]
+    return [(t.mentions, t.dates, t.language, t.raw) for t in tag_articles(articles, *_worker)]
 
 
 class ParallelTagger:
@@ -98,7 +98,7 @@ class ParallelTagger:
             return
 
         def collect(batch: list[Article], future: Future) -> list[TaggedArticle]:
-            return [TaggedArticle(a, m, d, lang) for a, (m, d, lang) in zip(batch, future.result(), strict=True)]
+            return [TaggedArticle(a, *tags) for a, tags in zip(batch, future.result(), strict=True)]  # (mentions, dates, language, raw)
 
         yield from in_input_order(batches, lambda batch: self._pool.submit(_tag_in_worker, batch), collect, lambda: 2 * self.processes)
 

@@ -28,7 +28,7 @@ from .dedupe import DuplicateGroups, Shingles, band_keys, keys_from_bytes, keys_
 from .documents import document_fields, file_key
 from .entities import Aliases, load_aliases
 from .furniture import mask_furniture
-from .models import Article, DateMention, Mention, Notice, Rejection, TaggedArticle
+from .models import Article, DateMention, Mention, Notice, Rejection, TaggedArticle, raw_from_json
 from .parallel import ParallelTagger
 from .readers import ReadOptions, check_inputs, count_inputs, read_paths
 from .readers.common import FieldLimits
@@ -174,11 +174,12 @@ class IndexRun:
                 stored = searcher.stored_fields(docnum) if docnum is not None else {}
                 entities = stored.get("entities") or {}
                 mentions = [
-                    Mention(m["name"], m["kind"], tuple(m.get("paragraphs", ())), tuple(tuple(s) for s in m.get("spans", ())))
+                    Mention(m["name"], m["kind"], tuple(m.get("paragraphs", ())), tuple(tuple(s) for s in m.get("spans", ())), m.get("facet", True))
                     for m in entities.get("mentions", [])
                 ]
                 dates = [DateMention(d["text"], d["value"], d["paragraph"]) for d in entities.get("dates", [])]
-                tagged.append(TaggedArticle(article, mentions, dates, stored.get("language", "en")))
+                raw = raw_from_json(entities.get("raw", []), article.paragraphs)
+                tagged.append(TaggedArticle(article, mentions, dates, stored.get("language", "en"), raw))
         return tagged
 
     def notice(self, notice: Notice) -> None:

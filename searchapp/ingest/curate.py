@@ -1,0 +1,227 @@
+"""Curating an index's entities: an edited aliases file applied to the articles already indexed.
+
+The tagger's raw mentions (text, NER label, paragraph, span) are stored with every article
+(``entities["raw"]``, :meth:`searchapp.ingest.models.TaggedArticle.raw_json`).  Applying an
+aliases file normalises them again (:func:`searchapp.ingest.entities.link_names`, the same
+function tagging ends with, with the built-in aliases and the new file on top) and rewrites only
+the articles whose entities change: spaCy never runs, so an archive is re-curated in seconds where
+tagging it again takes minutes (BENCHMARKS.md, "Curating entities").
+
+An article's other fields are written back exactly as they were: its stored fields as read, the
+fields that are indexed but not stored rebuilt from them (:data:`REBUILT_FIELDS`: the text from
+the stored paragraphs, the near-duplicate bands and file key from their columns, the dates'
+fields from the stored dates).  The rewrite holds the indexing lock and commits in batches
+(:func:`searchapp.store.index.batch_writer`): a run killed midway leaves every article either as
+it was or fully rewritten, and running it again finishes the job.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import AliasesError, IndexUnavailable
+from ..store.custom import load_facets
+from ..store.index import IndexerLock, batch_writer, open_index, stored_keys, verify_before_writing
+from ..store.schema import text_fields
+from .documents import ENTITY_FIELDS, entity_fields
+from .entities import Aliases, RawMention, link_names, load_aliases
+from .gazetteer import place_lookup, place_spellings
+from .models import Article, DateMention, Mention, PartialDate, TaggedArticle, raw_from_json
+from .places import place_ancestors
+
+# Fields indexed but not stored, which a rewrite rebuilds from what is stored (the entity fields
+# aside): a field added to the schema later must be stored or listed here (tests/ingest/test_curate.py).
+REBUILT_FIELDS = ("text", "words", "title_ar", "text_ar", "file_source", "dup_bands", "published", "months", "mentioned")
+# each kind of entity -> the facet field holding its values
+KIND_FIELDS = {"person": "people", "org": "orgs", "place": "places"}
+
+
+@dataclass
+class CurateSummary:
+    """What applying an aliases file did to an index."""
+
+    aliases_file: str
+    read: int = 0
+    rewritten: int = 0
+    values_before: dict[str, int] = field(default_factory=dict)  # kind -> distinct facet values before
+    values_after: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0  # normalising and writing, the gazetteer loaded
+    load_seconds: float = 0.0  # loading the aliases and the gazetteer
+
+    def describe(self) -> str:
+        kinds = ", ".join(f"{KIND_FIELDS[k]} {self.values_before.get(k, 0)} -> {self.values_after.get(k, 0)} values" for k in KIND_FIELDS)
+        return (
+            f"applied {self.aliases_file}: read {self.read} articles, rewrote {self.rewritten} "
+            f"(the others' entities are unchanged); {kinds}; time {self.seconds:.1f}s (+{self.load_seconds:.1f}s loading)"
+        )
+
+
+def load_user_aliases(path: str | Path) -> Aliases:
+    """The built-in aliases with the user's file on top, an error naming the file and line if it is bad."""
+    path = Path(path)
+    if not path.is_file():
+        raise AliasesError(f"{path}: no such aliases file", param_hint="--apply-aliases")
+    try:
+        return load_aliases(path)
+    except AliasesError as exc:
+        message = str(exc)
+        if str(path) in message and "line" not in message:  # a TOML syntax error says its line already
+            line = _line_of(path, message)
+            if line:
+                message = message.replace(f"{path}:", f"{path}:{line}:", 1)
+        raise AliasesError(message, param_hint="--apply-aliases") from None
+
+
+def _line_of(path: Path, message: str) -> int | None:
+    """The line of the aliases file holding the name an error quotes ("[kind] 'Assad' = 'people'")."""
+    quoted = re.findall(r"'([^']+)'|\"([^\"]+)\"", message.partition(": ")[2])
+    names = [a or b for a, b in quoted]
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    section = re.search(r"\[(\w+)\]", message)
+    for name in names:
+        current = None
+        for number, line in enumerate(lines, 1):
+            header = re.match(r"\s*\[(\w+)\]", line)
+            if header:
+                current = header.group(1)
+            elif (section is None or current == section.group(1)) and (f'"{name}"' in line or f"'{name}'" in line or line.strip().startswith(f"{name} ")):
+                return number
+    if "'drop'" in message or "drop" in message.split(":")[-1][:12]:
+        return next((n for n, line in enumerate(lines, 1) if line.strip().startswith("drop")), None)
+    return None
+
+
+def renormalised(stored: dict, aliases: Aliases, known: tuple) -> list[Mention] | None:
+    """The mentions of a stored article under ``aliases``, from its raw mentions; None when none are stored."""
+    entities = stored.get("entities") or {}
+    if "raw" not in entities:
+        return None
+    raw = raw_from_json(entities["raw"], stored.get("paragraphs") or [])
+    return link_names([RawMention(*row) for row in raw], aliases, known)
+
+
+def _mentions_json(mentions: Iterable) -> list:
+    """Mentions as comparable plain lists (stored ones come back as dicts of tuples)."""
+    rows = []
+    for m in mentions:
+        if isinstance(m, Mention):
+            rows.append([m.name, m.kind, list(m.paragraphs), [list(s) for s in m.spans], m.facet])
+        else:
+            rows.append([m["name"], m["kind"], list(m.get("paragraphs", ())), [list(s) for s in m.get("spans", ())], m.get("facet", True)])
+    return rows
+
+
+def _tagged(stored: dict, mentions: list[Mention]) -> TaggedArticle:
+    entities = stored.get("entities") or {}
+    article = Article(stored.get("id", ""), stored.get("title", ""), list(stored.get("paragraphs") or []), stored.get("source", ""))
+    dates = [DateMention(d["text"], d["value"], d["paragraph"]) for d in entities.get("dates", [])]
+    raw = raw_from_json(entities.get("raw", []), article.paragraphs)
+    return TaggedArticle(article, mentions, dates, stored.get("language") or "en", raw)
+
+
+def rewritten_document(stored: dict, key, tagged: TaggedArticle) -> dict:
+    """The fields to write for a stored article with new entities: everything else as indexed.
+
+    ``key`` is its :class:`~searchapp.store.index.StoredKey` (the columns not stored: file key,
+    near-duplicate bands).  Mirrors :func:`searchapp.ingest.documents.document_fields`.
+    """
+    doc = dict(stored)
+    paragraphs = list(stored.get("paragraphs") or [])
+    title = stored.get("title", "")
+    title_field, text_field = text_fields(stored.get("language"))
+    doc[text_field] = "\n".join(paragraphs)
+    if title_field != "title":
+        doc[title_field] = title
+        doc["title"] = ""  # shown from "title", indexed in the language's own field only
+        doc["_stored_title"] = title
+    doc["words"] = title + "\n" + "\n".join(paragraphs)
+    doc["file_source"] = key.file_source
+    doc["dup_bands"] = key.dup_bands
+    if stored.get("published_iso"):
+        start = PartialDate.from_iso(stored["published_iso"]).start()
+        doc["published"] = datetime.datetime(start.year, start.month, start.day)
+    doc["months"] = ",".join(sorted({d.value[:7] for d in tagged.dates if len(d.value) >= 7}))
+    doc["mentioned"] = ",".join(sorted({d.value for d in tagged.dates}))
+    doc.update(entity_fields(tagged))
+    doc["entities"] = tagged.entities_json()
+    keep_empty = ("paragraphs", "entities", "url")
+    return {k: v for k, v in doc.items() if v not in ("", None) or k in keep_empty or (k == "title" and "_stored_title" in doc)}
+
+
+def _facet_values(mentions: Iterable, kind_counts: dict[str, set]) -> None:
+    for m in mentions:
+        name, kind, facet = (m.name, m.kind, m.facet) if isinstance(m, Mention) else (m["name"], m["kind"], m.get("facet", True))
+        if facet:
+            kind_counts.setdefault(kind, set()).add(name)
+
+
+def reapply_aliases(
+    index_dir: str | Path,
+    aliases_file: str | Path,
+    lock_timeout: float = 30.0,
+    batch_size: int = 500,
+    progress: Callable[[int], object] | None = None,
+) -> CurateSummary:
+    """Normalise every indexed article's stored raw mentions again under ``aliases_file``; rewrite those that change.
+
+    The index is untouched when the aliases file is bad or when an article was indexed before raw
+    mentions were stored (the error says to re-index with ``--rebuild``).  ``progress`` is told
+    how many articles were read, now and then.
+    """
+    started = time.monotonic()
+    aliases = load_user_aliases(aliases_file)
+    index_dir = Path(index_dir)
+    open_index(index_dir)  # no index here: say so before the lock creates the folder
+    known = (place_lookup(), place_spellings())
+    place_ancestors("Damascus")  # the place hierarchy's tables, loaded once (counted as loading, not per article)
+    summary = CurateSummary(str(aliases_file), load_seconds=time.monotonic() - started)
+    started = time.monotonic()
+    before: dict[str, set] = {}
+    after: dict[str, set] = {}
+    with IndexerLock(index_dir, lock_timeout):
+        ix = open_index(index_dir)
+        verify_before_writing(index_dir)  # never build on altered files
+        facets = load_facets(index_dir)
+        changed: dict[str, list[Mention]] = {}  # id -> its new mentions
+        with ix.searcher() as searcher:
+            for stored in searcher.reader().all_stored_fields():
+                summary.read += 1
+                mentions = renormalised(stored, aliases, known)
+                if mentions is None:
+                    raise IndexUnavailable(
+                        f"{index_dir}: article {stored.get('id')!r} was indexed by an older searchapp, which did not keep "
+                        "the raw mentions aliases are applied to; index its inputs again with `searchapp index --rebuild` "
+                        "(nothing was changed)"
+                    )
+                old = (stored.get("entities") or {}).get("mentions", [])
+                _facet_values(old, before)
+                _facet_values(mentions, after)
+                if _mentions_json(mentions) != _mentions_json(old):
+                    changed[stored["id"]] = mentions
+                if progress is not None and summary.read % 1000 == 0:
+                    progress(summary.read)
+        keys = {key.id: key for key in stored_keys(ix)} if changed else {}
+        ids = list(changed)
+        for start in range(0, len(ids), batch_size):
+            batch = ids[start : start + batch_size]
+            with ix.searcher() as searcher, batch_writer(ix, False, lock_timeout, {s.name: s.field_type() for s in facets.values()}) as writer:
+                for article_id in batch:
+                    docnum = searcher.document_number(id=article_id)
+                    stored = searcher.stored_fields(docnum)
+                    writer.update_document(**rewritten_document(stored, keys[article_id], _tagged(stored, changed[article_id])))
+                    summary.rewritten += 1
+    summary.values_before = {k: len(v) for k, v in before.items()}
+    summary.values_after = {k: len(v) for k, v in after.items()}
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+__all__ = ["ENTITY_FIELDS", "REBUILT_FIELDS", "CurateSummary", "load_user_aliases", "reapply_aliases", "rewritten_document"]
