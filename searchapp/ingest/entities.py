@@ -228,6 +228,20 @@ class Aliases:
         kind = self.kinds.get(fold(display), self.kinds.get(key, kind))
         return display, kind
 
+    def redirect(self, old: str, new: str) -> None:
+        """Every spelling an earlier merge gave value ``old`` now gives ``new``, with its kind.
+
+        A user's file that renames a built-in value ("Bashar al-Asad" = ["Bashar al-Assad"]) or
+        merges two ("Syrian government" = ["Syrian Arab Army"]) takes their spellings along: the
+        user's file has the last word.
+        """
+        for table in (self.canonical, self.keyed, self.variants):
+            for key, value in table.items():
+                if value == old:
+                    table[key] = new
+        if fold(old) in self.kinds and fold(new) not in self.kinds:
+            self.kinds[fold(new)] = self.kinds[fold(old)]
+
     def update(self, data: dict, origin: str) -> None:
         unknown = set(data) - {"drop", "merge", "kind"}
         if unknown:
@@ -239,17 +253,21 @@ class Aliases:
         merge = data.get("merge", {})
         if not isinstance(merge, dict):
             raise AliasesError(f"{origin}: [merge] must be a table of name = [variants]")
+        shown = {fold(d): d for d in set(self.canonical.values())}  # the values earlier merges make
         for display, variants in merge.items():
             if isinstance(variants, str):
                 variants = [variants]
             if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
                 raise AliasesError(f"{origin}: [merge] {display!r} must be a list of strings")
             for variant in [display, *variants]:
+                if shown.get(fold(variant), display) != display:
+                    self.redirect(shown.pop(fold(variant)), display)
                 self.canonical[fold(variant)] = display
                 self.variants[variant] = display
                 if len(name_key(variant)) > 3:  # a user's merge of a spelling wins over the built-in one
                     self.keyed[name_key(variant)] = display
             self.dropped.discard(fold(display))
+            shown[fold(display)] = display
         kinds = data.get("kind", {})
         if not isinstance(kinds, dict):
             raise AliasesError(f"{origin}: [kind] must be a table of name = \"person\"|\"org\"|\"place\"")

@@ -245,3 +245,26 @@ def test_the_cli_applies_then_lists(index_copy, tmp_path):
 def test_a_missing_aliases_file_is_a_clear_error(index_copy):
     with pytest.raises(AliasesError, match="nope.toml: no such aliases file"):
         reapply_aliases(index_copy, index_copy / "nope.toml")
+
+
+def test_renaming_a_built_in_value_takes_its_spellings_along(index_copy, tmp_path):
+    """"Assad" and "Bashar Assad" are built-in spellings of Bashar al-Assad: the rename applies to them too."""
+    before = facets(index_copy)
+    reapply_aliases(index_copy, edited(tmp_path, SAMPLE_ALIASES.replace("[merge]\n", '[merge]\n"Bashar al-Asad" = ["Bashar al-Assad"]\n')))
+    after = facets(index_copy)
+    assert ("actor", "Bashar al-Assad") not in after
+    assert after[("actor", "Bashar al-Asad")] == before[("actor", "Bashar al-Assad")] == 4
+    spellings = {v["value"]: [s["text"] for s in v["spellings"]] for v in json.loads(
+        CliRunner().invoke(main, ["entities", "--index-dir", str(index_copy), "--json", "--match", "assad", "--kind", "person"]).stdout
+    )["values"]}
+    assert spellings == {"Bashar al-Asad": ["Assad", "Bashar al-Assad", "Bashar Assad"]}
+
+
+def test_a_merge_of_two_built_in_values_takes_the_spellings_of_both():
+    from searchapp.ingest.entities import Aliases, load_aliases
+
+    aliases: Aliases = load_aliases()
+    aliases.update({"merge": {"Syrian government": ["Syrian Arab Army"]}}, "user")
+    assert {aliases.resolve(n, "org") for n in ("SAA", "Syrian Army", "Syrian regime", "Syrian Arab Army")} == {("Syrian government", "org")}
+    aliases.update({"merge": {"ISIS": ["ISIS"]}}, "user")  # un-merged: its own value again
+    assert aliases.resolve("ISIS", "org") == ("ISIS", "org") and aliases.resolve("Daesh", "org") == ("Islamic State", "org")
