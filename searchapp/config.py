@@ -53,7 +53,7 @@ class Settings:
 
     index_dir: Path = _setting(Path("index"), "Folder that holds the Whoosh index.", Path)
     aliases: str = _setting(
-        "", "TOML file of entity aliases (merge, rename, drop, kind) applied at index time, on top of the built-in ones."
+        "", "TOML file of entity aliases (merge, rename, drop, kind) applied at index time, on top of the built-in ones (default: the file kept with the index)."
     )
     outlets: str = _setting(
         "",

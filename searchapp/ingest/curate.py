@@ -18,7 +18,10 @@ it was or fully rewritten, and running it again finishes the job.
 from __future__ import annotations
 
 import datetime
+import json
+import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,7 +29,7 @@ from pathlib import Path
 
 from ..errors import AliasesError, IndexUnavailable
 from ..store.custom import load_facets
-from ..store.index import IndexerLock, batch_writer, open_index, stored_keys, verify_before_writing
+from ..store.index import ALIASES_FILE, ALIASES_RECORD, IndexerLock, batch_writer, open_index, stored_keys, verify_before_writing
 from ..store.schema import text_fields
 from .documents import ENTITY_FIELDS, entity_fields
 from .entities import Aliases, RawMention, link_names, load_aliases
@@ -50,6 +53,7 @@ class CurateSummary:
     rewritten: int = 0
     values_before: dict[str, int] = field(default_factory=dict)  # kind -> distinct facet values before
     values_after: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0  # indexed before raw mentions were stored: left as they are (an indexing run only)
     seconds: float = 0.0  # normalising and writing, the gazetteer loaded
     load_seconds: float = 0.0  # loading the aliases and the gazetteer
 
@@ -57,7 +61,9 @@ class CurateSummary:
         kinds = ", ".join(f"{KIND_FIELDS[k]} {self.values_before.get(k, 0)} -> {self.values_after.get(k, 0)} values" for k in KIND_FIELDS)
         return (
             f"applied {self.aliases_file}: read {self.read} articles, rewrote {self.rewritten} "
-            f"(the others' entities are unchanged); {kinds}; time {self.seconds:.1f}s (+{self.load_seconds:.1f}s loading)"
+            f"(the others' entities are unchanged)"
+            + (f", left {self.skipped} indexed before raw mentions were stored" if self.skipped else "")
+            + f"; {kinds}; time {self.seconds:.1f}s (+{self.load_seconds:.1f}s loading)"
         )
 
 
@@ -173,55 +179,119 @@ def reapply_aliases(
     """Normalise every indexed article's stored raw mentions again under ``aliases_file``; rewrite those that change.
 
     The index is untouched when the aliases file is bad or when an article was indexed before raw
-    mentions were stored (the error says to re-index with ``--rebuild``).  ``progress`` is told
-    how many articles were read, now and then.
+    mentions were stored (the error says to re-index with ``--rebuild``).  The file is then kept
+    with the index (:func:`record_aliases`): later ``searchapp index`` runs use it unless told
+    another.  ``progress`` is told how many articles were read, now and then.
     """
     started = time.monotonic()
     aliases = load_user_aliases(aliases_file)
     index_dir = Path(index_dir)
     open_index(index_dir)  # no index here: say so before the lock creates the folder
-    known = (place_lookup(), place_spellings())
-    place_ancestors("Damascus")  # the place hierarchy's tables, loaded once (counted as loading, not per article)
-    summary = CurateSummary(str(aliases_file), load_seconds=time.monotonic() - started)
-    started = time.monotonic()
-    before: dict[str, set] = {}
-    after: dict[str, set] = {}
+    summary = CurateSummary(str(aliases_file))
     with IndexerLock(index_dir, lock_timeout):
         ix = open_index(index_dir)
         verify_before_writing(index_dir)  # never build on altered files
-        facets = load_facets(index_dir)
-        changed: dict[str, list[Mention]] = {}  # id -> its new mentions
-        with ix.searcher() as searcher:
-            for stored in searcher.reader().all_stored_fields():
-                summary.read += 1
-                mentions = renormalised(stored, aliases, known)
-                if mentions is None:
+        renormalise_index(ix, index_dir, aliases, summary, lock_timeout, batch_size, progress, started=started)
+        record_aliases(index_dir, aliases, aliases_file)
+    return summary
+
+
+def renormalise_index(
+    ix,
+    index_dir: Path,
+    aliases: Aliases,
+    summary: CurateSummary,
+    lock_timeout: float,
+    batch_size: int,
+    progress: Callable[[int], object] | None = None,
+    strict: bool = True,
+    started: float | None = None,
+) -> None:
+    """The body of :func:`reapply_aliases`, for a caller holding the index's lock (an indexing run too).
+
+    ``strict``: an article without stored raw mentions stops everything before any write (else it
+    is left as it is: an indexing run tags it again when its input is read).
+    """
+    started = started if started is not None else time.monotonic()
+    known = (place_lookup(), place_spellings())
+    place_ancestors("Damascus")  # the place hierarchy's tables, loaded once (counted as loading, not per article)
+    summary.load_seconds = time.monotonic() - started
+    started = time.monotonic()
+    before: dict[str, set] = {}
+    after: dict[str, set] = {}
+    facets = load_facets(index_dir)
+    changed: dict[str, list[Mention]] = {}  # id -> its new mentions
+    with ix.searcher() as searcher:
+        for stored in searcher.reader().all_stored_fields():
+            summary.read += 1
+            mentions = renormalised(stored, aliases, known)
+            old = (stored.get("entities") or {}).get("mentions", [])
+            _facet_values(old, before)
+            if mentions is None:
+                if strict:
                     raise IndexUnavailable(
                         f"{index_dir}: article {stored.get('id')!r} was indexed by an older searchapp, which did not keep "
                         "the raw mentions aliases are applied to; index its inputs again with `searchapp index --rebuild` "
                         "(nothing was changed)"
                     )
-                old = (stored.get("entities") or {}).get("mentions", [])
-                _facet_values(old, before)
-                _facet_values(mentions, after)
-                if _mentions_json(mentions) != _mentions_json(old):
-                    changed[stored["id"]] = mentions
-                if progress is not None and summary.read % 1000 == 0:
-                    progress(summary.read)
-        keys = {key.id: key for key in stored_keys(ix)} if changed else {}
-        ids = list(changed)
-        for start in range(0, len(ids), batch_size):
-            batch = ids[start : start + batch_size]
-            with ix.searcher() as searcher, batch_writer(ix, False, lock_timeout, {s.name: s.field_type() for s in facets.values()}) as writer:
-                for article_id in batch:
-                    docnum = searcher.document_number(id=article_id)
-                    stored = searcher.stored_fields(docnum)
-                    writer.update_document(**rewritten_document(stored, keys[article_id], _tagged(stored, changed[article_id])))
-                    summary.rewritten += 1
+                summary.skipped += 1
+                _facet_values(old, after)
+                continue
+            _facet_values(mentions, after)
+            if _mentions_json(mentions) != _mentions_json(old):
+                changed[stored["id"]] = mentions
+            if progress is not None and summary.read % 1000 == 0:
+                progress(summary.read)
+    keys = {key.id: key for key in stored_keys(ix)} if changed else {}
+    ids = list(changed)
+    for first in range(0, len(ids), batch_size):
+        batch = ids[first : first + batch_size]
+        with ix.searcher() as searcher, batch_writer(ix, False, lock_timeout, {s.name: s.field_type() for s in facets.values()}) as writer:
+            for article_id in batch:
+                docnum = searcher.document_number(id=article_id)
+                stored = searcher.stored_fields(docnum)
+                writer.update_document(**rewritten_document(stored, keys[article_id], _tagged(stored, changed[article_id])))
+                summary.rewritten += 1
     summary.values_before = {k: len(v) for k, v in before.items()}
     summary.values_after = {k: len(v) for k, v in after.items()}
     summary.seconds = time.monotonic() - started
-    return summary
 
 
-__all__ = ["ENTITY_FIELDS", "REBUILT_FIELDS", "CurateSummary", "load_user_aliases", "reapply_aliases", "rewritten_document"]
+def applied_digest(index_dir: str | Path) -> str | None:
+    """The digest of the aliases last applied to every article of the index (None: not recorded)."""
+    try:
+        record = json.loads((Path(index_dir) / ALIASES_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record.get("digest") if isinstance(record, dict) else None
+
+
+def kept_aliases_file(index_dir: str | Path) -> Path | None:
+    """The copy of the user's aliases file kept with the index, if any."""
+    path = Path(index_dir) / ALIASES_FILE
+    return path if path.is_file() else None
+
+
+def record_aliases(index_dir: str | Path, aliases: Aliases, aliases_file: str | Path | None) -> None:
+    """Keep ``aliases_file`` (a copy) with the index, and the digest of ``aliases`` as applied to every article.
+
+    Each file is written to a temporary name and renamed, so a crash leaves the old record or the new.
+    """
+    folder = Path(index_dir)
+    copy = folder / ALIASES_FILE
+    if aliases_file is None:
+        copy.unlink(missing_ok=True)
+    elif Path(aliases_file).resolve() != copy.resolve():
+        temporary = folder / (ALIASES_FILE + ".tmp")
+        shutil.copyfile(aliases_file, temporary)
+        os.replace(temporary, copy)
+    record = {"digest": aliases.digest, "file": str(aliases_file) if aliases_file else None}
+    temporary = folder / (ALIASES_RECORD + ".tmp")
+    temporary.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(temporary, folder / ALIASES_RECORD)
+
+
+__all__ = [
+    "ENTITY_FIELDS", "REBUILT_FIELDS", "CurateSummary", "applied_digest", "kept_aliases_file", "load_user_aliases",
+    "reapply_aliases", "record_aliases", "renormalise_index", "rewritten_document",
+]  # fmt: skip

@@ -1,10 +1,14 @@
 """The indexing run: files read, tagged and written to the index incrementally, idempotently, in batches.
 
 * **Incremental**: every article carries a content hash (its text and metadata plus the tagging
-  pipeline's fingerprint: version and aliases).  Articles whose id and hash are already in the
+  pipeline's version).  Articles whose id and hash are already in the
   index are skipped before tagging, so a re-run on the same inputs changes nothing and costs
   little more than reading them.  A changed article replaces the old one (same id); a changed
   file (.txt/.md/.html, whose id is a hash of its text) replaces what that file gave before.
+* **One set of aliases**: the aliases file a run uses is kept with the index (``aliases.toml``,
+  and the digest of the aliases applied, ``aliases.json``) and used by later runs that name none;
+  a run with other aliases first normalises the indexed articles' stored mentions again
+  (:mod:`searchapp.ingest.curate`, no tagging), so unchanged articles are still skipped.
 * **Durable in batches**: documents are committed every ``batch_size`` articles
   (:func:`searchapp.store.index.batch_writer`), so an interrupted run (Ctrl-C, a crash, SIGKILL)
   leaves the index at its last commit, with every committed batch intact.
@@ -24,6 +28,7 @@ from ..config import Settings
 from ..store.custom import FacetError, FacetSpec, load_facets, merge_facets, save_facets
 from ..store.index import IndexerLock, batch_writer, open_index, stored_keys, verify_before_writing
 from ..store.outlets import outlets_digest
+from .curate import CurateSummary, applied_digest, kept_aliases_file, record_aliases, renormalise_index
 from .dedupe import DuplicateGroups, Shingles, band_keys, keys_from_bytes, keys_to_bytes, shingles
 from .documents import document_fields, file_key
 from .entities import Aliases, load_aliases
@@ -142,7 +147,9 @@ class IndexRun:
 
     def __init__(self, options: IndexOptions, aliases: Aliases, ix, report: Report, bar) -> None:
         self.options = options
-        self.salt = f"{PIPELINE_VERSION}:{aliases.digest}"
+        # the aliases are not in the hash: a run with other aliases normalises the stored mentions again
+        # (_apply_changed_aliases) instead of tagging every article again
+        self.salt = PIPELINE_VERSION
         self.metadata_salt = f"outlets:{outlets_digest()}"  # a changed outlet table rewrites documents, without tagging
         self.ix = ix
         self.report = report
@@ -276,6 +283,19 @@ def _check_facet_fields(ix, facets: dict[str, FacetSpec], rebuild: bool) -> None
             raise FacetError(f"--facet {spec.option}: the index holds {spec.name!r} with another kind; run with --rebuild to change it")
 
 
+def _apply_changed_aliases(ix, index_dir: Path, aliases: Aliases, options: IndexOptions, report: Report) -> None:
+    """Aliases other than those last applied to the index: the indexed articles are normalised again
+    from their stored raw mentions first (:mod:`.curate`, no tagging), so that the whole index holds
+    one set of aliases and unchanged inputs are still skipped."""
+    applied = applied_digest(index_dir)
+    if applied is None or applied == aliases.digest or ix.doc_count() == 0:
+        return
+    summary = CurateSummary(options.aliases_file or "the built-in aliases")
+    report(f"{index_dir}: aliases changed since they were last applied; normalising the {ix.doc_count()} indexed articles again, without tagging")
+    renormalise_index(ix, index_dir, aliases, summary, options.lock_timeout, options.batch_size, strict=False)
+    report(summary.describe())
+
+
 def batches(items: Iterable, size: int) -> Iterator[list]:
     """Lists of ``size`` items (the last one shorter): chunks sent to a tagging worker, batches committed."""
     batch: list = []
@@ -302,12 +322,16 @@ def index_paths(
     """
     paths = list(paths)
     index_dir = Path(index_dir)
-    aliases = load_aliases(options.aliases_file)
+    # the aliases kept with the index (the last ones applied to it) unless the run names others
+    aliases_file = options.aliases_file or (None if options.rebuild else kept_aliases_file(index_dir))
+    aliases = load_aliases(aliases_file)
     started = time.monotonic()
     with IndexerLock(index_dir, options.lock_timeout):
         ix = open_index(index_dir, create=True, rebuild=options.rebuild)
         if not options.rebuild:  # never add to altered files: every checksum recorded at commit is verified
             verify_before_writing(index_dir)
+            _apply_changed_aliases(ix, index_dir, aliases, options, report)
+            record_aliases(index_dir, aliases, aliases_file)
         facets = merge_facets({} if options.rebuild else load_facets(index_dir), options.facets)
         _check_facet_fields(ix, facets, options.rebuild)
         read_options = options.read_options(tuple(facets.values()))
@@ -333,6 +357,8 @@ def index_paths(
                     clear = False
                 if clear or run.replaced:  # a rebuild that indexed nothing still empties the index
                     run.write([], clear, facets)
+            if options.rebuild:  # every article is now normalised with these aliases
+                record_aliases(index_dir, aliases, aliases_file)
         except BaseException:
             run.summary.interrupted = True
             raise

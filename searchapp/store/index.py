@@ -274,9 +274,15 @@ def _sha256(file: Path) -> str:
     return digest.hexdigest()
 
 
+# The aliases an index's entities are normalised with (searchapp.ingest.curate): a copy of the
+# user's file, and the digest of the aliases (built-in and user's) last applied to every article.
+ALIASES_FILE = "aliases.toml"
+ALIASES_RECORD = "aliases.json"
+
+
 def _ours(name: str) -> bool:
     """A file that an empty index folder may hold: the lock, checksums, facets, git keepers, Whoosh's leftovers of a failed creation."""
-    return name in (LOCK_FILE, CHECKSUMS_FILE, CHECKSUMS_FILE + ".tmp", ".gitignore", ".gitkeep", "MAIN_WRITELOCK", FACETS_FILE) or name.startswith("_MAIN_")
+    return name in (LOCK_FILE, CHECKSUMS_FILE, CHECKSUMS_FILE + ".tmp", ".gitignore", ".gitkeep", "MAIN_WRITELOCK", FACETS_FILE, ALIASES_FILE, ALIASES_RECORD) or name.startswith("_MAIN_")
 
 
 class IndexerLock:

@@ -268,3 +268,52 @@ def test_a_merge_of_two_built_in_values_takes_the_spellings_of_both():
     assert {aliases.resolve(n, "org") for n in ("SAA", "Syrian Army", "Syrian regime", "Syrian Arab Army")} == {("Syrian government", "org")}
     aliases.update({"merge": {"ISIS": ["ISIS"]}}, "user")  # un-merged: its own value again
     assert aliases.resolve("ISIS", "org") == ("ISIS", "org") and aliases.resolve("Daesh", "org") == ("Islamic State", "org")
+
+
+class NoTagging:
+    """A tagger that fails if the run asks it to tag anything: proof that no article is tagged again."""
+
+    threads = 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def describe(self) -> str:
+        return "none"
+
+    def tag(self, batches):
+        for batch in batches:
+            assert not batch, f"tagged again: {[a.id for a in batch]}"
+            yield []
+
+
+def index_samples(index_dir: Path, aliases_file: Path | None, reports: list[str] | None = None):
+    from searchapp.ingest.run import IndexOptions, index_paths
+
+    options = IndexOptions(manifest=SAMPLES / "manifest.csv", aliases_file=str(aliases_file) if aliases_file else None, processes=1)
+    return index_paths([SAMPLES], index_dir, options, report=(reports if reports is not None else []).append, tagger=NoTagging())
+
+
+def test_the_applied_file_is_kept_with_the_index_and_later_runs_keep_it(index_copy, tmp_path):
+    path = edited(tmp_path, EDIT)
+    reapply_aliases(index_copy, path)
+    assert (index_copy / "aliases.toml").read_text(encoding="utf-8") == EDIT
+    curated = facets(index_copy)
+    summary = index_samples(index_copy, None)  # no --aliases: the file kept with the index
+    assert (summary.unchanged, summary.indexed) == (5, 0)
+    assert facets(index_copy) == curated
+
+
+def test_an_index_run_with_other_aliases_normalises_again_without_tagging(index_copy, tmp_path):
+    original = facets(index_copy)
+    reports: list[str] = []
+    summary = index_samples(index_copy, edited(tmp_path, EDIT), reports)
+    assert (summary.unchanged, summary.indexed) == (5, 0)  # nothing tagged again (NoTagging would fail)
+    assert any("aliases changed since they were last applied" in r for r in reports)
+    assert ("actor", "Geir O. Pedersen") in facets(index_copy)
+    summary = index_samples(index_copy, SAMPLES / "aliases.toml")  # and back
+    assert (summary.unchanged, summary.indexed) == (5, 0)
+    assert facets(index_copy) == original
