@@ -247,7 +247,7 @@ def test_arabic_text_is_indexed_untagged_in_the_arabic_fields(tmp_path):
         doc = searcher.document(id="ar1")
         in_arabic = searcher.document_number(text_ar="رءيس")  # الرئيس, normalised and stemmed by the Arabic analyser
         in_english = list(searcher.documents(text="الرئيس"))
-    assert doc["language"] == "ar" and doc["language_name"] == "Arabic" and doc["entities"] == {"mentions": [], "dates": []}
+    assert doc["language"] == "ar" and doc["language_name"] == "Arabic" and doc["entities"] == {"mentions": [], "dates": [], "raw": []}
     assert doc["outlet_name"] == "Al Arabiya"
     assert in_arabic is not None and in_english == []
 
