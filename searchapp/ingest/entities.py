@@ -96,6 +96,7 @@ OF_CUT_FORMS = {form.lower() for form in CLOSING_FORMS} - {"corp"} | {"sa", "nv"
 LEGAL_FORM_AFTER = re.compile(r"\s+(?:(?:and|&)\s+Co\b|Co\b\.?\s+Ltd\b|(?:" + "|".join(CLOSING_FORMS) + r")\b)")
 
 
+@lru_cache(maxsize=1 << 17)  # called hundreds of times an article on the same few names
 def fold(name: str) -> str:
     """Lookup key of a name: accents, case, dots, hyphens and spacing removed."""
     text = unicodedata.normalize("NFKD", name)
