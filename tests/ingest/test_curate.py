@@ -317,3 +317,32 @@ def test_an_index_run_with_other_aliases_normalises_again_without_tagging(index_
     summary = index_samples(index_copy, SAMPLES / "aliases.toml")  # and back
     assert (summary.unchanged, summary.indexed) == (5, 0)
     assert facets(index_copy) == original
+
+
+def test_custom_facets_of_a_rewritten_article_are_kept(tmp_path):
+    from searchapp.ingest.run import IndexOptions, index_paths
+    from searchapp.store.custom import FacetSpec
+
+    corpus = tmp_path / "news.jsonl"
+    rows = [
+        {"id": "a1", "title": "Talks", "text": "Vladimir Putin met Recep Tayyip Erdogan in Sochi on Monday.", "label": ["fake", "checked"], "nb": "12", "day": "2016-05-03", "language": "en"},
+        {"id": "a2", "title": "Talks again", "text": "Putin spoke in Moscow about Syria.", "label": "credible", "nb": "3", "day": "2016-06", "language": "en"},
+    ]
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    specs = [FacetSpec.parse("label"), FacetSpec.parse("nb:number"), FacetSpec.parse("day:date")]
+    index_dir = tmp_path / "ix"
+    index_paths([corpus], index_dir, IndexOptions(processes=1, facets=specs))
+    stored_before = stored_documents(index_dir)
+    before = SearchIndex(index_dir).search(SearchRequest(q="", facet_size=100, collapse=False))
+    summary = reapply_aliases(index_dir, edited(tmp_path, '[merge]\n"President Putin" = ["Vladimir Putin"]\n'))
+    assert summary.rewritten == 2
+    after = SearchIndex(index_dir).search(SearchRequest(q="", facet_size=100, collapse=False))
+    for name in ("label", "nb", "day"):
+        assert [(v.value, v.count) for v in after.facets[name]] == [(v.value, v.count) for v in before.facets[name]]
+    assert [(v.value, v.count) for v in before.facets["label"]] == [("checked", 1), ("credible", 1), ("fake", 1)]
+    assert {v.value for v in after.facets["actor"]} >= {"President Putin"} and "Vladimir Putin" not in {v.value for v in after.facets["actor"]}
+    stored_after = stored_documents(index_dir)
+    assert {i: {k: v for k, v in d.items() if k != "entities"} for i, d in stored_after.items()} == {
+        i: {k: v for k, v in d.items() if k != "entities"} for i, d in stored_before.items()
+    }
+    assert ids_for(index_dir, "nb:[10 TO 20]") == ["a1"] and ids_for(index_dir, "label:credible") == ["a2"]
