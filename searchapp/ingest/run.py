@@ -330,14 +330,15 @@ def index_paths(
         ix = open_index(index_dir, create=True, rebuild=options.rebuild)
         if not options.rebuild:  # never add to altered files: every checksum recorded at commit is verified
             verify_before_writing(index_dir)
-            _apply_changed_aliases(ix, index_dir, aliases, options, report)
-            record_aliases(index_dir, aliases, aliases_file)
         facets = merge_facets({} if options.rebuild else load_facets(index_dir), options.facets)
         _check_facet_fields(ix, facets, options.rebuild)
         read_options = options.read_options(tuple(facets.values()))
         check_inputs(paths, read_options)  # a --field or --facet naming no column: stop before reading
         if facets or options.rebuild:
             save_facets(index_dir, facets)
+        if not options.rebuild:
+            _apply_changed_aliases(ix, index_dir, aliases, options, report)
+            record_aliases(index_dir, aliases, aliases_file)
         bar = progress(count_inputs(paths, options.manifest, options.max_file_bytes)) if progress else None
         run = IndexRun(options, aliases, ix, report, bar)
         clear = options.rebuild
