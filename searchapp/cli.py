@@ -191,8 +191,8 @@ def entities_command(settings: Settings, index_dir, kinds, match, limit, as_json
     """List the actor and place values of the index with their counts, kinds and the spellings folded into each.
 
     Sorted by articles.  To merge, rename, drop or re-kind values, write an aliases file and apply
-    it with --apply-aliases (seconds, no tagging); pass the same file to later `searchapp index`
-    runs (--aliases or SEARCHAPP_ALIASES) so that new articles get it too.
+    it with --apply-aliases (seconds, no tagging).  The file is then kept with the index: later
+    `searchapp index` runs use it unless --aliases or SEARCHAPP_ALIASES name another.
     """
     from .query import SearchIndex
     from .query.entities import list_entities
