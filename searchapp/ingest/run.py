@@ -6,7 +6,7 @@
   little more than reading them.  A changed article replaces the old one (same id); a changed
   file (.txt/.md/.html, whose id is a hash of its text) replaces what that file gave before.
 * **One set of aliases**: the aliases file a run uses is kept with the index (``aliases.toml``,
-  and the digest of the aliases applied, ``aliases.json``) and used by later runs that name none;
+  and the digest of the aliases applied, ``aliases.digest``) and used by later runs that name none;
   a run with other aliases first normalises the indexed articles' stored mentions again
   (:mod:`searchapp.ingest.curate`, no tagging), so unchanged articles are still skipped.
 * **Durable in batches**: documents are committed every ``batch_size`` articles

@@ -277,7 +277,7 @@ def _sha256(file: Path) -> str:
 # The aliases an index's entities are normalised with (searchapp.ingest.curate): a copy of the
 # user's file, and the digest of the aliases (built-in and user's) last applied to every article.
 ALIASES_FILE = "aliases.toml"
-ALIASES_RECORD = "aliases.json"
+ALIASES_RECORD = "aliases.digest"  # JSON, under a name no reader takes for an input
 
 
 def _ours(name: str) -> bool:
