@@ -186,8 +186,9 @@ def search_command(settings: Settings, index_dir, outlet, year, actor, place, mo
     help="First apply this aliases file (the --aliases format, on top of the built-in aliases) to every indexed article, "
     "from its stored mentions, without tagging again; then list.",
 )
+@click.option("--dry-run", is_flag=True, help="With --apply-aliases: say what the file would change (values, articles), write nothing.")
 @click.pass_obj
-def entities_command(settings: Settings, index_dir, kinds, match, limit, as_json, aliases_file) -> None:
+def entities_command(settings: Settings, index_dir, kinds, match, limit, as_json, aliases_file, dry_run) -> None:
     """List the actor and place values of the index with their counts, kinds and the spellings folded into each.
 
     Sorted by articles.  To merge, rename, drop or re-kind values, write an aliases file and apply
@@ -199,15 +200,19 @@ def entities_command(settings: Settings, index_dir, kinds, match, limit, as_json
     from .web.render import entities_text
 
     settings = settings.replace(index_dir=index_dir)
+    if dry_run and aliases_file is None:
+        raise click.BadParameter("--dry-run needs --apply-aliases TOML", param_hint="--dry-run")
     if aliases_file is not None:
         from .ingest.curate import reapply_aliases
 
         try:
-            summary = reapply_aliases(settings.index_dir, aliases_file, settings.lock_timeout, settings.batch_size)
+            summary = reapply_aliases(settings.index_dir, aliases_file, settings.lock_timeout, settings.batch_size, dry_run=dry_run)
         except KeyboardInterrupt:
             click.echo("interrupted: every batch committed before the interruption is kept; re-run to finish", err=True)
             sys.exit(EXIT_INTERRUPTED)
         click.echo(summary.describe(), err=True)
+        for line in summary.describe_changes():
+            click.echo(line, err=True)
     listing = list_entities(SearchIndex.from_settings(settings), tuple(kinds), match, limit or None)
     if as_json:
         click.echo(json.dumps(listing.as_dict(), ensure_ascii=False, indent=2))

@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,17 +55,62 @@ class CurateSummary:
     values_before: dict[str, int] = field(default_factory=dict)  # kind -> distinct facet values before
     values_after: dict[str, int] = field(default_factory=dict)
     skipped: int = 0  # indexed before raw mentions were stored: left as they are (an indexing run only)
+    dry_run: bool = False  # nothing written: what would change
+    # (value, kind) before -> after (None: dropped, or new) -> articles: what the edit does to the facets
+    changes: Counter = field(default_factory=Counter)
     seconds: float = 0.0  # normalising and writing, the gazetteer loaded
     load_seconds: float = 0.0  # loading the aliases and the gazetteer
 
     def describe(self) -> str:
         kinds = ", ".join(f"{KIND_FIELDS[k]} {self.values_before.get(k, 0)} -> {self.values_after.get(k, 0)} values" for k in KIND_FIELDS)
+        done = f"dry run of {self.aliases_file} (nothing written): read {self.read} articles, would rewrite" if self.dry_run else f"applied {self.aliases_file}: read {self.read} articles, rewrote"
         return (
-            f"applied {self.aliases_file}: read {self.read} articles, rewrote {self.rewritten} "
+            f"{done} {self.rewritten} "
             f"(the others' entities are unchanged)"
             + (f", left {self.skipped} indexed before raw mentions were stored" if self.skipped else "")
             + f"; {kinds}; time {self.seconds:.1f}s (+{self.load_seconds:.1f}s loading)"
         )
+
+
+    def describe_changes(self, limit: int = 20) -> list[str]:
+        """The edit's effect on the facets, most articles first: "Geir Pedersen (person) -> Geir O. Pedersen (person): 2 articles"."""
+
+        def shown(value: tuple[str, str] | None, missing: str) -> str:
+            return f"{value[0]} ({value[1]})" if value else missing
+
+        ordered = sorted(self.changes.items(), key=lambda item: (-item[1], shown(item[0][0], ""), shown(item[0][1], "")))
+        lines = [f"  {shown(old, '(new)')} -> {shown(new, '(dropped)')}: {n} article{'s' if n != 1 else ''}" for (old, new), n in ordered[:limit]]
+        if len(ordered) > limit:
+            lines.append(f"  ... and {len(ordered) - limit} more changes")
+        return lines
+
+
+def moves(old: list, new: list[Mention]) -> set[tuple[tuple[str, str] | None, tuple[str, str] | None]]:
+    """What became of an article's facet values: (value, kind) before -> after, matched by the spans they cover.
+
+    A value whose spans went to another value is renamed or merged; to none, dropped; a new value
+    that took no span of an old one is (new).  Values that stay are left out.
+    """
+    after: dict[tuple[int, ...], tuple[str, str]] = {}
+    for mention in new:
+        if mention.facet:
+            for span in mention.spans:
+                after[tuple(span)] = (mention.name, mention.kind)
+    pairs: set = set()
+    reached: set = set()
+    for mention in old:
+        if not mention.get("facet", True):
+            continue
+        before = (mention["name"], mention["kind"])
+        for span in mention.get("spans", ()) or [None]:
+            target = after.get(tuple(span)) if span is not None else (before if before in after.values() else None)
+            pairs.add((before, target))
+            reached.add(target)
+    for mention in new:
+        value = (mention.name, mention.kind)
+        if mention.facet and value not in reached:
+            pairs.add((None, value))
+    return {(a, b) for a, b in pairs if a != b}
 
 
 def load_user_aliases(path: str | Path) -> Aliases:
@@ -175,13 +221,15 @@ def reapply_aliases(
     lock_timeout: float = 30.0,
     batch_size: int = 500,
     progress: Callable[[int], object] | None = None,
+    dry_run: bool = False,
 ) -> CurateSummary:
     """Normalise every indexed article's stored raw mentions again under ``aliases_file``; rewrite those that change.
 
     The index is untouched when the aliases file is bad or when an article was indexed before raw
     mentions were stored (the error says to re-index with ``--rebuild``).  The file is then kept
     with the index (:func:`record_aliases`): later ``searchapp index`` runs use it unless told
-    another.  ``progress`` is told how many articles were read, now and then.
+    another.  ``progress`` is told how many articles were read, now and then.  ``dry_run``: nothing
+    is written; the summary says what would change.
     """
     started = time.monotonic()
     aliases = load_user_aliases(aliases_file)
@@ -191,8 +239,9 @@ def reapply_aliases(
     with IndexerLock(index_dir, lock_timeout):
         ix = open_index(index_dir)
         verify_before_writing(index_dir)  # never build on altered files
-        renormalise_index(ix, index_dir, aliases, summary, lock_timeout, batch_size, progress, started=started)
-        record_aliases(index_dir, aliases, aliases_file)
+        renormalise_index(ix, index_dir, aliases, summary, lock_timeout, batch_size, progress, started=started, dry_run=dry_run)
+        if not dry_run:
+            record_aliases(index_dir, aliases, aliases_file)
     return summary
 
 
@@ -206,6 +255,7 @@ def renormalise_index(
     progress: Callable[[int], object] | None = None,
     strict: bool = True,
     started: float | None = None,
+    dry_run: bool = False,
 ) -> None:
     """The body of :func:`reapply_aliases`, for a caller holding the index's lock (an indexing run too).
 
@@ -240,8 +290,13 @@ def renormalise_index(
             _facet_values(mentions, after)
             if _mentions_json(mentions) != _mentions_json(old):
                 changed[stored["id"]] = mentions
+                summary.changes.update(moves(old, mentions))
             if progress is not None and summary.read % 1000 == 0:
                 progress(summary.read)
+    if dry_run:
+        summary.dry_run = True
+        summary.rewritten = len(changed)
+        changed = {}
     keys = {key.id: key for key in stored_keys(ix)} if changed else {}
     ids = list(changed)
     for first in range(0, len(ids), batch_size):

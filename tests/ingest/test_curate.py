@@ -346,3 +346,32 @@ def test_custom_facets_of_a_rewritten_article_are_kept(tmp_path):
         i: {k: v for k, v in d.items() if k != "entities"} for i, d in stored_before.items()
     }
     assert ids_for(index_dir, "nb:[10 TO 20]") == ["a1"] and ids_for(index_dir, "label:credible") == ["a2"]
+
+
+def test_a_dry_run_says_what_the_edit_would_do_and_writes_nothing(index_copy, tmp_path):
+    files = {p.name: p.read_bytes() for p in index_copy.iterdir() if p.is_file() and p.name != "indexer.lock"}
+    summary = reapply_aliases(index_copy, edited(tmp_path, EDIT), dry_run=True)
+    assert {p.name: p.read_bytes() for p in index_copy.iterdir() if p.is_file() and p.name != "indexer.lock"} == files
+    assert (summary.read, summary.rewritten, summary.dry_run) == (5, 5, True)
+    assert dict(summary.changes) == {
+        (("Syrian Arab Army", "org"), ("Syrian government", "org")): 5,
+        (("Saudi Arabia", "place"), None): 3,
+        (("Geir Pedersen", "person"), ("Geir O. Pedersen", "person")): 2,
+        (("Foreign Ministry", "org"), ("Foreign Ministry", "place")): 2,
+        (("Kelly Craft", "person"), ("Kelly Kraft", "person")): 1,
+    }
+    assert summary.describe_changes(limit=2) == [
+        "  Syrian Arab Army (org) -> Syrian government (org): 5 articles",
+        "  Saudi Arabia (place) -> (dropped): 3 articles",
+        "  ... and 3 more changes",
+    ]
+    assert summary.describe().startswith(f"dry run of {tmp_path / 'edited.toml'} (nothing written): read 5 articles, would rewrite 5 ")
+
+
+def test_the_cli_dry_run_reports_to_stderr_and_needs_a_file(index_copy, tmp_path):
+    result = CliRunner().invoke(main, ["entities", "--index-dir", str(index_copy), "--apply-aliases", str(edited(tmp_path, EDIT)), "--dry-run", "--kind", "person", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "  Geir Pedersen (person) -> Geir O. Pedersen (person): 2 articles" in result.stderr.splitlines()
+    assert "Geir Pedersen" in {v["value"] for v in json.loads(result.stdout)["values"]}  # the index as it was
+    result = CliRunner().invoke(main, ["entities", "--index-dir", str(index_copy), "--dry-run"])
+    assert result.exit_code == 2 and "--dry-run needs --apply-aliases" in result.stderr
