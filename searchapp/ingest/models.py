@@ -136,7 +136,8 @@ class TaggedArticle:
     language: str = "en"
     # the tagger's mentions before normalisation, (text, label, paragraph, start, end): what
     # `searchapp entities --apply-aliases` normalises again under other aliases, without NER
-    raw: list[tuple[str, str, int, int, int]] = field(default_factory=list)
+    # (None: not known, an article indexed before they were kept and written again from the index)
+    raw: list[tuple[str, str, int, int, int]] | None = field(default_factory=list)
 
     def names(self, kind: str) -> list[str]:
         return [m.name for m in self.mentions if m.kind == kind and m.facet]
@@ -149,7 +150,7 @@ class TaggedArticle:
                 for m in self.mentions
             ],
             "dates": [{"text": d.text, "value": d.value, "paragraph": d.paragraph} for d in self.dates],
-            "raw": self.raw_json(),
+            **({} if self.raw is None else {"raw": self.raw_json()}),
         }
 
     def raw_json(self) -> list[list]:
@@ -157,7 +158,7 @@ class TaggedArticle:
         paragraph's span does not hold it (a rule-made actor's name, a dateline's city re-cased)."""
         paragraphs = self.article.paragraphs
         rows: list[list] = []
-        for text, label, paragraph, start, end in self.raw:
+        for text, label, paragraph, start, end in self.raw or ():
             row: list = [paragraph, start, end, label]
             if paragraph >= len(paragraphs) or paragraphs[paragraph][start:end] != text:
                 row.append(text)

@@ -185,7 +185,7 @@ class IndexRun:
                     for m in entities.get("mentions", [])
                 ]
                 dates = [DateMention(d["text"], d["value"], d["paragraph"]) for d in entities.get("dates", [])]
-                raw = raw_from_json(entities.get("raw", []), article.paragraphs)
+                raw = raw_from_json(entities["raw"], article.paragraphs) if "raw" in entities else None  # an older article's: still unknown
                 tagged.append(TaggedArticle(article, mentions, dates, stored.get("language", "en"), raw))
         return tagged
 

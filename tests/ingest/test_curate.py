@@ -375,3 +375,26 @@ def test_the_cli_dry_run_reports_to_stderr_and_needs_a_file(index_copy, tmp_path
     assert "Geir Pedersen" in {v["value"] for v in json.loads(result.stdout)["values"]}  # the index as it was
     result = CliRunner().invoke(main, ["entities", "--index-dir", str(index_copy), "--dry-run"])
     assert result.exit_code == 2 and "--dry-run needs --apply-aliases" in result.stderr
+
+
+def test_an_article_rewritten_for_a_new_facet_keeps_its_raw_mentions_and_marks(tmp_path):
+    """The run that fills a new custom facet without tagging (refaceted) writes the stored tagging back whole."""
+    import csv
+
+    from searchapp.ingest.run import IndexOptions, index_paths
+    from searchapp.store.custom import FacetSpec
+
+    source = tmp_path / "archive.csv"
+    with open(source, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "title", "text", "label", "language"])
+        writer.writerow(["s1", "Shelling", "The Britain-based Syrian Observatory for Human Rights said Russian jets struck Idlib.", "fake", "en"])
+    index_dir = tmp_path / "ix"
+    index_paths([source], index_dir, IndexOptions(processes=1))
+    before = stored_documents(index_dir)["s1"]["entities"]
+    assert before["raw"] and any(m.get("facet") is False for m in before["mentions"])  # "Britain" of "Britain-based"
+    summary = index_paths([source], index_dir, IndexOptions(processes=1, facets=[FacetSpec.parse("label")]), tagger=NoTagging())
+    assert summary.refaceted == 1
+    assert stored_documents(index_dir)["s1"]["entities"] == before
+    assert reapply_aliases(index_dir, edited(tmp_path, '[merge]\n"SOHR" = ["Syrian Observatory for Human Rights"]\n')).rewritten == 1
+    assert ("actor", "SOHR") in facets(index_dir) and ("place", "United Kingdom") not in facets(index_dir)
