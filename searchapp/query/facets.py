@@ -39,14 +39,14 @@ MISSING_DATE = np.iinfo(np.int64).min
 CHRONOLOGICAL = {"year", "month"}
 MAX_NUMBER_BUCKETS = 12
 OPERATORS = ("any", "all")  # a facet's ticked values: any of them (OR, the default) or all of them (AND)
-FACET_PAGE_SIZE = 100  # values per page when one facet is listed in full ("more")
 
 
 def fold(text: str) -> str:
     """``text`` as a facet search compares it: case, accents and punctuation ignored.
 
     "Deir ez-Zor", "deir ez zor" and "DEIR EZ-ZÔR" all fold to "deir ez zor"; Arabic short vowels
-    and other combining marks are dropped, so a name typed without them still matches.
+    and other combining marks are dropped, so a name typed without them still matches.  (The
+    search also compares both with their spaces removed: "deir ezzor" finds "Deir ez-Zor".)
     """
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -360,8 +360,11 @@ def facet_counts(
         listing = listings.get(facet, FacetListing())
         if listing.find:
             needle = fold(listing.find)
+            tight = needle.replace(" ", "")  # "deir ezzor" finds "Deir ez-Zor"
             folded = table.folded(facet)
-            order = order[[needle in folded[n] for n in order.tolist()]] if needle else order
+            if needle:
+                keep = [needle in folded[n] or tight in folded[n].replace(" ", "") for n in order.tolist()]
+                order = order[np.array(keep, dtype=bool)] if keep else order
         total = len(order)
         limit = listing.size if listing.size is not None else (None if facet in table.ranges or facet in CHRONOLOGICAL else size)
         offset = 0

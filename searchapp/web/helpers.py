@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from ..config import Settings
 from ..errors import BadRequest, SearchappError
 from ..query import SearchIndex, SearchRequest
-from ..query.facets import FACET_PAGE_SIZE, OPERATORS, FacetListing
+from ..query.facets import OPERATORS, FacetListing
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "he", "ps", "ckb", "sd", "ug", "yi", "dv"})
 
@@ -110,7 +110,8 @@ def search_request(
     more = args.get("more", "")
     if more in facets:  # one facet listed in full, a page at a time
         more_page = max(1, _whole_number(args, "more_page"))  # a page past the last lists the last
-        listings[more] = FacetListing(listings.get(more, FacetListing()).find, (more_page - 1) * FACET_PAGE_SIZE, FACET_PAGE_SIZE)
+        size = settings.facet_page_size
+        listings[more] = FacetListing(listings.get(more, FacetListing()).find, (min(more_page, 10**6) - 1) * size, size)
     published = args.get("published", "")
     if len(published) > MAX_PARAM_LENGTH:
         raise BadRequest(f"published: a value of {len(published)} characters is not a date range ({MAX_PARAM_LENGTH} at most)")

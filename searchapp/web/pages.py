@@ -9,7 +9,6 @@ from markupsafe import Markup
 
 from ..errors import QuerySyntaxError
 from ..query import SearchRequest, SearchResult, load_document, mark_paragraph, parse_query, query_terms
-from ..query.facets import FACET_PAGE_SIZE
 from .helpers import facet_label, human_date, search_request, state, url_with, url_without
 
 # Facets whose articles each carry one value (an outlet, a year, a language): "all of" two of them is
@@ -72,12 +71,12 @@ def search_context(req: SearchRequest | None, result: SearchResult | None, error
 
 def _facet_pager(facet: str, listed) -> dict:
     """The "more" list of one facet: which values it shows of how many, links to the other pages."""
-    pages = max(1, -(-listed.total // FACET_PAGE_SIZE))
-    number = listed.offset // FACET_PAGE_SIZE + 1
+    pages = max(1, -(-listed.total // listed.size))
+    number = listed.offset // listed.size + 1
     anchor = f"#facet-{facet}"
     return {
         "first": listed.offset + 1 if listed.total else 0,
-        "last": min(listed.offset + FACET_PAGE_SIZE, listed.total),
+        "last": min(listed.offset + listed.size, listed.total),
         "total": listed.total,
         "page": number,
         "pages": pages,
