@@ -476,7 +476,7 @@ def published_range(value: str) -> tuple[int, int]:
     try:
         if not all(_DATE_TEXT.fullmatch(part.strip()) for part in (low_text, high_text)):
             raise ValueError(text)
-        low, high = _date_bound(low_text, end=False), _date_bound(high_text, end=True)
+        low, high = _published_bound(low_text, end=False), _published_bound(high_text, end=True)
     except (ValueError, OverflowError):
         raise BadRequest(
             f"published: {value[:60]!r} is not a date or range of dates (e.g. 2016, 2016-03, 2016-03-05 or 2016-01 TO 2016-06)",
@@ -484,7 +484,28 @@ def published_range(value: str) -> tuple[int, int]:
         ) from None
     if low > high:
         raise BadRequest(f"published: {value[:60]!r} ends before it starts", param_hint="--published")
-    return (np.iinfo(np.int64).min + 1 if low == -np.inf else int(low)), (np.iinfo(np.int64).max if high == np.inf else int(high))
+    return low, high
+
+
+def _published_bound(text: str, end: bool) -> int:
+    """Integer ticks (microseconds since 0001-01-01, as the ``published`` column holds them) of the
+    first (or, with ``end``, last) moment of a year, month or day; "*" is open.  Integers, not the
+    floats of :func:`_date_bound`: at 6e16 a float cannot tell the last microsecond of April from May."""
+    text = text.strip()
+    if text in ("", "*"):
+        return int(np.iinfo(np.int64).max) if end else int(MISSING_DATE) + 1  # an open end never takes undated articles
+    parts = [int(p) for p in text.split("-")]
+    year, month, day = (parts + [None, None])[:3]
+    first = datetime.datetime(year, month or 1, day or 1)
+    if not end:
+        return (first - datetime.datetime.min) // datetime.timedelta(microseconds=1)
+    if day is not None:
+        after = first + datetime.timedelta(days=1)
+    elif month is not None:
+        after = datetime.datetime(year + (month == 12), month % 12 + 1, 1)
+    else:
+        after = datetime.datetime(year + 1, 1, 1)
+    return (after - datetime.datetime.min) // datetime.timedelta(microseconds=1) - 1
 
 
 _DATE_TEXT = re.compile(r"\*|\d{4}(-\d{1,2}(-\d{1,2})?)?")
