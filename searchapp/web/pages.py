@@ -44,7 +44,9 @@ def search_context(req: SearchRequest | None, result: SearchResult | None, error
                 "total": listed.total if listed else len(values),
                 # a facet search box where there is something to search: more values than one screen shows
                 "searchable": bool(listed and (listed.find or listed.total > size)),
-                "switch": facet not in SINGLE_VALUED and (facet not in specs or specs[facet].kind == "keyword"),
+                # any of / all of: offered once a value is ticked (or "all" is on), for facets an article has several of
+                "switch": facet not in SINGLE_VALUED and (facet not in specs or specs[facet].kind == "keyword")
+                and (any(v.selected for v in values) or (req is not None and req.op(facet) == "all")),
                 "op": req.op(facet) if req else "any",
                 "pager": _facet_pager(facet, listed) if expanded else None,
             }
