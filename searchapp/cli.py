@@ -130,7 +130,7 @@ def index_command(settings: Settings, index_dir, manifest, rebuild, fields, face
 @click.option("--actor", multiple=True, help="Only articles naming this person or organisation.")
 @click.option("--place", multiple=True, help="Only articles naming this place.")
 @click.option("--month", multiple=True, help="Only articles mentioning a date in this month (YYYY-MM).")
-@click.option("--filter", "extra_filters", multiple=True, metavar="FACET=VALUE", help="Only articles with this value of a facet, the index's own (--facet) or a built-in one; repeat to OR values of one facet, AND facets.")
+@click.option("--filter", "extra_filters", multiple=True, metavar="FACET=VALUE", help="Only articles with this value of a facet, the index's own (--facet) or a built-in one; repeat to OR values of one facet (--all-of FACET ANDs them), AND facets.")
 @click.option("--language", multiple=True, help="Only articles in this language (ar, en or its name: Arabic).")
 @click.option("--all-of", "all_of", multiple=True, metavar="FACET", help="Articles with ALL the values given for FACET (AND), not any of them (OR); repeatable.")
 @click.option("--published", default="", metavar="PERIOD", help="Only articles published in PERIOD: 2016, 2016-03, 2016-03-05 or 2016-01 TO 2016-06.")

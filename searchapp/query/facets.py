@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import BadRequest
+from ..store.arabic import normalize_arabic
 from ..store.custom import FacetSpec
 from ..store.internals import field_postings, segment_columns, segment_key
 from ..store.outlets import outlet_key
@@ -44,11 +45,12 @@ OPERATORS = ("any", "all")  # a facet's ticked values: any of them (OR, the defa
 def fold(text: str) -> str:
     """``text`` as a facet search compares it: case, accents and punctuation ignored.
 
-    "Deir ez-Zor", "deir ez zor" and "DEIR EZ-ZÔR" all fold to "deir ez zor"; Arabic short vowels
-    and other combining marks are dropped, so a name typed without them still matches.  (The
+    "Deir ez-Zor", "deir ez zor" and "DEIR EZ-ZÔR" all fold to "deir ez zor"; Arabic is folded as
+    the Arabic index folds it (short vowels and tatweel dropped, أ إ آ to ا, ة to ه, ى to ي), so a
+    name typed without its marks or with another common spelling still matches.  (The
     search also compares both with their spaces removed: "deir ezzor" finds "Deir ez-Zor".)
     """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", normalize_arabic(text).casefold())
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(_NOT_WORD.split(bare)).strip()
 
