@@ -360,3 +360,29 @@ def test_fakes_a_month_bar_is_a_chip_not_a_query(fakes):
     assert narrowed.select_one("#q")["value"] == "ceasefire"
     assert narrowed.select_one("h2.total").get_text(" ", strip=True).startswith(f"{count} article")
     assert [a.get_text(" ", strip=True).split(":")[0] for a in narrowed.select("ul.chips a.chip")] == ["Published"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The feed and the exports take the same filters
+
+
+def test_the_feed_and_exports_follow_all_of_and_the_published_period(web):
+    import csv
+    import io
+    import xml.etree.ElementTree as ET
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    query = "place=Geneva&place=Idlib&place_op=all&published=2020+TO+*"
+    root = ET.fromstring(web.get("/feed.atom?" + query).get_data())
+    assert root.findtext(f"{atom}title") == "searchapp: everything (place: Geneva and Idlib; published: 2020 TO *)"
+    assert [e.findtext(f"{atom}id") for e in root.findall(f"{atom}entry")] == [f"urn:searchapp:doc:{i}" for i in (DAILY_SABAH, TELLER)]
+    data = json.loads(web.get("/export.json?" + query).get_data(as_text=True))
+    assert (data["filter_ops"], data["published"], [h["id"] for h in data["hits"]]) == ({"place": "all"}, "2020 TO *", [DAILY_SABAH, TELLER])
+    assert web.get("/export.csv?" + query + "&published=x").status_code == 400  # given twice: refused
+    rows = list(csv.DictReader(io.StringIO(web.get("/export.csv?place=Geneva&place=Idlib&place_op=all&published=2021").get_data(as_text=True))))
+    assert [row["id"] for row in rows] == [DAILY_SABAH]
+    # the page's feed link keeps the filters, not the facet search nor the facet's page
+    page = soup(web.get("/?" + query + "&more=place&more_page=2&place_find=a"))
+    assert page.select_one('link[rel=alternate][type="application/atom+xml"]')["href"] == (
+        "/feed.atom?place=Geneva&place=Idlib&place_op=all&published=2020+TO+%2A"
+    )
