@@ -168,3 +168,51 @@ def test_on_a_phone_filters_n_comes_before_the_first_result(server, phone):
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url("**year=2016**")
     assert page.get_by_text("Filters (3)", exact=True).is_visible() and "published=2016" in page.url
+
+
+@pytest.fixture(scope="module")
+def fakes_server(tmp_path_factory):
+    """`searchapp serve` over FA-KES dev (../shared/corpora/fakes-dev, CC BY: Abu Salem et al., ICWSM 2019)."""
+    from searchapp.ingest.run import IndexOptions, index_paths
+    from tests.web.test_facet_controls import FAKES
+
+    if not FAKES.exists():
+        pytest.skip("needs ../shared/corpora/fakes-dev")
+    folder = tmp_path_factory.mktemp("fakes-served")
+    assert index_paths([FAKES], folder, IndexOptions(processes=2)).indexed == 379
+    ARTIFACTS.mkdir(exist_ok=True)
+    with running_server(folder, ARTIFACTS / "serve-fakes.log") as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+def test_fakes_on_a_phone_the_filters_are_on_the_first_screen(fakes_server, phone):
+    page = phone
+    page.goto(fakes_server + "/?q=ceasefire")
+    summary = page.get_by_text("Filters (0)", exact=True)
+    first_hit = page.locator("ol.hits > li").first
+    # the issue measured the filters about 4,300 px down, after every result
+    assert summary.bounding_box()["y"] < 400 < first_hit.bounding_box()["y"] < 844
+    summary.click()
+    page.locator("#facet-actor a.more").click()
+    page.wait_for_url("**more=actor**")
+    assert page.locator("#facet-actor .facet-values input").count() <= 100
+    assert page.get_by_text("Filters (0)", exact=True).is_visible() and page.locator("#facet-actor").is_visible()  # stays open
+    box = page.locator("#facet-actor").get_by_role("searchbox", name="Find actors containing")
+    box.fill("ASSAD")
+    box.press("Enter")
+    page.wait_for_url("**actor_find=ASSAD**")
+    names = page.locator("#facet-actor .facet-values bdi").all_inner_texts()
+    assert "Bashar al-Assad" in names and all("assad" in n.casefold() for n in names)
+    page.screenshot(path=str(ARTIFACTS / "search-phone-fakes-actors.png"), full_page=False)
+
+
+def test_fakes_a_chart_bar_narrows_to_its_period(fakes_server, desktop):
+    page = desktop
+    page.goto(fakes_server + "/?q=ceasefire")
+    bar = page.locator("figure.timeline a.bar-link", has=page.locator("text.bar-count")).first  # a bar with articles
+    label = bar.get_attribute("aria-label")  # "2013: 14 articles"
+    period, count = label.split(": ")[0], int(label.split(": ")[1].split()[0])
+    bar.click()
+    page.wait_for_url(f"**published={period}")
+    assert total(page) == count and page.locator("#q").input_value() == "ceasefire"
+    assert [c.split(":")[0] for c in chips(page)] == ["Published"]
