@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from ..errors import QuerySyntaxError
@@ -20,6 +20,10 @@ blueprint = Blueprint("pages", __name__)
 
 @blueprint.route("/")
 def search():
+    args = [(k, v) for k, v in request.args.items(multi=True)]
+    kept = [(k, v) for k, v in args if not (k.endswith("_find") and not v.strip())]
+    if len(kept) < len(args):  # the form sends every facet's search box, most of them empty: a clean URL to share
+        return redirect(url_for("pages.search") + ("?" + urlencode(kept) if kept else ""), 303)
     req = search_request(request.args, probe_more=True)
     result = state().index.search(req)
     return render_template("search.html", **search_context(req, result))

@@ -386,3 +386,9 @@ def test_the_feed_and_exports_follow_all_of_and_the_published_period(web):
     assert page.select_one('link[rel=alternate][type="application/atom+xml"]')["href"] == (
         "/feed.atom?place=Geneva&place=Idlib&place_op=all&published=2020+TO+%2A"
     )
+
+
+def test_empty_facet_search_boxes_are_dropped_from_the_url(web):
+    response = web.get("/?q=Syria&actor_find=&place_find=+&actor=John+Kerry&month_find=&page=1")
+    assert (response.status_code, response.headers["Location"]) == (303, "/?q=Syria&actor=John+Kerry&page=1")
+    assert web.get("/?actor_find=").headers["Location"] == "/"
