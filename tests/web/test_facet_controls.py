@@ -206,6 +206,10 @@ def test_the_cli_ands_a_facet_with_all_of(sample_index):
     assert text.splitlines()[0] == "2 articles match [place: Geneva AND Idlib]"
     wrong = CliRunner().invoke(main, [*args, "--all-of", "places"])
     assert wrong.exit_code == 2 and "unknown filter 'places' in places_op" in wrong.output and "--all-of" in wrong.output
+    period = json.loads(CliRunner().invoke(main, [*args, "--published", "2016-04", "--json"]).output)
+    assert (period["total"], period["published"], [h["id"] for h in period["hits"]]) == (1, "2016-04", [PRESS_APRIL])
+    bad = CliRunner().invoke(main, [*args, "--published", "2016-13"])
+    assert bad.exit_code == 2 and "Invalid value for --published: published: '2016-13' is not a date" in bad.output
 
 
 # ---------------------------------------------------------------------------------------------
