@@ -99,6 +99,8 @@ def test_a_facet_search_that_finds_nothing_says_so_and_keeps_its_box(web):
     assert labels(page, "actor") == []
     assert page.select_one("#facet-actor .facet-none").get_text(" ", strip=True) == "No actors match “ zzzz ”."
     assert page.select_one("#find-actor")["value"] == "zzzz"
+    listed = soup(web.get("/?more=actor&actor_find=zzzz"))
+    assert listed.select_one("#facet-actor .facet-none") and not listed.select_one("#facet-actor nav.facet-pages")  # no "0–0 of 0"
 
 
 def test_small_facets_have_no_search_box(web):
