@@ -130,8 +130,10 @@ def index_command(settings: Settings, index_dir, manifest, rebuild, fields, face
 @click.option("--actor", multiple=True, help="Only articles naming this person or organisation.")
 @click.option("--place", multiple=True, help="Only articles naming this place.")
 @click.option("--month", multiple=True, help="Only articles mentioning a date in this month (YYYY-MM).")
-@click.option("--filter", "extra_filters", multiple=True, metavar="FACET=VALUE", help="Only articles with this value of a facet, the index's own (--facet) or a built-in one; repeat to OR values of one facet, AND facets.")
+@click.option("--filter", "extra_filters", multiple=True, metavar="FACET=VALUE", help="Only articles with this value of a facet, the index's own (--facet) or a built-in one; repeat to OR values of one facet (--all-of FACET ANDs them), AND facets.")
 @click.option("--language", multiple=True, help="Only articles in this language (ar, en or its name: Arabic).")
+@click.option("--all-of", "all_of", multiple=True, metavar="FACET", help="Articles with ALL the values given for FACET (AND), not any of them (OR); repeatable.")
+@click.option("--published", default="", metavar="PERIOD", help="Only articles published in PERIOD: 2016, 2016-03, 2016-03-05 or 2016-01 TO 2016-06.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--limit", type=click.IntRange(1, 100), default=None, help="Hits per page (default $SEARCHAPP_PER_PAGE or 10).")
@@ -139,7 +141,9 @@ def index_command(settings: Settings, index_dir, manifest, rebuild, fields, face
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the shape of GET /api/search).")
 @click.argument("query", required=False, default="")
 @click.pass_obj
-def search_command(settings: Settings, index_dir, outlet, year, actor, place, month, language, extra_filters, sort, page, limit, all_versions, as_json, query) -> None:
+def search_command(
+    settings: Settings, index_dir, outlet, year, actor, place, month, language, extra_filters, all_of, published, sort, page, limit, all_versions, as_json, query
+) -> None:
     """Search the index for QUERY (empty: browse everything, newest first)."""
     from .errors import BadRequest
     from .query import SearchIndex, SearchRequest
@@ -161,6 +165,8 @@ def search_command(settings: Settings, index_dir, outlet, year, actor, place, mo
             per_page=limit or settings.per_page,
             facet_size=settings.facet_size,
             collapse=not all_versions,
+            ops={facet.strip(): "all" for facet in all_of},
+            published=published,
         )
         result = SearchIndex.from_settings(settings).search(request)
     except BadRequest as exc:  # the query, a filter or a limit: a usage error about it

@@ -69,6 +69,7 @@ class Settings:
     lock_timeout: float = _setting(30.0, "Seconds a second indexer waits for the index lock before giving up.", float)
     per_page: int = _setting(10, "Results per page.", _positive_int)
     facet_size: int = _setting(10, "Values shown per facet before 'more'.", _positive_int)
+    facet_page_size: int = _setting(100, "Values per page of a facet's full list ('more'), which a facet search narrows.", _positive_int)
     export_limit: int = _setting(10_000, "Most hits a CSV/JSON export may hold; a larger search is refused (400).", _positive_int)
     export_seconds: float = _setting(
         20.0,

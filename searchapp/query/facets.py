@@ -4,10 +4,15 @@ Whoosh's own ``groupedby`` re-reads every posting of every facet field for every
 300 ms at 20k documents).  Instead, :class:`FacetTable` reads each facet field's postings once
 per index generation into two numpy arrays (document number, value number) and then:
 
-* a filter (one or more values ticked in a facet, OR-ed) is a boolean mask over documents;
+* a filter (one or more values ticked in a facet, OR-ed, or AND-ed when the facet's operator is
+  "all") is a boolean mask over documents;
 * the matching set is the query's mask AND-ed with every facet's filter mask;
 * each facet is counted with ``numpy.bincount`` under every filter *except its own*, so ticking
-  one outlet still shows the other outlets and what they would add.
+  one outlet still shows the other outlets and what they would add; a facet whose ticked values
+  are AND-ed ("all of") is counted under its own filter too, so each count is what ticking that
+  value as well would leave;
+* a facet's values can be narrowed to those containing a typed text (:func:`fold`: case and
+  accents ignored) and listed a page at a time: an archive's actors run to tens of thousands.
 
 Counts count articles: an actor named ten times in one article counts once (values are unique
 per document in the index).
@@ -16,11 +21,14 @@ per document in the index).
 from __future__ import annotations
 
 import datetime
+import re
+import unicodedata
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import BadRequest
+from ..store.arabic import normalize_arabic
 from ..store.custom import FacetSpec
 from ..store.internals import field_postings, segment_columns, segment_key
 from ..store.outlets import outlet_key
@@ -31,6 +39,42 @@ MISSING_DATE = np.iinfo(np.int64).min
 # Facets whose values read best in time order rather than by count.
 CHRONOLOGICAL = {"year", "month"}
 MAX_NUMBER_BUCKETS = 12
+OPERATORS = ("any", "all")  # a facet's ticked values: any of them (OR, the default) or all of them (AND)
+
+
+def fold(text: str) -> str:
+    """``text`` as a facet search compares it: case, accents and punctuation ignored.
+
+    "Deir ez-Zor", "deir ez zor" and "DEIR EZ-ZÔR" all fold to "deir ez zor"; Arabic is folded as
+    the Arabic index folds it (short vowels and tatweel dropped, أ إ آ to ا, ة to ه, ى to ي), so a
+    name typed without its marks or with another common spelling still matches.  (The
+    search also compares both with their spaces removed: "deir ezzor" finds "Deir ez-Zor".)
+    """
+    decomposed = unicodedata.normalize("NFKD", normalize_arabic(text).casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_NOT_WORD.split(bare)).strip()
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+@dataclass(frozen=True)
+class FacetListing:
+    """How one facet is listed: narrowed to values containing ``find``, a page of ``size`` values from ``offset``."""
+
+    find: str = ""
+    offset: int = 0
+    size: int | None = None  # None: the facet's default (``facet_counts``' size; years and months all)
+
+
+@dataclass(frozen=True)
+class FacetPage:
+    """Where a facet's listed values lie among all that match: ``total`` values, the listed ones from ``offset``."""
+
+    total: int
+    offset: int = 0
+    size: int | None = None
+    find: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +121,7 @@ class FacetTable:
         self.posting_values: dict[str, np.ndarray] = {}
         self.value_ids: dict[str, dict[str, list[int]]] = {}
         self.name_rank: dict[str, np.ndarray] = {}  # each value's place in name order
+        self._folded: dict[str, list[str]] = {}  # each facet's values folded for facet search, made on first use
 
         cache = segment_cache if segment_cache is not None else {}
         leaves = reader.leaf_readers()
@@ -205,10 +250,17 @@ class FacetTable:
         ordered = self._group_order[mask[self._group_order]]
         return ordered[(self.groups[ordered] == self.groups[docnum]) & (ordered != docnum)]
 
-    def mask_for(self, facet: str, selected: list[str]) -> np.ndarray:
-        """Documents carrying any of the ``selected`` values of ``facet`` (OR)."""
+    def mask_for(self, facet: str, selected: list[str], op: str = "any") -> np.ndarray:
+        """Documents carrying any (``op`` "any", OR) or all (``op`` "all", AND) of the ``selected`` values of ``facet``."""
         if facet not in self.values:
             raise BadRequest(f"unknown filter {facet!r}; filters are {', '.join(self.values)}", param_hint="--filter")
+        if op not in OPERATORS:
+            raise BadRequest(f"{facet}_op must be one of {', '.join(OPERATORS)}, got {op[:40]!r}", param_hint="--all-of")
+        if op == "all":
+            mask = np.ones(self.doc_count, dtype=bool)
+            for value in selected:
+                mask &= self.mask_for(facet, [value])
+            return mask
         if facet in self.ranges:
             mask = np.zeros(self.doc_count, dtype=bool)
             for value in selected:
@@ -220,6 +272,14 @@ class FacetTable:
             hit = np.isin(self.posting_values[facet], wanted)
             mask[self.posting_docs[facet][hit]] = True
         return mask
+
+    def folded(self, facet: str) -> list[str]:
+        """Every value of ``facet`` folded (:func:`fold`), in value-number order; computed once per table."""
+        names = self._folded.get(facet)
+        if names is None:
+            names = [fold(v) for v in self.values[facet]]
+            self._folded[facet] = names  # a race computes the same list twice, harmlessly
+        return names
 
     def count(self, facet: str, mask: np.ndarray) -> np.ndarray:
         values = self.posting_values[facet]
@@ -265,18 +325,28 @@ def facet_counts(
     selected: dict[str, list[str]],
     size: int | None = None,
     collapse: bool = False,
+    ops: dict[str, str] | None = None,
+    listings: dict[str, FacetListing] | None = None,
+    pages: dict[str, FacetPage] | None = None,
 ) -> dict[str, list[FacetValue]]:
     """Each facet's values with counts under the query and every other facet's filter.
 
     With ``collapse``, each near-duplicate group counts once.  Outlets, actors and places come by count (then name), the top ``size`` of them plus any
     ticked value; years and months come all, newest first.  Only the values shown become
     objects: ordering is done in numpy, which matters for facets with tens of thousands of values.
+
+    A facet whose ``ops`` is "all" is counted under its own filter as well.  A facet with a
+    :class:`FacetListing` keeps only the values containing its ``find`` text (folded) and lists
+    ``size`` of them from ``offset`` (an offset past the end lists the last page); ``pages``, when
+    given, receives each facet's :class:`FacetPage` (how many values matched, which were listed).
     """
+    ops = ops or {}
+    listings = listings or {}
     result: dict[str, list[FacetValue]] = {}
     for facet in table.values:
         mask = query_mask.copy()
         for other, other_mask in filter_masks.items():
-            if other != facet:
+            if other != facet or ops.get(facet) == "all":
                 mask &= other_mask
         if collapse:  # a story republished five times counts once
             mask = table.collapse(mask)
@@ -289,8 +359,23 @@ def facet_counts(
             order = present[np.argsort(-rank, kind="stable")]
         else:
             order = present[np.lexsort((rank, -counts[present]))]
-            if size is not None:
-                order = order[:size]
+        listing = listings.get(facet, FacetListing())
+        if listing.find:
+            needle = fold(listing.find)
+            tight = needle.replace(" ", "")  # "deir ezzor" finds "Deir ez-Zor"
+            folded = table.folded(facet)
+            if needle:
+                keep = [needle in folded[n] or tight in folded[n].replace(" ", "") for n in order.tolist()]
+                order = order[np.array(keep, dtype=bool)] if keep else order
+        total = len(order)
+        limit = listing.size if listing.size is not None else (None if facet in table.ranges or facet in CHRONOLOGICAL else size)
+        offset = 0
+        if limit is not None:
+            offset = min(max(0, listing.offset), max(0, (total - 1) // limit * limit)) if limit else 0
+            order = order[offset : offset + limit]
+        if pages is not None:
+            pages[facet] = FacetPage(total, offset, limit, listing.find)
+
         def canonical(value: str, facet: str = facet) -> str:  # "ar" ticks the value shown as "Arabic"
             numbers = table.value_ids[facet].get(table._key(facet, value), [])
             return table._key(facet, table.values[facet][numbers[0]]) if numbers else table._key(facet, value)
@@ -381,6 +466,51 @@ def _parse_range(spec: FacetSpec, value: str) -> tuple[float, float]:
     except ValueError:
         example = "10 TO 19" if spec.kind == "number" else "2016, 2016-03 or 2016-01 TO 2016-06"
         raise BadRequest(f"{spec.name}: {value[:60]!r} is not a {spec.kind} range (e.g. {example})", param_hint="--filter") from None
+
+
+def published_range(value: str) -> tuple[int, int]:
+    """(first, last) published-date ticks, both included, of a ``published`` filter: "2016", "2016-03",
+    "2016-03-05", or a range of them with " TO " ("2016-01 TO 2016-06"; "*" leaves an end open)."""
+    text = value.strip().strip("[]").strip()
+    low_text, sep, high_text = text.partition(" TO ")
+    if not sep:
+        low_text = high_text = text
+    try:
+        if not all(_DATE_TEXT.fullmatch(part.strip()) for part in (low_text, high_text)):
+            raise ValueError(text)
+        low, high = _published_bound(low_text, end=False), _published_bound(high_text, end=True)
+    except (ValueError, OverflowError):
+        raise BadRequest(
+            f"published: {value[:60]!r} is not a date or range of dates (e.g. 2016, 2016-03, 2016-03-05 or 2016-01 TO 2016-06)",
+            param_hint="--published",
+        ) from None
+    if low > high:
+        raise BadRequest(f"published: {value[:60]!r} ends before it starts", param_hint="--published")
+    return low, high
+
+
+def _published_bound(text: str, end: bool) -> int:
+    """Integer ticks (microseconds since 0001-01-01, as the ``published`` column holds them) of the
+    first (or, with ``end``, last) moment of a year, month or day; "*" is open.  Integers, not the
+    floats of :func:`_date_bound`: at 6e16 a float cannot tell the last microsecond of April from May."""
+    text = text.strip()
+    if text in ("", "*"):
+        return int(np.iinfo(np.int64).max) if end else int(MISSING_DATE) + 1  # an open end never takes undated articles
+    parts = [int(p) for p in text.split("-")]
+    year, month, day = (parts + [None, None])[:3]
+    first = datetime.datetime(year, month or 1, day or 1)
+    if not end:
+        return (first - datetime.datetime.min) // datetime.timedelta(microseconds=1)
+    if day is not None:
+        after = first + datetime.timedelta(days=1)
+    elif month is not None:
+        after = datetime.datetime(year + (month == 12), month % 12 + 1, 1)
+    else:
+        after = datetime.datetime(year + 1, 1, 1)
+    return (after - datetime.datetime.min) // datetime.timedelta(microseconds=1) - 1
+
+
+_DATE_TEXT = re.compile(r"\*|\d{4}(-\d{1,2}(-\d{1,2})?)?")
 
 
 def _date_bound(text: str, end: bool) -> float:

@@ -29,7 +29,7 @@ from ..store.custom import VALUE_SEPARATOR, FacetSpec, load_facets
 from ..store.index import open_index
 from ..store.outlets import use_outlets_file
 from ..store.schema import word_analyzer
-from .facets import MISSING_DATE, FacetTable, FacetValue, facet_counts
+from .facets import MISSING_DATE, OPERATORS, FacetListing, FacetPage, FacetTable, FacetValue, facet_counts, published_range
 from .highlight import Snippet, best_paragraphs, query_terms
 from .limits import Limits, check_search
 from .matches import match_mask
@@ -52,6 +52,9 @@ class SearchRequest:
     per_page: int = 10
     facet_size: int | None = 10
     collapse: bool = True  # one result per near-duplicate group, with its other versions listed
+    ops: dict[str, str] = field(default_factory=dict)  # facet -> "all" to AND its ticked values ("any", OR, is the default)
+    published: str = ""  # published in this period: "2016", "2016-03", "2016-01 TO 2016-06" (a chart bar's filter)
+    listings: dict[str, FacetListing] = field(default_factory=dict)  # facet -> values narrowed by a text, a page of them
 
     def __post_init__(self) -> None:
         self.q = (self.q or "").strip()
@@ -64,6 +67,17 @@ class SearchRequest:
             raise BadRequest(f"sort must be one of {', '.join(SORTS)}, got {self.sort!r}")
         if not 1 <= self.page <= MAX_PAGE:
             raise BadRequest(f"page must be between 1 and {MAX_PAGE}, got {self.page}")
+        for facet, op in self.ops.items():
+            if op not in OPERATORS:
+                raise BadRequest(f"{facet}_op must be one of {', '.join(OPERATORS)}, got {op[:40]!r}", param_hint="--all-of")
+        self.ops = {facet: op for facet, op in self.ops.items() if op == "all"}
+        self.published = (self.published or "").strip()
+        if self.published:
+            published_range(self.published)  # a clear BadRequest now, before any search
+
+    def op(self, facet: str) -> str:
+        """How ``facet``'s ticked values combine: "any" (OR) or "all" (AND)."""
+        return self.ops.get(facet, "any")
 
     @property
     def effective_sort(self) -> str:
@@ -118,6 +132,7 @@ class SearchResult:
     terms: frozenset = frozenset()
     timeline: list[TimelineBar] = field(default_factory=list)  # matches per published year/month
     hints: list[str] = field(default_factory=list)  # what the query may not mean as typed
+    facet_pages: dict[str, FacetPage] = field(default_factory=dict)  # per facet: how many values match, which are listed
 
     @property
     def pages(self) -> int:
@@ -235,7 +250,13 @@ def _match(searcher, table: FacetTable, request: SearchRequest, limits: Limits) 
     if problem := check_search(parsed, searcher.reader(), request, limits):  # bounded cost: query/limits.py
         raise BadRequest(problem)
     query_mask = match_mask(searcher, parsed, table.doc_count) & table.live
-    filter_masks = {facet: table.mask_for(facet, values) for facet, values in request.filters.items()}
+    filter_masks = {facet: table.mask_for(facet, values, request.op(facet)) for facet, values in request.filters.items()}
+    for facet in request.ops:
+        if facet not in table.values:
+            raise BadRequest(f"unknown filter {facet!r} in {facet}_op; filters are {', '.join(table.values)}", param_hint="--all-of")
+    if request.published:  # not a facet: narrows every facet's counts and the timeline alike
+        low, high = published_range(request.published)
+        filter_masks[" published"] = (table.published >= low) & (table.published <= high)
     every_version = query_mask.copy()
     for mask in filter_masks.values():
         every_version &= mask
@@ -248,14 +269,17 @@ def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limi
     """The one function that builds a search result (a page of hits, facets, timeline, suggestion)."""
     matches = _match(searcher, table, request, limits)
     total = int(matches.final.sum())
-    facets = facet_counts(table, matches.query_mask, matches.filter_masks, request.filters, request.facet_size, matches.collapse)
+    pages: dict[str, FacetPage] = {}
+    facets = facet_counts(
+        table, matches.query_mask, matches.filter_masks, request.filters, request.facet_size, matches.collapse, request.ops, request.listings, pages
+    )
     start = (request.page - 1) * request.per_page
     docnums, scores = _ranked(searcher, table, matches, request, start, start + request.per_page)
     terms = query_terms(matches.parsed)
     hits = [_hit(searcher, table, docnum, score, terms, matches) for docnum, score in zip(docnums, scores, strict=True)]
     did_you_mean = _suggest(searcher, table, request, total, limits) if total < 3 and request.q else None
     return SearchResult(
-        request, total, hits, facets, did_you_mean, terms, timeline(table.published[matches.final], MISSING_DATE), query_hints(request.q)
+        request, total, hits, facets, did_you_mean, terms, timeline(table.published[matches.final], MISSING_DATE), query_hints(request.q), pages
     )
 
 

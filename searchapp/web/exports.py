@@ -134,7 +134,8 @@ def export_json():
     hits = BoundedHits(found, total, state().settings.export_seconds)
 
     def chunks():
-        head = {"query": req.q, "filters": req.filters, "sort": req.effective_sort, "total": total}
+        head = {"query": req.q, "filters": req.filters, "filter_ops": {f: req.op(f) for f in req.filters}, "published": req.published or None,
+                "sort": req.effective_sort, "total": total}  # fmt: skip
         yield json.dumps(head, ensure_ascii=False)[:-1] + ', "hits": ['
         for number, hit in enumerate(hits):
             data = hit_dict(hit, req.q)

@@ -43,8 +43,11 @@ def feed():
     req = search_request(request.args, sort="newest", page=1, per_page=state().settings.feed_size)
     result = state().index.search(req)
     described = req.q or "everything"
-    if req.filters:
-        described += " (" + "; ".join(f"{k}: {' or '.join(v)}" for k, v in req.filters.items()) + ")"
+    parts = [f"{k}: {(' and ' if req.op(k) == 'all' else ' or ').join(v)}" for k, v in req.filters.items()]
+    if req.published:
+        parts.append(f"published: {req.published}")
+    if parts:
+        described += " (" + "; ".join(parts) + ")"
     base = public_base()  # "": links relative to the feed
     entries = [
         {

@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 from ..config import Settings
 from ..errors import BadRequest, SearchappError
 from ..query import SearchIndex, SearchRequest
+from ..query.facets import OPERATORS, FacetListing
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "he", "ps", "ckb", "sd", "ug", "yi", "dv"})
 
@@ -80,11 +81,13 @@ def search_request(
 ) -> SearchRequest:
     """A SearchRequest from the query string (BadRequest names the parameter that is wrong)."""
     settings = state().settings
-    for name in ("q", "sort", "page", "more"):
+    facets = state().index.facet_names()
+    for name in ("q", "sort", "page", "more", "more_page", "published", *(f"{f}_{s}" for f in facets for s in ("op", "find"))):
         if len(args.getlist(name)) > 1:
             raise BadRequest(f"{name}: give it once, not {len(args.getlist(name))} times")
     filters = {}
-    facets = state().index.facet_names()
+    ops = {}
+    listings = {}
     for facet in facets:
         values = args.getlist(facet)
         for value in values:
@@ -92,22 +95,47 @@ def search_request(
                 raise BadRequest(f"{facet}: a value of {len(value)} characters is longer than any {facet} ({MAX_PARAM_LENGTH} at most)")
         if values:
             filters[facet] = values
+        op = args.get(f"{facet}_op", "").strip() or "any"
+        if op not in OPERATORS:
+            raise BadRequest(f"{facet}_op must be one of {', '.join(OPERATORS)} (any of the ticked values, or all of them), got {op[:40]!r}")
+        if op == "all":
+            ops[facet] = op
+        find = args.get(f"{facet}_find", "").strip()
+        if len(find) > MAX_PARAM_LENGTH:
+            raise BadRequest(f"{facet}_find: a text of {len(find)} characters is longer than any {facet} ({MAX_PARAM_LENGTH} at most)")
+        if find:
+            listings[facet] = FacetListing(find=find)
     if page is None:
-        raw = args.get("page", "1").strip() or "1"
-        if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:  # "²" and "٣" are digits to str.isdigit, not to int()
-            raise BadRequest(f"page must be a whole number, got {raw[:40]!r}")
-        page = int(raw)
+        page = _whole_number(args, "page")
     more = args.get("more", "")
+    if more in facets:  # one facet listed in full, a page at a time
+        more_page = max(1, _whole_number(args, "more_page"))  # a page past the last lists the last
+        size = settings.facet_page_size
+        listings[more] = FacetListing(listings.get(more, FacetListing()).find, (min(more_page, 10**6) - 1) * size, size)
+    published = args.get("published", "")
+    if len(published) > MAX_PARAM_LENGTH:
+        raise BadRequest(f"published: a value of {len(published)} characters is not a date range ({MAX_PARAM_LENGTH} at most)")
     return SearchRequest(
         q=args.get("q", ""),
         filters=filters,
         sort=sort or args.get("sort", "relevance") or "relevance",
         page=page,
         per_page=per_page or settings.per_page,
-        # "more=facet" lifts the size; the page asks one value beyond to know whether to offer "more"
-        facet_size=None if more in facets else settings.facet_size + (1 if probe_more else 0),
+        # the page asks one value beyond the size to know whether to offer "more"
+        facet_size=settings.facet_size + (1 if probe_more else 0),
         collapse=args.get("collapse", "1") != "0",  # collapse=0 lists every version of a story
+        ops=ops,
+        published=published,
+        listings=listings,
     )
+
+
+def _whole_number(args: MultiDict, name: str) -> int:
+    """A page number parameter (1 when absent or empty); BadRequest names it when it is not a whole number."""
+    raw = args.get(name, "1").strip() or "1"
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:  # "²" and "٣" are digits to str.isdigit, not to int()
+        raise BadRequest(f"{name} must be a whole number, got {raw[:40]!r}")
+    return int(raw)
 
 
 # ---------------------------------------------------------------------------------------------

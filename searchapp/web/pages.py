@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from ..errors import QuerySyntaxError
 from ..query import SearchRequest, SearchResult, load_document, mark_paragraph, parse_query, query_terms
-from .helpers import search_request, state, url_with
+from .helpers import facet_label, human_date, search_request, state, url_with, url_without
+
+# Facets whose articles each carry one value (an outlet, a year, a language): "all of" two of them is
+# nothing, so they offer no any/all switch (the ``outlet_op`` parameter still works).
+SINGLE_VALUED = frozenset({"outlet", "year", "language"})
 
 blueprint = Blueprint("pages", __name__)
 
 
 @blueprint.route("/")
 def search():
+    args = [(k, v) for k, v in request.args.items(multi=True)]
+    kept = [(k, v) for k, v in args if not (k.endswith("_find") and not v.strip())]
+    if len(kept) < len(args):  # the form sends every facet's search box, most of them empty: a clean URL to share
+        return redirect(url_for("pages.search") + ("?" + urlencode(kept) if kept else ""), 303)
     req = search_request(request.args, probe_more=True)
     result = state().index.search(req)
     return render_template("search.html", **search_context(req, result))
@@ -27,11 +35,28 @@ def search_context(req: SearchRequest | None, result: SearchResult | None, error
     more = request.args.get("more", "")
     facets = {}
     if result is not None:
+        specs = state().index.custom_facets()
         for facet, values in result.facets.items():
-            limit = len(values) if facet == more else size
+            listed = result.facet_pages.get(facet)
+            expanded = facet == more and listed is not None and listed.size is not None
+            limit = len(values) if expanded else size
             head = values[:limit] + [v for v in values[limit:] if v.selected]
-            facets[facet] = {"values": head, "more": any(not v.selected for v in values[limit:])}
-    feed_args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "sort", "more")]
+            data = {
+                "values": head,
+                "more": not expanded and any(not v.selected for v in values[limit:]),
+                "find": listed.find if listed else "",
+                "total": listed.total if listed else len(values),
+                # a facet search box where there is something to search: more values than one screen shows
+                "searchable": bool(listed and (listed.find or listed.total > size)),
+                # any of / all of: offered once a value is ticked (or "all" is on), for facets an article has several of
+                "switch": facet not in SINGLE_VALUED and (facet not in specs or specs[facet].kind == "keyword")
+                and (any(v.selected for v in values) or (req is not None and req.op(facet) == "all")),
+                "op": req.op(facet) if req else "any",
+                "pager": _facet_pager(facet, listed) if expanded else None,
+            }
+            facets[facet] = data
+    feed_args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "sort", "more", "more_page") and not k.endswith("_find")]
+    chips = _chips(req) if req else []
     return {
         "req": req,
         "result": result,
@@ -41,9 +66,63 @@ def search_context(req: SearchRequest | None, result: SearchResult | None, error
         "more": more,
         "feed_url": url_for("feed.feed") + ("?" + urlencode(feed_args) if feed_args else ""),
         "filters": [(facet, value) for facet in state().index.facet_names() for value in dict.fromkeys(request.args.getlist(facet)) if value.strip()],
+        "chips": chips,
+        "active": sum(len(group["values"]) for group in chips),  # the count on the "Filters (n)" disclosure
+        # the filters disclosure (closed on a phone) opens when the visitor is working in it
+        "filters_open": any(k.endswith("_find") and v.strip() for k, v in request.args.items(multi=True)) or more in facets,
         "chart": _chart(result) if result is not None else None,
         "start": (req.page - 1) * req.per_page if req else 0,
     }
+
+
+def _facet_pager(facet: str, listed) -> dict:
+    """The "more" list of one facet: which values it shows of how many, links to the other pages."""
+    pages = max(1, -(-listed.total // listed.size))
+    number = listed.offset // listed.size + 1
+    anchor = f"#facet-{facet}"
+    return {
+        "first": listed.offset + 1 if listed.total else 0,
+        "last": min(listed.offset + listed.size, listed.total),
+        "total": listed.total,
+        "page": number,
+        "pages": pages,
+        "prev": url_with(more_page=number - 1 if number > 2 else None) + anchor if number > 1 else None,
+        "next": url_with(more_page=number + 1) + anchor if number < pages else None,
+    }
+
+
+def period_text(period: str) -> str:
+    """A ``published`` filter as a chip says it: "March 2016", "2016", "January 2016 – June 2016"."""
+    low, sep, high = period.strip().strip("[]").strip().partition(" TO ")
+    if not sep:
+        return human_date(low)
+    ends = [("…" if end.strip() in ("", "*") else human_date(end.strip())) for end in (low, high)]
+    return " – ".join(ends)
+
+
+def _chips(req: SearchRequest) -> list[dict]:
+    """The active filters, one group per facet (each value a chip that removes it), and the published period."""
+    groups = []
+    for facet in state().index.facet_names():
+        values = [v for v in dict.fromkeys(request.args.getlist(facet)) if v.strip()]
+        if not values:
+            continue
+        op = req.op(facet)
+        several = len(values) > 1
+        groups.append({
+            "facet": facet,
+            "label": facet_label(facet) + (f" ({'all' if op == 'all' else 'any'} of)" if several else ""),
+            "values": [(value, url_without(facet, value)) for value in values],
+            "op": op,
+            # with two values or more, a link to switch between any of (OR) and all of (AND)
+            "toggle": url_with(**{f"{facet}_op": None if op == "all" else "all"}) if several else None,
+        })
+    if req.published:
+        groups.append({
+            "facet": "published", "label": "Published", "op": "any", "toggle": None,
+            "values": [(period_text(req.published), url_with(published=None))],
+        })
+    return groups
 
 
 def _chart(result: SearchResult) -> dict | None:
@@ -59,11 +138,7 @@ def _chart(result: SearchResult) -> dict | None:
     out = []
     for number, bar in enumerate(bars):
         h = round((height - top - bottom) * bar.count / peak, 1) if bar.count else 0
-        if bar.is_month:
-            clause = f"date:[{bar.period} TO {bar.period}]"
-            href = url_with(q=f"{result.request.q} {clause}".strip())
-        else:
-            href = url_with(year=bar.period)
+        href = url_with(published=bar.period)  # a filter (a chip that removes it), not a clause in the query box
         noun = "article" if bar.count == 1 else "articles"
         out.append({
             "period": bar.period,
@@ -76,6 +151,7 @@ def _chart(result: SearchResult) -> dict | None:
             "label": bar.period if number % label_every == 0 else "",
             "href": href,
             "title": f"{bar.period}: {bar.count} {noun}",
+            "selected": bar.period == result.request.published,
         })
     return {"bars": out, "width": width, "height": height, "base": height - bottom, "by": "month" if bars[0].is_month else "year"}
 

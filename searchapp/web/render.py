@@ -63,6 +63,8 @@ def result_dict(result: SearchResult) -> dict:
     return {
         "query": request.q,
         "filters": request.filters,
+        "filter_ops": {facet: request.op(facet) for facet in request.filters},  # "any" (OR) or "all" (AND) of each facet's values
+        "published": request.published or None,
         "sort": request.effective_sort,
         "total": result.total,
         "page": request.page,
@@ -70,6 +72,11 @@ def result_dict(result: SearchResult) -> dict:
         "per_page": request.per_page,
         "hits": [hit_dict(hit, request.q) for hit in result.hits],
         "facets": facets,
+        # per facet: how many values match (its find text, if any), and where the listed ones start
+        "facet_pages": {
+            facet: {"total": page.total, "offset": page.offset, **({"find": page.find} if page.find else {})}
+            for facet, page in result.facet_pages.items()
+        },
         "did_you_mean": result.did_you_mean,
         "hints": result.hints,
         "collapsed": request.collapse,
@@ -105,7 +112,8 @@ def result_text(result: SearchResult, facet_size: int = 8) -> str:
     request = result.request
     lines = [f"{result.total} article{'s' if result.total != 1 else ''} match"
              + (f" {request.q!r}" if request.q else "")
-             + "".join(f" [{k}: {' OR '.join(v)}]" for k, v in request.filters.items())]  # fmt: skip
+             + "".join(f" [{k}: {(' AND ' if request.op(k) == 'all' else ' OR ').join(v)}]" for k, v in request.filters.items())
+             + (f" [published: {request.published}]" if request.published else "")]  # fmt: skip
     if result.did_you_mean:
         lines.append(f"Did you mean: {result.did_you_mean}")
     lines.extend(f"Note: {hint}" for hint in result.hints)

@@ -129,7 +129,7 @@ def test_the_sidebar_shows_each_custom_facet_under_its_name_with_counts(fclient)
     assert page.select_one("#facet-gov legend").get_text() == "Gov"
     values = {
         box["value"]: (box.has_attr("checked"), box.find_next("label").select_one(".count").get_text())
-        for box in page.select("#facet-label input[type=checkbox]")
+        for box in page.select("#facet-label .facet-values input[type=checkbox]")
     }
     assert values == {"credible": (False, "3"), "fake": (True, "2")}
     assert [chip.get_text(" ", strip=True) for chip in page.select(".chips .chip")] == ["Label: fake ×"]

@@ -241,12 +241,12 @@ def test_more_link_lifts_the_facet_size(sample_index):
     app = web.create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "FACET_SIZE": 3})
     client = app.test_client()
     page = soup(client.get("/?q=Syria"))
-    assert len(page.select("#facet-place input")) == 3
+    assert len(page.select("#facet-place .facet-values input")) == 3
     more = page.select_one("#facet-place a.more")
     assert more["href"] == "/?q=Syria&more=place#facet-place"
     expanded = soup(client.get("/?q=Syria&more=place"))
-    assert len(expanded.select("#facet-place input")) > 3
-    assert len(expanded.select("#facet-outlet input")) == 3
+    assert len(expanded.select("#facet-place .facet-values input")) > 3
+    assert len(expanded.select("#facet-outlet .facet-values input")) == 3
 
 
 def test_did_you_mean(client):
@@ -258,16 +258,18 @@ def test_did_you_mean(client):
 def test_timeline_chart_links_to_periods(client):
     page = soup(client.get("/"))
     bars = {a["aria-label"]: a["href"] for a in page.select("figure.timeline svg a")}
-    assert bars["2016: 3 articles"] == "/?year=2016"
-    assert bars["2017: 0 articles"] == "/?year=2017"
-    assert bars["2021: 1 article"] == "/?year=2021"
-    # a short range is drawn per month, each bar a published-date query for its month
+    assert bars["2016: 3 articles"] == "/?published=2016"
+    assert bars["2017: 0 articles"] == "/?published=2017"
+    assert bars["2021: 1 article"] == "/?published=2021"
+    # a short range is drawn per month, each bar a published-date filter for its month (the query box untouched)
     months = soup(client.get("/?q=Lavrov"))
     bars = {a["aria-label"]: a["href"] for a in months.select("figure.timeline svg a")}
     assert list(bars) == ["2016-03: 1 article", "2016-04: 0 articles", "2016-05: 1 article"]
-    followed = client.get(bars["2016-05: 1 article"]).get_data(as_text=True)
-    assert soup(client.get(bars["2016-05: 1 article"])).select_one(".hit-title a")["href"].startswith(f"/doc/{IMMORTAL}")
-    assert "1 article match" in followed
+    assert bars["2016-05: 1 article"] == "/?q=Lavrov&published=2016-05"
+    followed = soup(client.get(bars["2016-05: 1 article"]))
+    assert followed.select_one(".hit-title a")["href"].startswith(f"/doc/{IMMORTAL}")
+    assert followed.select_one("h2.total").get_text(" ", strip=True) == "1 article match Lavrov"
+    assert followed.select_one("#q")["value"] == "Lavrov"
 
 
 def test_document_page(client):

@@ -19,7 +19,8 @@ from searchapp.web import create_app
 
 ROUTES = ("/", "/api/search", "/export.csv", "/export.json", "/feed.atom")
 DOC_ROUTES = ("/doc/", "/api/doc/")
-PARAMS = ("q", "outlet", "year", "actor", "place", "month", "sort", "page", "more", "collapse", "per_page", "limit", "x")
+PARAMS = ("q", "outlet", "year", "actor", "place", "month", "sort", "page", "more", "collapse", "per_page", "limit", "x",
+          "actor_op", "place_op", "actor_find", "place_find", "more_page", "published")
 SYNTAX = [
     "*", "?", "a*", "*a", '"', '"unclosed', "(", ")", "((a)", "[", "]", "{", "}", "[a TO", "TO", "AND", "OR", "NOT",
     "-", "+", "~", "~2", "^", "^3", ":", "title:", "date:[", "year:[1 TO 9999]", "date:[2016-01 TO 2016-13]", "\\",
