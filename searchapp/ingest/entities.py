@@ -67,7 +67,11 @@ TITLES = {
     "premier", "pope", "state", "of", "un", "u.n.", "us", "u.s.", "official", "top", "former",
     "late", "senior", "leader", "counterpart", "colleague", "judge", "justice", "lawmaker",
     "mp", "sir", "lord", "lady", "cardinal", "imam", "ayatollah", "supreme", "grand",
+    "major", "lieutenant", "colonel", "brigadier", "captain", "sergeant", "admiral", "capt", "capt.",
+    "brig", "brig.", "lt-gen", "maj-gen", "field", "marshal", "head", "activist",
 }  # fmt: skip
+# Military ranks that open a person's name the model took for an organisation ("Major General Igor Konashenkov").
+RANKS = {"major", "lieutenant", "colonel", "brigadier", "captain", "sergeant", "admiral", "general", "gen", "gen.", "maj", "maj.", "lt", "lt.", "col", "col."}
 DEMONYMS = {
     "american", "russian", "turkish", "syrian", "iranian", "israeli", "iraqi", "british",
     "french", "german", "chinese", "saudi", "egyptian", "jordanian", "lebanese", "qatari",
@@ -122,6 +126,7 @@ def clean_name(text: str, kind: str) -> str:
         name = _LEADING_DATE.sub("", name)
     name = _POSSESSIVE.sub("", name).strip()
     name = re.sub(r"\s+(?:al|el|Al|El)$", "", name)  # "Bashar al" of "Bashar al Assads" cut by the model
+    name = re.sub(r"\s+(?:An|The|A|In|On|At|And|Of|For)$", "", name)  # "Sweida An army unit...": a heading glued to a sentence
     name = re.sub(r"^(?:the|The|THE)\s+", "", name)
     if kind == "person":
         words = name.split()
@@ -294,13 +299,21 @@ LABEL_KINDS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place",
 
 
 def link_names(
-    raw: list[RawMention], aliases: Aliases, known_places: tuple[dict[str, str], frozenset[str]] | None = None
+    raw: list[RawMention],
+    aliases: Aliases,
+    known_places: tuple[dict[str, str], frozenset[str]] | None = None,
+    lowercase_words: frozenset[str] | set[str] = frozenset(),
 ) -> list[Mention]:
     """An article's entities, one per real entity, with the paragraphs and spans they occur in.
 
     ``known_places`` is the gazetteer's knowledge, (:func:`searchapp.ingest.gazetteer.place_lookup`,
     :func:`~searchapp.ingest.gazetteer.place_spellings`), given by the tagger (the gazetteer
     imports this module): what makes a name a place whatever the model called it.
+
+    ``lowercase_words`` are the words the article also writes in lower case: a capitalised
+    "name" made only of them ("Eastern", "Clashes", "Terrorist Attacks", "Air Force" of a
+    headline or a sentence start) is a common word, not an entity, unless the aliases or the
+    gazetteer know it.
 
     The kind of a value is the one most of its mentions carry (aliases decide first); a
     short form that ends a longer person name of the same article ("Putin", "de Mistura",
@@ -332,8 +345,16 @@ def link_names(
                     if resolved is not None:
                         candidates.append((places.get(name_key(part)) or resolved[0], resolved[1], mention))
                 continue
-        place_display = places.get(name_key(cleaned))
         kind = alias_kind or label_kind
+        if not alias_kind and kind in ("person", "org") and mention.label != "ACTOR" and fold(cleaned) not in spellings:
+            words = cleaned.split()
+            if lowercase_words and all(w.lower() in lowercase_words for w in re.split(r"[\s-]+", cleaned) if w):
+                continue  # "Eastern", "Clashes", "Terrorist Attacks": common words capitalised by a heading
+            if len(words) > 1 and words[-1] in _PLACE_TYPES:  # "Alwaer District": the model's person is a place
+                cleaned, kind = " ".join(words[:-1]), "place"
+            elif kind == "org" and len(words) > 2 and words[0].lower() in RANKS:  # "Major General Igor Konashenkov"
+                cleaned, kind = clean_name(cleaned, "person"), "person"
+        place_display = places.get(name_key(cleaned))
         if not alias_kind and kind != "place" and mention.label not in ("NORP", "ACTOR") and (
             fold(cleaned) in spellings or (kind == "person" and _looks_like_toponym(cleaned))
         ):
@@ -446,6 +467,10 @@ TOPONYM_HEADS = {
     "maarat", "maaret", "marat", "ras", "wadi", "qasr", "dahret", "qaryat", "jisr", "hayy", "bir", "khirbet",
     "tall", "souq", "suq", "harat", "mazraat", "urem", "orem",
 }  # fmt: skip
+
+
+# Capitalised administrative words that end a place name the model took for a person or organisation.
+_PLACE_TYPES = {"District", "Governorate", "Province", "Countryside", "Neighbourhood", "Neighborhood", "Village", "Town"}
 
 
 def _looks_like_toponym(name: str) -> bool:

@@ -149,7 +149,8 @@ def tag_articles(
     tagged = []
     for i, article in enumerate(articles):
         mentions = [RawMention(m.text, "ORG", m.paragraph, m.start, m.end) if m.text in companies[i] else m for m in raw[i]]
-        tagged.append(TaggedArticle(article, link_names(mentions, aliases, known), dates[i], languages[i]))
+        lowercase = set(_LOWER_WORD.findall(" ".join(article.paragraphs))) if raw[i] else set()
+        tagged.append(TaggedArticle(article, link_names(mentions, aliases, known, lowercase), dates[i], languages[i]))
     return tagged
 
 
@@ -207,6 +208,7 @@ _PLACE_NOUNS = r"(?:villages?|towns?|cit(?:y|ies)|neighbou?rhoods?|districts?|su
 _PLACE_NOUN_AFTER = re.compile(rf"\s+{_PLACE_NOUNS}\b")
 _PLACE_NOUN_BEFORE = re.compile(rf"\b{_PLACE_NOUNS}\s+of\s+(?:the\s+)?$")
 _LIST_GAP = re.compile(r"\s*(?:,\s*|\s(?:and|or)\s+|\s)\s*")
+_LOWER_WORD = re.compile(r"(?<![\w.-])[a-z][a-z]+(?![\w-])")  # words written in lower case (after no dot: not "U.s")
 _COUNTRYSIDE = re.compile(r"\s+[Cc]ountryside\b")
 _KUNYA_BEFORE = re.compile(r"\b(?:Abu|Abou|Umm|Um|Oum)\s+$")
 # A photo or wire credit glued to a name or a headline: "REUTERS Rodi Said", "Monitor AFP", "Qabas / Hazem Sabbagh".
