@@ -310,10 +310,11 @@ def link_names(
     :func:`~searchapp.ingest.gazetteer.place_spellings`), given by the tagger (the gazetteer
     imports this module): what makes a name a place whatever the model called it.
 
-    ``lowercase_words`` are the words the article also writes in lower case: a capitalised
-    "name" made only of them ("Eastern", "Clashes", "Terrorist Attacks", "Air Force" of a
-    headline or a sentence start) is a common word, not an entity, unless the aliases or the
-    gazetteer know it.
+    ``lowercase_words`` are the words the article also writes in lower case: a one-word
+    capitalised "name" that is one of them ("Eastern", "Clashes", "Media" of a headline or a
+    sentence start) is a common word, not an entity, unless the aliases or the gazetteer know it
+    (a name of several words is kept: "the Constitutional Committee" beside "constitutional
+    committee talks" is a proper name).
 
     The kind of a value is the one most of its mentions carry (aliases decide first); a
     short form that ends a longer person name of the same article ("Putin", "de Mistura",
@@ -348,7 +349,7 @@ def link_names(
         kind = alias_kind or label_kind
         if not alias_kind and kind in ("person", "org") and mention.label != "ACTOR" and fold(cleaned) not in spellings:
             words = cleaned.split()
-            if lowercase_words and all(w.lower() in lowercase_words for w in re.split(r"[\s-]+", cleaned) if w):
+            if len(words) == 1 and cleaned.lower() in lowercase_words:
                 continue  # "Eastern", "Clashes", "Terrorist Attacks": common words capitalised by a heading
             if len(words) > 1 and words[-1] in _PLACE_TYPES:  # "Alwaer District": the model's person is a place
                 cleaned, kind = " ".join(words[:-1]), "place"

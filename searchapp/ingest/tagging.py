@@ -149,7 +149,7 @@ def tag_articles(
     tagged = []
     for i, article in enumerate(articles):
         mentions = [RawMention(m.text, "ORG", m.paragraph, m.start, m.end) if m.text in companies[i] else m for m in raw[i]]
-        lowercase = set(_LOWER_WORD.findall(" ".join(article.paragraphs))) if raw[i] else set()
+        lowercase = _lowercase_words(article.paragraphs) if raw[i] else set()
         tagged.append(TaggedArticle(article, link_names(mentions, aliases, known, lowercase), dates[i], languages[i]))
     return tagged
 
@@ -175,6 +175,11 @@ def _places_in_context(text: str, raw: list[RawMention], first: int) -> None:
     for n, j in enumerate(mentions):
         if placed[n] and raw[j].label in ("PERSON", "ORG"):
             raw[j] = RawMention(raw[j].text, "GPE", raw[j].paragraph, raw[j].start, raw[j].end)
+
+
+def _lowercase_words(paragraphs: list[str]) -> set[str]:
+    """The words an article writes in lower case ("eastern", "clashes"): a capitalised one alone is no name."""
+    return set(_LOWER_WORD.findall(" ".join(paragraphs)))
 
 
 def _inside(mention: RawMention, spans: list[RawMention]) -> bool:
