@@ -228,7 +228,29 @@ def place_lookup() -> dict[str, str]:
     lookup = {name_key(name): "" for name in place_names() if len(name) > 3}
     for key, (_, governorate, population) in syrian_places().items():
         lookup[key] = governorate if population >= 10**9 else ""
+    for key, display in supplement_spellings().items():  # "Al Tabqah", "al-Kallaseh" -> Tabqa, al-Kalaseh
+        if lookup.get(key) in ("", None):
+            lookup[key] = display
     return lookup
+
+
+@lru_cache(maxsize=1)
+def supplement_spellings() -> dict[str, str]:
+    """name_key -> name of the places of ``data/syria_supplement.tsv``, for each of their spellings.
+
+    The supplement's names are the spellings English news uses (GeoNames' are transliterations,
+    "Dūmā", "‘Irbīn"): a variant it lists ("Arabeen", "Al Tabqah") is shown under its name.
+    """
+    data = resources.files("searchapp.ingest").joinpath("data")
+    with data.joinpath("syria_supplement.tsv").open(encoding="utf-8") as handle:
+        lines = [line for line in handle if not line.startswith("#")]
+    spellings: dict[str, str] = {}
+    for row in csv.DictReader(lines, delimiter="\t"):
+        display = clean_place_name(row["name"])
+        for spelling in [row["name"], *row["variants"].split("|")]:
+            if len(spelling) > 3:
+                spellings.setdefault(name_key(clean_place_name(spelling)), display)
+    return spellings
 
 
 @lru_cache(maxsize=1)
