@@ -181,7 +181,7 @@ def is_junk(name: str) -> bool:
         return True
     if fold(name) in ("al", "el", "ad", "as", "an", "at", "ash", "az", "ez", "abu", "bin", "ibn", "umm", "um"):
         return True  # an Arabic article or kunya word left alone by the model ("Al" of "Al Arabiya")
-    if all(w.lower().strip(".,") in DATE_WORDS or w.isdigit() for w in name.split()):
+    if all(w.lower().strip(".,") in DATE_WORDS or re.fullmatch(r"[\d:.]+", w) for w in name.split()):
         return True  # "Thu Aug", "Mon", "Fri Sep": date stamps, not entities
     letters = [c for c in name if c.isalpha()]
     if len(letters) < 2:
@@ -330,6 +330,9 @@ def link_names(
     for mention in raw:
         label_kind = LABEL_KINDS.get(mention.label)
         cleaned = clean_name(mention.text, label_kind or "org")
+        whole = " ".join(mention.text.split())
+        if whole != cleaned and fold(whole) in aliases.canonical:
+            cleaned = whole  # an alias's spelling is its name: "Damascus countryside" is Rif Dimashq, not Damascus
         if not cleaned:
             continue
         cleaned, possessor = _unglue(cleaned, known, article_keys)
@@ -355,6 +358,8 @@ def link_names(
                 cleaned, kind = " ".join(words[:-1]), "place"
             elif kind == "org" and len(words) > 2 and words[0].lower() in RANKS:  # "Major General Igor Konashenkov"
                 cleaned, kind = clean_name(cleaned, "person"), "person"
+        if kind == "place" and not known(cleaned) and (compass := _COMPASS.match(cleaned)) and known(cleaned[compass.end() :]):
+            cleaned = cleaned[compass.end() :]  # "Southern Syria", "eastern Aleppo": the place (not "Eastern Ghouta", known whole)
         place_display = places.get(name_key(cleaned))
         if not alias_kind and kind != "place" and mention.label not in ("NORP", "ACTOR") and (
             fold(cleaned) in spellings or (kind == "person" and _looks_like_toponym(cleaned))
@@ -470,6 +475,7 @@ TOPONYM_HEADS = {
 }  # fmt: skip
 
 
+_COMPASS = re.compile(r"(?:[Ss]outh|[Nn]orth)?(?:[Ee]ast|[Ww]est|[Ss]outh|[Nn]orth)ern\s+(?=[A-Z])")
 # Capitalised administrative words that end a place name the model took for a person or organisation.
 _PLACE_TYPES = {"District", "Governorate", "Province", "Countryside", "Neighbourhood", "Neighborhood", "Village", "Town"}
 

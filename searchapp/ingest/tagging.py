@@ -126,7 +126,7 @@ def tag_articles(
                     companies[i].add(ent.text)
                 elif label == "ORG" and LEGAL_FORM_AFTER.search(ent.text):  # "Rank Xerox Ltd", then "Rank Xerox said"
                     companies[i].add(clean_name(ent.text, "org"))
-                elif is_credit(text, ent.start_char, ent.end_char, articles[i].outlet) or _CREDIT_NAME.search(ent.text):
+                elif is_credit(text, ent.start_char, ent.end_char, articles[i].outlet) or _CREDIT_NAME.search(ent.text) or _PHOTO_BEFORE.search(text, max(0, ent.start_char - 16), ent.start_char):
                     continue
                 elif label == "PERSON" and ent.text in countries:  # "Jordan will receive two loans"
                     label = "GPE"
@@ -137,9 +137,6 @@ def tag_articles(
                     end = article.end()  # "Bashar al" of "Bashar al Assads": the model stops at the article
                 if label == "PERSON" and (kunya := _KUNYA_BEFORE.search(text, max(0, start - 6), start)):
                     start = kunya.start()  # "Islam al-Kazaki" of "Abu Islam al-Kazaki": the model drops the kunya
-                if label == "GPE" and text[start:end] == "Damascus" and _COUNTRYSIDE.match(text, end):
-                    raw[i].append(RawMention("Damascus Countryside", "GPE", p, start, _COUNTRYSIDE.match(text, end).end()))
-                    continue  # the governorate around the capital (Rif Dimashq), not the city
                 raw[i].append(RawMention(text[start:end], label, p, start, end))
         _places_in_context(text, raw[i], first)
         actors = actor_mentions(doc.text, p, about_syria[i])
@@ -214,10 +211,11 @@ _PLACE_NOUN_AFTER = re.compile(rf"\s+{_PLACE_NOUNS}\b")
 _PLACE_NOUN_BEFORE = re.compile(rf"\b{_PLACE_NOUNS}\s+of\s+(?:the\s+)?$")
 _LIST_GAP = re.compile(r"\s*(?:,\s*|\s(?:and|or)\s+|\s)\s*")
 _LOWER_WORD = re.compile(r"(?<![\w.-])[a-z][a-z]+(?![\w-])")  # words written in lower case (after no dot: not "U.s")
-_COUNTRYSIDE = re.compile(r"\s+[Cc]ountryside\b")
 _KUNYA_BEFORE = re.compile(r"\b(?:Abu|Abou|Umm|Um|Oum)\s+$")
 # A photo or wire credit glued to a name or a headline: "REUTERS Rodi Said", "Monitor AFP", "Qabas / Hazem Sabbagh".
-_CREDIT_NAME = re.compile(r"(?=.*\s)(?:.*\b(?:REUTERS|AFP|AP|EPA)\b|^Reuters\s|.*\sReuters$)|/")
+_CREDIT_NAME = re.compile(r"(?=.*\s)(?:.*\b(?:REUTERS|AFP|AP|EPA)\b|^Reuters\s|.*\sReuters\b)|/")
+# A name right after a photo credit marker is the photographer's: "AP Photo Hussein Malla", "Photo: John Smith".
+_PHOTO_BEFORE = re.compile(r"\b(?:Photo|PHOTO|Photos|Photograph|Photographer)\s*[:/|-]?\s*$")
 # "X-based", "based in X": a place that locates an organisation ("the Britain-based Syrian Observatory")
 _LOCATES = re.compile(r"-based\b")
 _LOCATED_IN = re.compile(r"\bbased in (?:the )?$")
