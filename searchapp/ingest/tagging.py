@@ -24,10 +24,11 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from ..config import Settings
+from ..store.outlets import known_outlet
 from .actors import actor_mentions
 from .credits import is_credit, wire_dateline
 from .dates import resolve_expression
-from .entities import LEGAL_FORM_AFTER, Aliases, RawMention, clean_name, link_names, load_aliases
+from .entities import LEGAL_FORM_AFTER, Aliases, RawMention, clean_name, fold, link_names, load_aliases
 from .furniture import mask_furniture
 from .gazetteer import country_names, place_lookup, place_spellings
 from .models import Article, DateMention, TaggedArticle
@@ -112,8 +113,10 @@ def tag_articles(
         if p == 0:  # a wire dateline, "KAMPALA, Oct 19 -": its place and date, in capitals the model misreads
             skip = _dateline(text, articles[i], raw[i], dates[i])
         first = len(raw[i])
+        credited = _credited_cities(text, p, known[1])
+        raw[i].extend(credited)
         for ent in doc.ents:
-            if ent.start_char < skip:
+            if ent.start_char < skip or any(c.start < ent.end_char and ent.start_char < c.end for c in credited):
                 continue
             if ent.label_ == "DATE" or (ent.label_ == "TIME" and _DAY_IN_TIME.search(ent.text)):
                 future = bool(_FUTURE.search(text[max(0, ent.start_char - 80) : ent.start_char]))
@@ -130,7 +133,9 @@ def tag_articles(
                     continue
                 elif label == "PERSON" and ent.text in countries:  # "Jordan will receive two loans"
                     label = "GPE"
-                if _LOCATES.match(text, ent.end_char) or _LOCATED_IN.search(text, max(0, ent.start_char - 16), ent.start_char):
+                if _LOCATES.match(text, ent.end_char) or _LOCATED_IN.search(text, max(0, ent.start_char - 16), ent.start_char) or (
+                    _BANNED_IN.search(text, max(0, ent.start_char - 24), ent.start_char)
+                ):  # "(Daesh, banned in Russia)": an outlet's legal notice, not what the article is about
                     label = "LOCATED"  # "the Britain-based Observatory": where it sits, not what the article is about
                 start, end = ent.start_char, ent.end_char
                 if label == "PERSON" and (article := _CUT_AT_ARTICLE.match(text, end)):
@@ -167,16 +172,36 @@ def _places_in_context(text: str, raw: list[RawMention], first: int) -> None:
     for order in (range(len(mentions) - 1), range(len(mentions) - 2, -1, -1)):  # along the list, both ways
         for n in order:
             a, b = raw[mentions[n]], raw[mentions[n + 1]]
-            if _LIST_GAP.fullmatch(text, a.end, b.start) and (placed[n] or placed[n + 1]):
+            if _LIST_GAP.fullmatch(text, a.end, b.start) and (placed[n] or placed[n + 1]) and _listable(a) and _listable(b):
                 placed[n] = placed[n + 1] = True
     for n, j in enumerate(mentions):
         if placed[n] and raw[j].label in ("PERSON", "ORG"):
             raw[j] = RawMention(raw[j].text, "GPE", raw[j].paragraph, raw[j].start, raw[j].end)
 
 
+def _credited_cities(text: str, paragraph: int, spellings: frozenset[str]) -> list[RawMention]:
+    """The place of every credited dateline of a paragraph, "MOSCOW (Sputnik) -", wherever scraping put it.
+
+    Scraped pages run the headline, the related links and the story together, so the dateline is
+    often inside a paragraph, in capitals the small model misreads ("Versa MOSCOW" as a person).
+    """
+    found = []
+    for match in _CREDITED_CITY.finditer(text):
+        city = re.sub(r"\b(?:Al|El|Ad|As|Ar)(?=[- ])", lambda m: m.group(0).lower(), match.group("city").title())
+        if known_outlet(match.group("outlet")) and fold(city) in spellings:
+            found.append(RawMention(city, "GPE", paragraph, match.start("city"), match.end("city")))
+    return found
+
+
 def _lowercase_words(paragraphs: list[str]) -> set[str]:
     """The words an article writes in lower case ("eastern", "clashes"): a capitalised one alone is no name."""
     return set(_LOWER_WORD.findall(" ".join(paragraphs)))
+
+
+def _listable(mention: RawMention) -> bool:
+    """Whether a mention can be an item of a run of place names: not "the Independent Doctors Association"."""
+    words = mention.text.split()
+    return words[0] not in ("the", "The") and words[-1] not in _BODY_WORDS
 
 
 def _inside(mention: RawMention, spans: list[RawMention]) -> bool:
@@ -206,9 +231,16 @@ def _dateline(text: str, article: Article, raw: list[RawMention], dates: list[Da
 _CUT_AT_ARTICLE = re.compile(r"(?<=\b(?:al|el|Al|El))[- ][A-Z][a-z]+|(?<=[a-z])\s+(?:al|el)[- ][A-Z][a-z]+(?=\W|$)")
 _SYRIA = re.compile(r"\bSyria")
 # Nouns that say the name beside them is a place: "Nahleh town", "the villages of Maksar al-Hussan".
+_CREDITED_CITY = re.compile(r"(?<![\w-])(?P<city>[A-Z]{3,}(?:[ -][A-Z]{2,}){0,2})\s*\((?P<outlet>[A-Z][A-Za-z .&-]{1,30})\)")
+_BANNED_IN = re.compile(r"\b(?:banned|outlawed|prohibited|proscribed)\s+in\s+(?:the\s+)?$")
 _PLACE_NOUNS = r"(?:villages?|towns?|cit(?:y|ies)|neighbou?rhoods?|districts?|suburbs?|countryside|areas?|hills?|camps?|outskirts)"
 _PLACE_NOUN_AFTER = re.compile(rf"\s+{_PLACE_NOUNS}\b")
 _PLACE_NOUN_BEFORE = re.compile(rf"\b{_PLACE_NOUNS}\s+of\s+(?:the\s+)?$")
+_BODY_WORDS = {
+    "Association", "Organization", "Organisation", "Committee", "Council", "Army", "Front", "Brigade", "Brigades",
+    "Party", "Agency", "Ministry", "Union", "Forces", "International", "Movement", "Group", "Network", "Center",
+    "Centre", "Office", "Command", "Legion", "Battalion", "Corps", "Coalition", "Observatory", "News", "Watch",
+}  # fmt: skip
 _LIST_GAP = re.compile(r"\s*(?:,\s*|\s(?:and|or)\s+|\s)\s*")
 _LOWER_WORD = re.compile(r"(?<![\w.-])[a-z][a-z]+(?![\w-])")  # words written in lower case (after no dot: not "U.s")
 _KUNYA_BEFORE = re.compile(r"\b(?:Abu|Abou|Umm|Um|Oum)\s+$")
