@@ -129,7 +129,9 @@ def tag_articles(
                     companies[i].add(ent.text)
                 elif label == "ORG" and LEGAL_FORM_AFTER.search(ent.text):  # "Rank Xerox Ltd", then "Rank Xerox said"
                     companies[i].add(clean_name(ent.text, "org"))
-                elif is_credit(text, ent.start_char, ent.end_char, articles[i].outlet) or _CREDIT_NAME.search(ent.text) or _PHOTO_BEFORE.search(text, max(0, ent.start_char - 16), ent.start_char):
+                elif is_credit(text, ent.start_char, ent.end_char, articles[i].outlet) or _CREDIT_NAME.search(ent.text) or _PHOTO_BEFORE.search(text, max(0, ent.start_char - 16), ent.start_char) or (
+                    _SLASH_AFTER.match(text, ent.end_char) or _SLASH_BEFORE.search(text, max(0, ent.start_char - 3), ent.start_char)
+                ):  # "Qabas / Hazem Sabbagh/Mazen": the photographers and editors of a news agency's credit line
                     continue
                 elif label == "PERSON" and ent.text in countries:  # "Jordan will receive two loans"
                     label = "GPE"
@@ -138,6 +140,8 @@ def tag_articles(
                 ):  # "(Daesh, banned in Russia)": an outlet's legal notice, not what the article is about
                     label = "LOCATED"  # "the Britain-based Observatory": where it sits, not what the article is about
                 start, end = ent.start_char, ent.end_char
+                if (blank := doc.text.find("  ", start, end)) > start:
+                    end = blank  # "Monitor [AFP Thursday 24 Apr 2014] An": the model ran across masked furniture
                 if label == "PERSON" and (article := _CUT_AT_ARTICLE.match(text, end)):
                     end = article.end()  # "Bashar al" of "Bashar al Assads": the model stops at the article
                 if label == "PERSON" and (kunya := _KUNYA_BEFORE.search(text, max(0, start - 6), start)):
@@ -246,6 +250,8 @@ _LOWER_WORD = re.compile(r"(?<![\w.-])[a-z][a-z]+(?![\w-])")  # words written in
 _KUNYA_BEFORE = re.compile(r"\b(?:Abu|Abou|Umm|Um|Oum)\s+$")
 # A photo or wire credit glued to a name or a headline: "REUTERS Rodi Said", "Monitor AFP", "Qabas / Hazem Sabbagh".
 _CREDIT_NAME = re.compile(r"(?=.*\s)(?:.*\b(?:REUTERS|AFP|AP|EPA)\b|^Reuters\s|.*\sReuters\b)|/")
+_SLASH_AFTER = re.compile(r"\s?/\s?[A-Z]")
+_SLASH_BEFORE = re.compile(r"[A-Za-z]\s?/\s?$")
 # A name right after a photo credit marker is the photographer's: "AP Photo Hussein Malla", "Photo: John Smith".
 _PHOTO_BEFORE = re.compile(r"\b(?:Photo|PHOTO|Photos|Photograph|Photographer)\s*[:/|-]?\s*$")
 # "X-based", "based in X": a place that locates an organisation ("the Britain-based Syrian Observatory")
