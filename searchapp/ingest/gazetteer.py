@@ -199,6 +199,9 @@ def gazetteer_patterns() -> list[dict]:
     for word in nationality_words():
         patterns[word] = "NORP"
     patterns.update(place_names())
+    for country in country_names():  # "Syrias war", "Turkeys border": possessives scraped without apostrophe
+        if len(country) > 3 and country[-1] != "s" and " " not in country:
+            patterns.setdefault(country + "s", "GPE")
     return [{"label": label, "pattern": name} for name, label in sorted(patterns.items())]
 
 

@@ -122,8 +122,8 @@ def tag_articles(
                 future = bool(_FUTURE.search(text[max(0, ent.start_char - 80) : ent.start_char]))
                 for value in resolve_expression(ent.text, articles[i].published, future=future):
                     dates[i].append(DateMention(text=ent.text, value=value.iso(), paragraph=p))
-            elif ent.label_ in ENTITY_LABELS:
-                label = ent.label_
+            elif ent.label_ in ENTITY_LABELS or _known_place(ent.text, known[1]):
+                label = ent.label_ if ent.label_ in ENTITY_LABELS else "GPE"  # "Syrias" as a PRODUCT: a known place
                 if LEGAL_FORM_AFTER.match(text, ent.end_char):  # "C. Itoh" of "C. Itoh and Co Ltd"
                     label = "ORG"
                     companies[i].add(ent.text)
@@ -195,6 +195,11 @@ def _credited_cities(text: str, paragraph: int, spellings: frozenset[str]) -> li
         if known_outlet(match.group("outlet")) and fold(city) in spellings:
             found.append(RawMention(city, "GPE", paragraph, match.start("city"), match.end("city")))
     return found
+
+
+def _known_place(name: str, spellings: frozenset[str]) -> bool:
+    """Whether a name is a gazetteer place, or one with a possessive "s" glued ("Syrias")."""
+    return fold(name) in spellings or (name[-1:] == "s" and fold(name[:-1]) in spellings)
 
 
 def _lowercase_words(paragraphs: list[str]) -> set[str]:
