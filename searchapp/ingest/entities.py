@@ -350,10 +350,12 @@ def link_names(
                         candidates.append((places.get(name_key(part)) or resolved[0], resolved[1], mention))
                 continue
         kind = alias_kind or label_kind
+        if not alias_kind and mention.label != "ACTOR" and fold(cleaned) not in spellings:
+            words = cleaned.split()
+            if len(words) == 1 and (cleaned.lower() in lowercase_words or (kind == "place" and fold(cleaned) in TOPONYM_HEADS)):
+                continue  # "Eastern", "Clashes", "Suicide": common words capitalised by a heading; "Beit" alone
         if not alias_kind and kind in ("person", "org") and mention.label != "ACTOR" and fold(cleaned) not in spellings:
             words = cleaned.split()
-            if len(words) == 1 and cleaned.lower() in lowercase_words:
-                continue  # "Eastern", "Clashes", "Terrorist Attacks": common words capitalised by a heading
             if len(words) > 1 and words[-1] in _PLACE_TYPES:  # "Alwaer District": the model's person is a place
                 cleaned, kind = " ".join(words[:-1]), "place"
             elif kind == "org" and len(words) > 2 and words[0].lower() in RANKS:  # "Major General Igor Konashenkov"
