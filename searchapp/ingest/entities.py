@@ -358,6 +358,8 @@ def link_names(
             words = cleaned.split()
             if len(words) > 1 and words[-1] in _PLACE_TYPES:  # "Alwaer District": the model's person is a place
                 cleaned, kind = " ".join(words[:-1]), "place"
+            elif kind == "person" and len(words) > 1 and words[-1] in BODY_WORDS:  # "Al-Nasr Army", "Hama Media Center"
+                kind = "org"
             elif kind == "org" and len(words) > 2 and words[0].lower() in RANKS:  # "Major General Igor Konashenkov"
                 cleaned, kind = clean_name(cleaned, "person"), "person"
         if kind == "place" and not known(cleaned) and (compass := _COMPASS.match(cleaned)) and known(cleaned[compass.end() :]):
@@ -478,6 +480,12 @@ TOPONYM_HEADS = {
 
 
 _COMPASS = re.compile(r"(?:[Ss]outh|[Nn]orth)?(?:[Ee]ast|[Ww]est|[Ss]outh|[Nn]orth)ern\s+(?=[A-Z])")
+# Words that end the names of bodies, never of people: a "person" ending with one is an organisation.
+BODY_WORDS = {
+    "Association", "Organization", "Organisation", "Committee", "Council", "Army", "Front", "Brigade", "Brigades",
+    "Party", "Ministry", "Union", "Forces", "International", "Movement", "Group", "Network", "Center",
+    "Centre", "Office", "Command", "Legion", "Battalion", "Corps", "Coalition", "Observatory", "Watch", "Institute",
+}  # fmt: skip
 # Capitalised administrative words that end a place name the model took for a person or organisation.
 _PLACE_TYPES = {"District", "Governorate", "Province", "Countryside", "Neighbourhood", "Neighborhood", "Village", "Town"}
 

@@ -28,7 +28,7 @@ from ..store.outlets import known_outlet
 from .actors import actor_mentions
 from .credits import is_credit, wire_dateline
 from .dates import resolve_expression
-from .entities import LEGAL_FORM_AFTER, Aliases, RawMention, clean_name, fold, link_names, load_aliases
+from .entities import BODY_WORDS, LEGAL_FORM_AFTER, Aliases, RawMention, clean_name, fold, link_names, load_aliases
 from .furniture import mask_furniture
 from .gazetteer import country_names, place_lookup, place_spellings
 from .models import Article, DateMention, TaggedArticle
@@ -137,7 +137,9 @@ def tag_articles(
                     label = "GPE"
                 if _LOCATES.match(text, ent.end_char) or _LOCATED_IN.search(text, max(0, ent.start_char - 16), ent.start_char) or (
                     _BANNED_IN.search(text, max(0, ent.start_char - 24), ent.start_char)
-                ):  # "(Daesh, banned in Russia)": an outlet's legal notice, not what the article is about
+                ) or _FACILITY_AFTER.match(text, ent.end_char):
+                    # "(Daesh, banned in Russia)": an outlet's legal notice, not what the article is about;
+                    # "Latamneh hospital", "Baqjaji farm": a facility's name, not a place of the story
                     label = "LOCATED"  # "the Britain-based Observatory": where it sits, not what the article is about
                 start, end = ent.start_char, ent.end_char
                 if (blank := doc.text.find("  ", start, end)) > start:
@@ -210,7 +212,7 @@ def _lowercase_words(paragraphs: list[str]) -> set[str]:
 def _listable(mention: RawMention) -> bool:
     """Whether a mention can be an item of a run of place names: not "the Independent Doctors Association"."""
     words = mention.text.split()
-    return words[0] not in ("the", "The") and words[-1] not in _BODY_WORDS
+    return words[0] not in ("the", "The") and words[-1] not in BODY_WORDS
 
 
 def _inside(mention: RawMention, spans: list[RawMention]) -> bool:
@@ -241,15 +243,14 @@ _CUT_AT_ARTICLE = re.compile(r"(?<=\b(?:al|el|Al|El))[- ][A-Z][a-z]+|(?<=[a-z])\
 _SYRIA = re.compile(r"\bSyria")
 # Nouns that say the name beside them is a place: "Nahleh town", "the villages of Maksar al-Hussan".
 _CREDITED_CITY = re.compile(r"(?<![\w-])(?P<city>[A-Z]{3,}(?:[ -][A-Z]{2,}){0,2})\s*\((?P<outlet>[A-Z][A-Za-z .&-]{1,30})\)")
+_FACILITY_AFTER = re.compile(
+    r"\s+(?:hospitals?|airport|air\s?base|military\s+base|base|school|university|road|street|highway|checkpoint|"
+    r"(?:border\s+)?crossing|bridge|dam|prison|mosque|church|farm|stadium|factory|refinery|power\s+plant|station|square|roundabout)\b"
+)
 _BANNED_IN = re.compile(r"\b(?:banned|outlawed|prohibited|proscribed)\s+in\s+(?:the\s+)?$")
 _PLACE_NOUNS = r"(?:villages?|towns?|cit(?:y|ies)|neighbou?rhoods?|districts?|suburbs?|countryside|areas?|hills?|camps?|outskirts)"
 _PLACE_NOUN_AFTER = re.compile(rf"\s+{_PLACE_NOUNS}\b")
 _PLACE_NOUN_BEFORE = re.compile(rf"\b{_PLACE_NOUNS}\s+of\s+(?:the\s+)?$")
-_BODY_WORDS = {
-    "Association", "Organization", "Organisation", "Committee", "Council", "Army", "Front", "Brigade", "Brigades",
-    "Party", "Agency", "Ministry", "Union", "Forces", "International", "Movement", "Group", "Network", "Center",
-    "Centre", "Office", "Command", "Legion", "Battalion", "Corps", "Coalition", "Observatory", "News", "Watch",
-}  # fmt: skip
 _LIST_GAP = re.compile(r"\s*(?:,\s*|\s(?:and|or)\s+|\s)\s*")
 _LOWER_WORD = re.compile(r"(?<![\w.-])[a-z][a-z]+(?![\w-])")  # words written in lower case (after no dot: not "U.s")
 _KUNYA_BEFORE = re.compile(r"\b(?:Abu|Abou|Umm|Um|Oum)\s+$")
