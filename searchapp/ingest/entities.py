@@ -362,6 +362,8 @@ def link_names(
                 kind = "org"
             elif kind == "org" and len(words) > 2 and words[0].lower() in RANKS:  # "Major General Igor Konashenkov"
                 cleaned, kind = clean_name(cleaned, "person"), "person"
+        if kind == "place" and not alias_kind and not known(cleaned) and re.match(r"(?:Abu|Abou|Umm|Um|Oum)\s+[A-Z]\w+\s+\S", cleaned):
+            kind = "person"  # "Abu Yazan al-Noiami": a kunya opens a person's name (not "Abu Kamal", a known town)
         if kind == "place" and not known(cleaned) and (compass := _COMPASS.match(cleaned)) and known(cleaned[compass.end() :]):
             cleaned = cleaned[compass.end() :]  # "Southern Syria", "eastern Aleppo": the place (not "Eastern Ghouta", known whole)
         place_display = places.get(name_key(cleaned))
@@ -531,7 +533,7 @@ def _unglue(name: str, known, article_keys: set[str]) -> tuple[str, str | None]:
         if known(stem) or name_key(stem) in article_keys:
             return stem, None
     first = words[0]
-    if len(words) > 1 and len(first) > 3 and first.endswith("s") and known(first[:-1]):
+    if len(words) > 1 and len(first) > 3 and first.endswith("s") and known(first[:-1]) and not known(first):
         return " ".join(words[1:]), first[:-1]
     glued = re.fullmatch(r"([A-Z][a-z]{3,}?)([a-z]{4,})", name)
     if glued and known(glued.group(1)) and not known(name):

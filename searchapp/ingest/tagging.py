@@ -145,6 +145,10 @@ def tag_articles(
                 start, end = ent.start_char, ent.end_char
                 if (blank := doc.text.find("  ", start, end)) > start:
                     end = blank  # "Monitor [AFP Thursday 24 Apr 2014] An": the model ran across masked furniture
+                if (compass := _COMPASS_OF.search(text, start, end)) and text.startswith(" of ", end):
+                    end = compass.start()  # "al-Murayeh South of Euphrates": the direction is not the name
+                if label in ("GPE", "LOC") and (body := _LOCAL_BODY.match(text, end)):
+                    label, end = "ORG", body.end()  # "Homs Media Center", "Aleppo Police Command": a body, not the city
                 if label == "PERSON" and (article := _CUT_AT_ARTICLE.match(text, end)):
                     end = article.end()  # "Bashar al" of "Bashar al Assads": the model stops at the article
                 if label == "PERSON" and (kunya := _KUNYA_BEFORE.search(text, max(0, start - 6), start)):
@@ -253,6 +257,12 @@ _CREDITED_CITY = re.compile(r"(?<![\w-])(?P<city>[A-Z]{3,}(?:[ -][A-Z]{2,}){0,2}
 _FACILITY_AFTER = re.compile(
     r"\s+(?:hospitals?|airport|air\s?base|military\s+base|base|school|university|road|street|highway|checkpoint|"
     r"(?:border\s+)?crossing|bridge|dam|prison|mosque|church|farm|stadium|factory|refinery|power\s+plant|station|square|roundabout)\b"
+)
+_COMPASS_OF = re.compile(r"\s+(?:South|North|East|West)$")
+# A city's own bodies: "Homs Media Center", "Damascus Media Office", "Aleppo Police Command", "Idlib Army".
+_LOCAL_BODY = re.compile(
+    r"(?:\s+[A-Z][a-z]+)?\s+(?:Media\s+[Cc]ent(?:er|re)|Media\s+[Oo]ffice|Police\s+[Cc]ommand|Army|Brigade|Battalion|"
+    r"(?:Military|Local|Provincial|Revolutionary)\s+Council)\b"
 )
 _BANNED_IN = re.compile(r"\b(?:banned|outlawed|prohibited|proscribed)\s+in\s+(?:the\s+)?$")
 _PLACE_NOUNS = r"(?:villages?|towns?|cit(?:y|ies)|neighbou?rhoods?|districts?|suburbs?|countryside|areas?|hills?|camps?|outskirts)"

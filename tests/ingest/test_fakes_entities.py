@@ -36,7 +36,7 @@ ORGS = {
     "United Nations", "SANA", "al-Qaeda", "US-led coalition", "AFP", "Reuters", "Syrian Democratic Forces", "Anadolu Agency",
     "Syrian National Coalition", "UN Security Council", "Jaish al-Fatah", "Syrian state television",
     "People's Protection Units", "Free Syrian Army", "Hezbollah", "White Helmets", "Ahrar al-Sham", "Al-Manar",
-    "Jaish al-Islam", "Local Coordination Committees", "Jabhat Fateh al-Sham", "Russian Defense Ministry",
+    "Jaish al-Islam", "Local Coordination Committees", "Jabhat Fateh al-Sham", "Russian Defence Ministry",
     "Doctors Without Borders", "National Defence Forces", "Fastaqim Kama Umirt", "Democratic Union Party",
     "Organisation for the Prohibition of Chemical Weapons", "World Health Organization", "Russian government",
     "US government", "Turkish government", "European Union", "Human Rights Watch", "Amnesty International",
@@ -50,7 +50,7 @@ ORGS = {
 PLACES = {
     "Syria", "Aleppo", "Damascus", "United States", "Russia", "Idlib", "Deir ez-Zor", "Rif Dimashq", "Homs", "Iraq",
     "Turkey", "Raqqa", "Al-Hasakah", "Hama", "Daraa", "Eastern Ghouta", "Iran", "Moscow", "United Kingdom",
-    "Washington", "Latakia", "Manbij", "Palmyra", "Euphrates River", "Khan Sheikhoun", "Lebanon", "Levant",
+    "Washington", "Latakia", "Manbij", "Palmyra", "Euphrates", "Khan Sheikhoun", "Lebanon", "Levant",
     "Saudi Arabia", "Douma", "Egypt", "China", "France", "Quneitra", "Geneva", "Germany", "Golan Heights", "Israel",
     "Mouadamiya", "al-Waer", "Babeska", "Hader", "Beirut", "Jordan", "Qatar", "Europe", "Middle East", "Ankara",
     "Tehran", "Astana", "Jobar", "Madaya", "Zabadani", "Qamishli", "Kobani", "Afrin", "Al-Bab", "Tabqa", "Abu Kamal",
