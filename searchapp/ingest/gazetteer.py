@@ -231,7 +231,7 @@ def aliases_names(aliases: Aliases) -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def place_lookup() -> dict[str, str]:
-    """name_key -> the display name of a known place ("" to keep the article's own spelling).
+    """name_key (or ``"=" + fold`` of a listed spelling) -> the display name of a known place ("" to keep the article's own spelling).
 
     What makes a name a place whatever the model called it (:func:`searchapp.ingest.entities.link_names`).
     Syrian governorates show under their one name ("Hasakeh", "Damascus Countryside" ->
@@ -252,18 +252,31 @@ def supplement_spellings() -> dict[str, str]:
     """name_key -> name of the places of ``data/syria_supplement.tsv``, for each of their spellings.
 
     The supplement's names are the spellings English news uses (GeoNames' are transliterations,
-    "Dūmā", "‘Irbīn"): a variant it lists ("Arabeen", "Al Tabqah") is shown under its name.
+    "Dūmā", "‘Irbīn"): a variant it lists ("Arabeen", "Al Tabqah") is shown under its name.  A
+    key that a GeoNames place of another name also has is left out (keys are coarse: "Midan" and
+    "Mayadeen" share one), unless that GeoNames place lists the supplement's name (Tabqa); a
+    spelling the supplement lists is also there exactly, as ``"=" + fold(spelling)``.
     """
+    from .entities import fold
+
     data = resources.files("searchapp.ingest").joinpath("data")
     with data.joinpath("syria_supplement.tsv").open(encoding="utf-8") as handle:
         lines = [line for line in handle if not line.startswith("#")]
-    spellings: dict[str, str] = {}
-    for row in csv.DictReader(lines, delimiter="\t"):
+    rows = list(csv.DictReader(lines, delimiter="\t"))
+    geonames: dict[str, set[str]] = {}  # key -> folded spellings of the GeoNames places with that key
+    for name, variants, _, _ in _syrian_rows()[: -len(rows) or None]:
+        spellings = {fold(clean_place_name(s)) for s in [name, *variants]}
+        for spelling in [name, *variants]:
+            geonames.setdefault(name_key(clean_place_name(spelling)), set()).update(spellings)
+    result: dict[str, str] = {}
+    for row in rows:
         display = clean_place_name(row["name"])
         for spelling in [row["name"], *row["variants"].split("|")]:
-            if len(spelling) > 3:
-                spellings.setdefault(name_key(clean_place_name(spelling)), display)
-    return spellings
+            key = name_key(clean_place_name(spelling))
+            if len(spelling) > 3 and (key not in geonames or fold(display) in geonames[key]):
+                result.setdefault(key, display)
+            result.setdefault("=" + fold(clean_place_name(spelling)), display)  # a listed spelling, exactly
+    return result
 
 
 @lru_cache(maxsize=1)

@@ -154,6 +154,7 @@ def tag_articles(
                 if label == "PERSON" and (kunya := _KUNYA_BEFORE.search(text, max(0, start - 6), start)):
                     start = kunya.start()  # "Islam al-Kazaki" of "Abu Islam al-Kazaki": the model drops the kunya
                 raw[i].append(RawMention(text[start:end], label, p, start, end))
+        raw[i].extend(_untagged_places(text, p, raw[i][first:]))
         _places_in_context(text, raw[i], first, local)
         actors = actor_mentions(doc.text, p, about_syria[i])
         if actors:  # "Assad" of "Assad's forces" is the army, not the person; "Syrian" of "Syrian regime" nothing
@@ -220,6 +221,21 @@ def _lowercase_words(paragraphs: list[str]) -> set[str]:
     return set(_LOWER_WORD.findall(" ".join(paragraphs)))
 
 
+def _untagged_places(text: str, paragraph: int, tagged: list[RawMention]) -> list[RawMention]:
+    """Names the model left untagged that a place noun introduces: "the neighbourhood of Salihiah", "the Salihiah neighbourhood".
+
+    The small model skips many unknown Arabic names; the noun says what they are.  Nationality
+    words ("the Kurdish town") are dropped by :func:`link_names` as for any place.
+    """
+    found = []
+    for pattern in (_NOUN_OF_NAME, _NAME_NOUN):
+        for match in pattern.finditer(text):
+            start, end = match.span("name")
+            if not any(m.start < end and start < m.end for m in tagged) and match.group("name") not in _NOT_NAMES:
+                found.append(RawMention(match.group("name"), "GPE", paragraph, start, end))
+    return found
+
+
 def _listable(mention: RawMention) -> bool:
     """Whether a mention can be an item of a run of place names: not "the Independent Doctors Association"."""
     words = mention.text.split()
@@ -266,6 +282,10 @@ _LOCAL_BODY = re.compile(
 )
 _BANNED_IN = re.compile(r"\b(?:banned|outlawed|prohibited|proscribed)\s+in\s+(?:the\s+)?$")
 _PLACE_NOUNS = r"(?:villages?|towns?|cit(?:y|ies)|neighbou?rhoods?|districts?|suburbs?|countryside|areas?|hills?|camps?|outskirts)"
+_NAME = r"(?P<name>(?:(?:al|el|Al|El)-)?[A-Z][a-z'’]{2,}(?:[ -](?:(?:al|el|ad|as|ash|ar|an|at)-)?[A-Z][a-z'’]{2,}){0,2})"
+_NOUN_OF_NAME = re.compile(rf"\b(?:villages?|towns?|neighbou?rhoods?|districts?|suburbs?|camp)\s+of\s+{_NAME}")
+_NAME_NOUN = re.compile(rf"\b(?:the|in|of|from|at)\s+{_NAME}\s+(?:village|town|neighbou?rhood|district|suburb|camp)\b")
+_NOT_NAMES = {"The", "This", "That", "Old", "New", "Capital", "Same", "Nearby", "Northern", "Southern", "Eastern", "Western", "Central"}
 _PLACE_NOUN_AFTER = re.compile(rf"\s+{_PLACE_NOUNS}\b")
 _PLACE_NOUN_BEFORE = re.compile(rf"\b{_PLACE_NOUNS}\s+of\s+(?:the\s+)?$")
 _LIST_GAP = re.compile(r"\s*(?:,\s*|\s(?:and|or)\s+|\s)\s*")
