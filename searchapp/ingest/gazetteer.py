@@ -226,6 +226,8 @@ def aliases_names(aliases: Aliases) -> dict[str, str]:
             names[variant] = LABELS[kind]
             if len(variant) > 3 and variant[-1].islower() and variant[-1] != "s":
                 names.setdefault(variant + "s", LABELS[kind])  # "Hezbollahs", "Assads": possessives scraped without apostrophe
+            elif 3 <= len(variant) <= 6 and variant.isupper() and variant.isalpha():
+                names.setdefault(variant + "s", LABELS[kind])  # "PKKs Syrian affiliate": an acronym's possessive
     return names
 
 

@@ -130,7 +130,7 @@ def tag_articles(
                     companies[i].add(ent.text)
                 elif label == "ORG" and LEGAL_FORM_AFTER.search(ent.text):  # "Rank Xerox Ltd", then "Rank Xerox said"
                     companies[i].add(clean_name(ent.text, "org"))
-                elif is_credit(text, ent.start_char, ent.end_char, articles[i].outlet) or _CREDIT_NAME.search(ent.text) or _PHOTO_BEFORE.search(text, max(0, ent.start_char - 16), ent.start_char) or (
+                elif is_credit(text, ent.start_char, ent.end_char, articles[i].outlet) or _CREDIT_NAME.search(ent.text) or _PHOTO_BEFORE.search(text, max(0, ent.start_char - 16), ent.start_char) or _PHOTO_AFTER.match(text, ent.end_char) or (
                     _SLASH_AFTER.match(text, ent.end_char) or _SLASH_BEFORE.search(text, max(0, ent.start_char - 3), ent.start_char)
                 ):  # "Qabas / Hazem Sabbagh/Mazen": the photographers and editors of a news agency's credit line
                     continue
@@ -296,6 +296,7 @@ _CREDIT_NAME = re.compile(r"(?=.*\s)(?:.*\b(?:REUTERS|AFP|AP|EPA)\b|^Reuters\s|.
 _SLASH_AFTER = re.compile(r"\s?/\s?[A-Z]")
 _SLASH_BEFORE = re.compile(r"[A-Za-z]\s?/\s?$")
 # A name right after a photo credit marker is the photographer's: "AP Photo Hussein Malla", "Photo: John Smith".
+_PHOTO_AFTER = re.compile(r"\s+(?:Photo|PHOTO|Photos)\b")  # "AP Photo Hussein Malla", "AFP Photo"
 _PHOTO_BEFORE = re.compile(r"\b(?:Photo|PHOTO|Photos|Photograph|Photographer)\s*[:/|-]?\s*$")
 # "X-based", "based in X": a place that locates an organisation ("the Britain-based Syrian Observatory")
 _LOCATES = re.compile(r"-based\b")
