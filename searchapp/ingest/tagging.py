@@ -299,7 +299,7 @@ _SLASH_BEFORE = re.compile(r"[A-Za-z]\s?/\s?$")
 _PHOTO_AFTER = re.compile(r"\s+(?:Photo|PHOTO|Photos)\b")  # "AP Photo Hussein Malla", "AFP Photo"
 _PHOTO_BEFORE = re.compile(r"\b(?:Photo|PHOTO|Photos|Photograph|Photographer)\s*[:/|-]?\s*$")
 # "X-based", "based in X": a place that locates an organisation ("the Britain-based Syrian Observatory")
-_LOCATES = re.compile(r"-based\b")
+_LOCATES = re.compile(r"-(?:based|led)\b")  # "US-led coalition": the coalition is the actor (its own value)
 _LOCATED_IN = re.compile(r"\bbased in (?:the )?$")
 # A TIME that names a day: "last night", "the early hours of Thursday morning".
 _DAY_IN_TIME = re.compile(
