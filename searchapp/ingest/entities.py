@@ -83,7 +83,10 @@ PRONOUNS = {
     "its", "our", "their", "this", "that", "these", "those", "who", "whom", "which", "what",
     "someone", "anyone", "everyone", "nobody", "one",
 }  # fmt: skip
-PLACE_SUFFIXES = {"province", "provinces", "governorate", "region", "countryside", "district", "city", "town", "area"}
+PLACE_SUFFIXES = {
+    "province", "provinces", "governorate", "region", "countryside", "district", "city", "town", "area",
+    "village", "neighbourhood", "neighborhood", "suburb",
+}  # fmt: skip
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 _TRAILING_CREDIT = re.compile(r"\s+[-–—|]\s+.*$")
 _PARENTHESES = re.compile(r"\s*\([^()]*(?:\)|$)")  # "(HTS)", "(D-MN)", an unclosed "(ICO"
