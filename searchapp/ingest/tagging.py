@@ -114,7 +114,7 @@ def tag_articles(
         if p == 0:  # a wire dateline, "KAMPALA, Oct 19 -": its place and date, in capitals the model misreads
             skip = _dateline(text, articles[i], raw[i], dates[i])
         first = len(raw[i])
-        credited = _credited_cities(text, p, known[1])
+        credited = _credited_cities(doc.text, p, known[1])
         raw[i].extend(credited)
         for ent in doc.ents:
             if ent.start_char < skip or any(c.start < ent.end_char and ent.start_char < c.end for c in credited):
@@ -154,7 +154,7 @@ def tag_articles(
                 if label == "PERSON" and (kunya := _KUNYA_BEFORE.search(text, max(0, start - 6), start)):
                     start = kunya.start()  # "Islam al-Kazaki" of "Abu Islam al-Kazaki": the model drops the kunya
                 raw[i].append(RawMention(text[start:end], label, p, start, end))
-        raw[i].extend(_untagged_places(text, p, raw[i][first:]))
+        raw[i].extend(_untagged_places(doc.text, p, raw[i][first:]))  # not in furniture
         _places_in_context(text, raw[i], first, local)
         actors = actor_mentions(doc.text, p, about_syria[i])
         if actors:  # "Assad" of "Assad's forces" is the army, not the person; "Syrian" of "Syrian regime" nothing
