@@ -28,7 +28,7 @@ from ..store.outlets import known_outlet
 from .actors import actor_mentions
 from .credits import is_credit, wire_dateline
 from .dates import resolve_expression
-from .entities import BODY_WORDS, LEGAL_FORM_AFTER, Aliases, RawMention, clean_name, fold, link_names, load_aliases
+from .entities import BODY_WORDS, DATE_WORDS, LEGAL_FORM_AFTER, Aliases, RawMention, clean_name, fold, link_names, load_aliases
 from .furniture import mask_furniture
 from .gazetteer import country_names, place_lookup, place_spellings, syrian_spellings
 from .models import Article, DateMention, TaggedArticle
@@ -119,7 +119,7 @@ def tag_articles(
         for ent in doc.ents:
             if ent.start_char < skip or any(c.start < ent.end_char and ent.start_char < c.end for c in credited):
                 continue
-            if ent.label_ == "DATE" or (ent.label_ == "TIME" and _DAY_IN_TIME.search(ent.text)):
+            if (ent.label_ == "DATE" or (ent.label_ == "TIME" and _DAY_IN_TIME.search(ent.text))) and not _place_not_date(ent.text, known[1]):
                 future = bool(_FUTURE.search(text[max(0, ent.start_char - 80) : ent.start_char]))
                 for value in resolve_expression(ent.text, articles[i].published, future=future):
                     dates[i].append(DateMention(text=ent.text, value=value.iso(), paragraph=p))
@@ -209,6 +209,12 @@ def _credited_cities(text: str, paragraph: int, spellings: frozenset[str]) -> li
         if known_outlet(match.group("outlet")) and fold(city) in spellings:
             found.append(RawMention(city, "GPE", paragraph, match.start("city"), match.end("city")))
     return found
+
+
+def _place_not_date(text: str, spellings: frozenset[str]) -> bool:
+    """A "date" that is a known place and names no time ("in Qalamoun" read as a DATE by the model)."""
+    words = fold(text).split()
+    return not any(c.isdigit() for c in text) and not any(w in DATE_WORDS for w in words) and _known_place(text, spellings)
 
 
 def _known_place(name: str, spellings: frozenset[str]) -> bool:

@@ -181,3 +181,19 @@ def test_a_faction_the_model_calls_a_person_is_an_organisation(builtin):
 
 def test_the_pipeline_version_says_the_tagging_changed():
     assert PIPELINE_VERSION == "ner-7"
+
+
+def test_a_known_place_the_model_reads_as_a_date_is_a_place(builtin):
+    result = tagged(builtin, "The army ambushed a group of fighters in Qalamoun killing 15 in Syria.")
+    assert ("Qalamoun", "place") in values(result) and not any(d.text == "Qalamoun" for d in result.dates)
+
+
+def test_a_photo_caption_is_furniture_with_its_places_and_date(builtin):
+    text = (
+        "Shelling went on in Idlib. A boy cries in a shelter in the Bustan al-Qasr neighbourhood of Aleppo, Syria "
+        "October 11, 2016. REUTERS/Abdalrhman Ismail The army said the Nusra Front attacked Hama in Syria."
+    )
+    result = tagged(builtin, text)
+    assert {"Idlib", "Hama"} <= names(result)
+    assert not names(result) & {"Aleppo", "Bustan al-Qasr", "Abdalrhman Ismail"}
+    assert not any(d.value == "2016-10-11" for d in result.dates)
