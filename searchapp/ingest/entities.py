@@ -103,8 +103,9 @@ OF_CUT_FORMS = {form.lower() for form in CLOSING_FORMS} - {"corp"} | {"sa", "nv"
 LEGAL_FORM_AFTER = re.compile(r"\s+(?:(?:and|&)\s+Co\b|Co\b\.?\s+Ltd\b|(?:" + "|".join(CLOSING_FORMS) + r")\b)")
 
 
+@lru_cache(maxsize=65536)
 def fold(name: str) -> str:
-    """Lookup key of a name: accents, case, dots, hyphens and spacing removed."""
+    """Lookup key of a name: accents, case, dots, hyphens and spacing removed (cached: called for every mention)."""
     text = unicodedata.normalize("NFKD", name)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = text.replace(".", "").replace("’", "'")

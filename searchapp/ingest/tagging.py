@@ -114,7 +114,8 @@ def tag_articles(
         if p == 0:  # a wire dateline, "KAMPALA, Oct 19 -": its place and date, in capitals the model misreads
             skip = _dateline(text, articles[i], raw[i], dates[i])
         first = len(raw[i])
-        credited = _credited_cities(doc.text, p, known[1])
+        masked = doc.text  # the furniture-masked paragraph, built once (token by token)
+        credited = _credited_cities(masked, p, known[1])
         raw[i].extend(credited)
         for ent in doc.ents:
             if ent.start_char < skip or any(c.start < ent.end_char and ent.start_char < c.end for c in credited):
@@ -143,7 +144,7 @@ def tag_articles(
                     # "Latamneh hospital", "Baqjaji farm": a facility's name, not a place of the story
                     label = "LOCATED"  # "the Britain-based Observatory": where it sits, not what the article is about
                 start, end = ent.start_char, ent.end_char
-                if (blank := doc.text.find("  ", start, end)) > start:
+                if (blank := masked.find("  ", start, end)) > start:
                     end = blank  # "Monitor [AFP Thursday 24 Apr 2014] An": the model ran across masked furniture
                 if (compass := _COMPASS_OF.search(text, start, end)) and text.startswith(" of ", end):
                     end = compass.start()  # "al-Murayeh South of Euphrates": the direction is not the name
@@ -154,9 +155,9 @@ def tag_articles(
                 if label == "PERSON" and (kunya := _KUNYA_BEFORE.search(text, max(0, start - 6), start)):
                     start = kunya.start()  # "Islam al-Kazaki" of "Abu Islam al-Kazaki": the model drops the kunya
                 raw[i].append(RawMention(text[start:end], label, p, start, end))
-        raw[i].extend(_untagged_places(doc.text, p, raw[i][first:]))  # not in furniture
+        raw[i].extend(_untagged_places(masked, p, raw[i][first:]))  # not in furniture
         _places_in_context(text, raw[i], first, local)
-        actors = actor_mentions(doc.text, p, about_syria[i])
+        actors = actor_mentions(masked, p, about_syria[i])
         if actors:  # "Assad" of "Assad's forces" is the army, not the person; "Syrian" of "Syrian regime" nothing
             raw[i] = [m for m in raw[i] if m.paragraph != p or m.label in ("GPE", "LOC", "LOCATED") or not _inside(m, actors)]
             raw[i].extend(actors)
