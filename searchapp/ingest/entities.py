@@ -370,7 +370,8 @@ def link_names(
             kind = "person"  # "Abu Yazan al-Noiami": a kunya opens a person's name (not "Abu Kamal", a known town)
         if kind == "place" and not known(cleaned) and (compass := _COMPASS.match(cleaned)) and known(cleaned[compass.end() :]):
             cleaned = cleaned[compass.end() :]  # "Southern Syria", "eastern Aleppo": the place (not "Eastern Ghouta", known whole)
-        place_display = places.get("=" + fold(cleaned)) or places.get(name_key(cleaned))
+        exact = places.get("=" + fold(cleaned))  # a spelling the gazetteer lists: its own display ("" keeps it)
+        place_display = exact if exact is not None else places.get(name_key(cleaned))
         if not alias_kind and kind != "place" and mention.label not in ("NORP", "ACTOR") and (
             fold(cleaned) in spellings or (kind == "person" and _looks_like_toponym(cleaned))
         ):

@@ -246,7 +246,25 @@ def place_lookup() -> dict[str, str]:
     for key, display in supplement_spellings().items():  # "Al Tabqah", "al-Kallaseh" -> Tabqa, al-Kalaseh
         if lookup.get(key) in ("", None):
             lookup[key] = display
+    for key, spelling in _town_spellings().items():  # "Daraya" is the town, not Daraa by their shared key
+        lookup.setdefault(key, spelling)
     return lookup
+
+
+def _town_spellings() -> dict[str, str]:
+    """``"=" + fold`` -> "" for every exact spelling of a Syrian town not named like a governorate ("Daraya", not Daraa)."""
+    from .entities import fold
+
+    rows = _syrian_rows()
+    governorates = {fold(clean_place_name(s)) for name, variants, _, population in rows if population >= 10**9 for s in [name, *variants]}
+    towns = {
+        fold(clean_place_name(s))
+        for name, variants, _, population in rows
+        if population < 10**9 and not {fold(clean_place_name(name)), fold(clean_place_name(variants[0]))} & governorates  # Tartus is its governorate's name
+        for s in [name, *variants]
+        if len(s) > 3
+    }
+    return {"=" + f: "" for f in towns - governorates}
 
 
 @lru_cache(maxsize=1)

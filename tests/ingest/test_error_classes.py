@@ -197,3 +197,15 @@ def test_a_photo_caption_is_furniture_with_its_places_and_date(builtin):
     assert {"Idlib", "Hama"} <= names(result)
     assert not names(result) & {"Aleppo", "Bustan al-Qasr", "Abdalrhman Ismail"}
     assert not any(d.value == "2016-10-11" for d in result.dates)
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "not_a_value"),
+    [
+        ("Government forces shelled Daraya near Damascus in Syria on Monday.", "Daraya", "Daraa"),  # same key as Daraa
+        ("Russian ships docked at Tartous in Syria on Monday.", "Tartus", "Tartous"),  # a city named like its governorate
+    ],
+)
+def test_a_town_is_not_shown_as_a_governorate_that_only_shares_its_key(builtin, text, place, not_a_value):
+    found = values(tagged(builtin, text), "place")
+    assert (place, "place") in found and (not_a_value, "place") not in found

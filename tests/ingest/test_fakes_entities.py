@@ -59,7 +59,7 @@ PLACES = {
     "Tartus", "As-Suwayda", "Ghouta", "Yarmouk camp", "Hatay", "Kilis", "Amman", "Cairo", "Paris",
     "New York", "London", "Baghdad", "Switzerland", "Lausanne", "Vienna", "Munich", "Mosul", "Anbar", "Kurdistan", "Gulf", "Mediterranean", "Golan",
     # villages and neighbourhoods found since the place-noun rules (issue 12: "the villages of ...", "X neighbourhood")
-    "al-Zahraa", "Fuaa", "al-Sakhour", "al-Midan", "al-Hamadaniyeh", "Jobar", "Salah Eddin",
+    "al-Zahraa", "Fuaa", "al-Sakhour", "al-Midan", "al-Hamadaniyeh", "Salah Eddin",
 }  # fmt: skip
 KINDS = {**{n: "person" for n in PEOPLE}, **{n: "org" for n in ORGS}}
 # Values the issue found in these facets: furniture, credits, date fragments, possessives, wrong countries.
