@@ -55,7 +55,7 @@ PLACES = {
     "Saudi Arabia", "Douma", "Egypt", "China", "France", "Quneitra", "Geneva", "Germany", "Golan Heights", "Israel",
     "Mouadamiya", "al-Waer", "Babeska", "Hader", "Beirut", "Jordan", "Qatar", "Europe", "Middle East", "Ankara",
     "Tehran", "Astana", "Jobar", "Madaya", "Zabadani", "Qamishli", "Kobani", "Afrin", "Al-Bab", "Tabqa", "Abu Kamal",
-    "Jarabulus", "Istanbul", "Gaziantep", "Jisr al-Shughour", "Idlib province", "Darayya", "Eastern Aleppo",
+    "Jarabulus", "Istanbul", "Gaziantep", "Jisr al-Shughour", "Idlib province", "Daraya", "Eastern Aleppo",
     "Tartus", "As-Suwayda", "Ghouta", "Yarmouk camp", "Hatay", "Kilis", "Amman", "Cairo", "Paris",
     "New York", "London", "Baghdad", "Switzerland", "Lausanne", "Vienna", "Munich", "Mosul", "Anbar", "Kurdistan", "Gulf", "Mediterranean", "Golan",
     # villages and neighbourhoods found since the place-noun rules (issue 12: "the villages of ...", "X neighbourhood")
