@@ -62,6 +62,8 @@ PLACES = {
     "al-Zahraa", "Fuaa", "al-Sakhour", "al-Midan", "al-Hamadaniyeh", "Salah Eddin",
 }  # fmt: skip
 KINDS = {**{n: "person" for n in PEOPLE}, **{n: "org" for n in ORGS}}
+# Different places whose transliteration keys are equal (keys are coarse): the town Daraya beside Daraa.
+DISTINCT = {"Daraya"}
 # Values the issue found in these facets: furniture, credits, date fragments, possessives, wrong countries.
 NEVER = {
     "Subscribe TRT World", "Thomson Reuters Trust Principles", "Slideshow", "Tags Syria", "Latest News We",
@@ -101,7 +103,7 @@ def test_top_30_values_are_reviewed_of_the_right_kind_and_never_twice(facets, q,
     assert [n for n in names if n in NEVER] == []
     if facet == "actor":
         assert [(v.value, v.kind) for v in values if v.kind != KINDS[v.value]] == []
-    keys = [name_key(n) for n in names]
+    keys = [name_key(n) for n in names if n not in DISTINCT]
     assert len(set(keys)) == len(keys), "one entity under two values"
 
 
