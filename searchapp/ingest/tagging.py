@@ -131,17 +131,11 @@ def tag_articles(
                     companies[i].add(ent.text)
                 elif label == "ORG" and LEGAL_FORM_AFTER.search(ent.text):  # "Rank Xerox Ltd", then "Rank Xerox said"
                     companies[i].add(clean_name(ent.text, "org"))
-                elif is_credit(text, ent.start_char, ent.end_char, articles[i].outlet) or _CREDIT_NAME.search(ent.text) or _PHOTO_BEFORE.search(text, max(0, ent.start_char - 16), ent.start_char) or _PHOTO_AFTER.match(text, ent.end_char) or (
-                    _SLASH_AFTER.match(text, ent.end_char) or _SLASH_BEFORE.search(text, max(0, ent.start_char - 3), ent.start_char)
-                ):  # "Qabas / Hazem Sabbagh/Mazen": the photographers and editors of a news agency's credit line
+                elif is_credit(text, ent.start_char, ent.end_char, articles[i].outlet) or _in_credit(text, ent.start_char, ent.end_char):
                     continue
                 elif label == "PERSON" and ent.text in countries:  # "Jordan will receive two loans"
                     label = "GPE"
-                if _LOCATES.match(text, ent.end_char) or _LOCATED_IN.search(text, max(0, ent.start_char - 16), ent.start_char) or (
-                    _BANNED_IN.search(text, max(0, ent.start_char - 24), ent.start_char)
-                ) or _FACILITY_AFTER.match(text, ent.end_char):
-                    # "(Daesh, banned in Russia)": an outlet's legal notice, not what the article is about;
-                    # "Latamneh hospital", "Baqjaji farm": a facility's name, not a place of the story
+                if _only_qualifies(text, ent.start_char, ent.end_char):
                     label = "LOCATED"  # "the Britain-based Observatory": where it sits, not what the article is about
                 start, end = ent.start_char, ent.end_char
                 if (blank := masked.find("  ", start, end)) > start:
@@ -167,6 +161,32 @@ def tag_articles(
         lowercase = _lowercase_words(article.paragraphs) if raw[i] else set()
         tagged.append(TaggedArticle(article, link_names(mentions, aliases, known, lowercase), dates[i], languages[i]))
     return tagged
+
+
+def _in_credit(text: str, start: int, end: int) -> bool:
+    """A name that is part of a photo or agency credit: "REUTERS Rodi Said", "AP Photo Hussein Malla", "Qabas / Hazem Sabbagh/Mazen"."""
+    return bool(
+        _CREDIT_NAME.search(text[start:end])
+        or _PHOTO_BEFORE.search(text, max(0, start - 16), start)
+        or _PHOTO_AFTER.match(text, end)
+        or _SLASH_AFTER.match(text, end)
+        or _SLASH_BEFORE.search(text, max(0, start - 3), start)
+    )
+
+
+def _only_qualifies(text: str, start: int, end: int) -> bool:
+    """A place that only qualifies something else: marked in the text, no facet value.
+
+    "the Britain-based Observatory", "based in the UK" (where a body sits), "the US-led coalition"
+    (the coalition is the actor), "(Daesh, banned in Russia)" (a publisher's legal notice),
+    "Latamneh hospital", "Baqjaji farm" (a facility's name, not a place of the story).
+    """
+    return bool(
+        _LOCATES.match(text, end)
+        or _LOCATED_IN.search(text, max(0, start - 16), start)
+        or _BANNED_IN.search(text, max(0, start - 24), start)
+        or _FACILITY_AFTER.match(text, end)
+    )
 
 
 def _places_in_context(text: str, raw: list[RawMention], first: int, local: frozenset[str] = frozenset()) -> None:
@@ -275,7 +295,7 @@ def _dateline(text: str, article: Article, raw: list[RawMention], dates: list[Da
 
 _CUT_AT_ARTICLE = re.compile(r"(?<=\b(?:al|el|Al|El))[- ][A-Z][a-z]+|(?<=[a-z])\s+(?:al|el)[- ][A-Z][a-z]+(?=\W|$)")
 _SYRIA = re.compile(r"\bSyria")
-# Nouns that say the name beside them is a place: "Nahleh town", "the villages of Maksar al-Hussan".
+# A credited dateline anywhere in scraped text: "MOSCOW (Sputnik)".
 _CREDITED_CITY = re.compile(r"(?<![\w-])(?P<city>[A-Z]{3,}(?:[ -][A-Z]{2,}){0,2})\s*\((?P<outlet>[A-Z][A-Za-z .&-]{1,30})\)")
 _FACILITY_AFTER = re.compile(
     r"\s+(?:hospitals?|airport|air\s?base|military\s+base|base|school|university|road|street|highway|checkpoint|"
@@ -288,6 +308,7 @@ _LOCAL_BODY = re.compile(
     r"(?:Military|Local|Provincial|Revolutionary)\s+Council)\b"
 )
 _BANNED_IN = re.compile(r"\b(?:banned|outlawed|prohibited|proscribed)\s+in\s+(?:the\s+)?$")
+# Nouns that say the name beside them is a place: "Nahleh town", "the villages of Maksar al-Hussan".
 _PLACE_NOUNS = r"(?:villages?|towns?|cit(?:y|ies)|neighbou?rhoods?|districts?|suburbs?|countryside|areas?|hills?|camps?|outskirts)"
 _NAME = r"(?P<name>(?:(?:al|el|Al|El)-)?[A-Z][a-z'’]{2,}(?:[ -](?:(?:al|el|ad|as|ash|ar|an|at)-)?[A-Z][a-z'’]{2,}){0,2})"
 _NOUN_OF_NAME = re.compile(rf"\b(?:villages?|towns?|neighbou?rhoods?|districts?|suburbs?|camp)\s+of\s+{_NAME}")
@@ -299,7 +320,7 @@ _LIST_GAP = re.compile(r"\s*(?:,\s*|\s(?:and|or)\s+|\s)\s*")
 _LOWER_WORD = re.compile(r"(?<![\w.-])[a-z][a-z]+(?![\w-])")  # words written in lower case (after no dot: not "U.s")
 _KUNYA_BEFORE = re.compile(r"\b(?:Abu|Abou|Umm|Um|Oum)\s+$")
 # A photo or wire credit glued to a name or a headline: "REUTERS Rodi Said", "Monitor AFP", "Qabas / Hazem Sabbagh".
-_CREDIT_NAME = re.compile(r"(?=.*\s)(?:.*\b(?:REUTERS|AFP|AP|EPA)\b|^Reuters\s|.*\sReuters\b)|/")
+_CREDIT_NAME = re.compile(r"\S\s.*\b(?:REUTERS|AFP|AP|EPA)\b|\b(?:REUTERS|AFP|AP|EPA)\s|^Reuters\s|\sReuters\b|/")
 _SLASH_AFTER = re.compile(r"\s?/\s?[A-Z]")
 _SLASH_BEFORE = re.compile(r"[A-Za-z]\s?/\s?$")
 # A name right after a photo credit marker is the photographer's: "AP Photo Hussein Malla", "Photo: John Smith".
