@@ -144,6 +144,8 @@ def tag_articles(
                     end = compass.start()  # "al-Murayeh South of Euphrates": the direction is not the name
                 if label in ("GPE", "LOC") and (body := _LOCAL_BODY.match(text, end)):
                     label, end = "ORG", body.end()  # "Homs Media Center", "Aleppo Police Command": a body, not the city
+                if label == "PERSON" and (unit := _UNIT_AFTER.match(text, end)):
+                    label, end = "ORG", unit.end()  # "Shahid Ahmad Abdo brigade": a unit named after a man
                 if label == "PERSON" and (article := _CUT_AT_ARTICLE.match(text, end)):
                     end = article.end()  # "Bashar al" of "Bashar al Assads": the model stops at the article
                 if label == "PERSON" and (kunya := _KUNYA_BEFORE.search(text, max(0, start - 6), start)):
@@ -298,15 +300,17 @@ _SYRIA = re.compile(r"\bSyria")
 # A credited dateline anywhere in scraped text: "MOSCOW (Sputnik)".
 _CREDITED_CITY = re.compile(r"(?<![\w-])(?P<city>[A-Z]{3,}(?:[ -][A-Z]{2,}){0,2})\s*\((?P<outlet>[A-Z][A-Za-z .&-]{1,30})\)")
 _FACILITY_AFTER = re.compile(
-    r"\s+(?:hospitals?|airport|air\s?base|military\s+base|base|school|university|road|street|highway|checkpoint|"
+    r"\s+(?:military\s+)?(?:hospitals?|airport|air\s?base|military\s+base|base|school|university|road|street|highway|checkpoint|"
     r"(?:border\s+)?crossing|bridge|dam|prison|mosque|church|farm|stadium|factory|refinery|power\s+plant|station|square|roundabout)\b"
 )
 _COMPASS_OF = re.compile(r"\s+(?:South|North|East|West)$")
 # A city's own bodies: "Homs Media Center", "Damascus Media Office", "Aleppo Police Command", "Idlib Army".
 _LOCAL_BODY = re.compile(
     r"(?:\s+[A-Z][a-z]+)?\s+(?:Media\s+[Cc]ent(?:er|re)|Media\s+[Oo]ffice|Police\s+[Cc]ommand|Army|Brigade|Battalion|"
-    r"(?:Military|Local|Provincial|Revolutionary)\s+Council)\b"
+    r"(?:Military|Local|Provincial|Revolutionary)\s+Council)\b(?!\s+(?:units?|forces|troops|soldiers))"  # not "Deir Ezzor Army units"
 )
+# A person's name before a unit noun is the unit's: "the Shahid Ahmad Abdo brigade".
+_UNIT_AFTER = re.compile(r"\s+(?:brigade|battalion|regiment)\b")
 _BANNED_IN = re.compile(r"\b(?:banned|outlawed|prohibited|proscribed)\s+in\s+(?:the\s+)?$")
 # Nouns that say the name beside them is a place: "Nahleh town", "the villages of Maksar al-Hussan".
 _PLACE_NOUNS = r"(?:villages?|towns?|cit(?:y|ies)|neighbou?rhoods?|districts?|suburbs?|countryside|areas?|hills?|camps?|outskirts)"

@@ -209,3 +209,18 @@ def test_a_photo_caption_is_furniture_with_its_places_and_date(builtin):
 def test_a_town_is_not_shown_as_a_governorate_that_only_shares_its_key(builtin, text, place, not_a_value):
     found = values(tagged(builtin, text), "place")
     assert (place, "place") in found and (not_a_value, "place") not in found
+
+
+def test_a_unit_named_after_a_man_is_an_organisation(builtin):
+    found = values(tagged(builtin, "Fighters of the Shahid Ahmad Abdo brigade shelled army positions in Aleppo, Syria."))
+    assert ("Shahid Ahmad Abdo brigade", "org") in found and ("Shahid Ahmad Abdo", "person") not in found
+
+
+def test_a_heading_glued_to_army_units_is_no_local_army(builtin):
+    found = values(tagged(builtin, "Deir Ezzor Army units targeted Daesh positions in Deir Ezzor city in Syria."))
+    assert not any(name.endswith("Army") and name != "Syrian Arab Army" for name, _ in found)
+
+
+def test_a_military_airport_is_a_facility(builtin):
+    result = tagged(builtin, "Daesh shelled Kweyris military airport east of Aleppo in Syria.")
+    assert "Kweyris" not in {name for name, _ in values(result)}
