@@ -40,7 +40,7 @@ _NATION = (
 SYRIAN_GOVERNMENT = re.compile(
     rf"\b(?:(?:the\s+)?Syrian\s+(?:government|regime|authorities)|Syria['’]?s\s+(?:embattled\s+|own\s+)?(?:government|regime)|"
     rf"Assad\s+and\s+his\s+(?:government|regime)|Assad['’]?s?\s+(?:regime|government)|"
-    rf"Damascus\s+(?:government|regime)|Bashar\s+al-Assad['’]?s?\s+(?:regime|government)|[Tt]he\s+regime['’]?s?)\b(?!\s*{_FORCE})"
+    rf"Damascus\s+(?:government|regime)|Bashar\s+al-Assad['’]?s?\s+(?:regime|government)|[Tt]he\s+regime)(?:['’]?s)?\b(?!\s*{_FORCE})"
 )
 SYRIAN_ARMY = re.compile(
     rf"\b(?:Syrian\s+(?:government\s+|regime\s+|Arab\s+)?{_FORCE}|Assad['’]?s?\s+{_FORCE}|"

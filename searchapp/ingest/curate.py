@@ -33,7 +33,7 @@ from ..store.custom import load_facets
 from ..store.index import ALIASES_FILE, ALIASES_RECORD, IndexerLock, batch_writer, open_index, stored_keys, verify_before_writing
 from ..store.schema import text_fields
 from .documents import ENTITY_FIELDS, entity_fields
-from .entities import Aliases, RawMention, link_names, load_aliases
+from .entities import Aliases, RawMention, link_names, load_aliases, words_in_lower_case
 from .gazetteer import place_lookup, place_spellings
 from .models import Article, DateMention, Mention, PartialDate, TaggedArticle, raw_from_json
 from .places import place_ancestors
@@ -156,8 +156,10 @@ def renormalised(stored: dict, aliases: Aliases, known: tuple) -> list[Mention] 
     entities = stored.get("entities") or {}
     if "raw" not in entities:
         return None
-    raw = raw_from_json(entities["raw"], stored.get("paragraphs") or [])
-    return link_names([RawMention(*row) for row in raw], aliases, known)
+    paragraphs = stored.get("paragraphs") or []
+    raw = raw_from_json(entities["raw"], paragraphs)
+    lowercase = words_in_lower_case(paragraphs) if raw else set()
+    return link_names([RawMention(*row) for row in raw], aliases, known, lowercase)
 
 
 def _mentions_json(mentions: Iterable) -> list:

@@ -67,7 +67,11 @@ TITLES = {
     "premier", "pope", "state", "of", "un", "u.n.", "us", "u.s.", "official", "top", "former",
     "late", "senior", "leader", "counterpart", "colleague", "judge", "justice", "lawmaker",
     "mp", "sir", "lord", "lady", "cardinal", "imam", "ayatollah", "supreme", "grand",
+    "major", "lieutenant", "colonel", "brigadier", "captain", "sergeant", "admiral", "capt", "capt.",
+    "brig", "brig.", "lt-gen", "maj-gen", "field", "marshal", "head", "activist",
 }  # fmt: skip
+# Military ranks that open a person's name the model took for an organisation ("Major General Igor Konashenkov").
+RANKS = {"major", "lieutenant", "colonel", "brigadier", "captain", "sergeant", "admiral", "general", "gen", "gen.", "maj", "maj.", "lt", "lt.", "col", "col."}
 DEMONYMS = {
     "american", "russian", "turkish", "syrian", "iranian", "israeli", "iraqi", "british",
     "french", "german", "chinese", "saudi", "egyptian", "jordanian", "lebanese", "qatari",
@@ -79,7 +83,10 @@ PRONOUNS = {
     "its", "our", "their", "this", "that", "these", "those", "who", "whom", "which", "what",
     "someone", "anyone", "everyone", "nobody", "one",
 }  # fmt: skip
-PLACE_SUFFIXES = {"province", "provinces", "governorate", "region", "countryside", "district", "city", "town", "area"}
+PLACE_SUFFIXES = {
+    "province", "provinces", "governorate", "region", "countryside", "district", "city", "town", "area",
+    "village", "neighbourhood", "neighborhood", "suburb",
+}  # fmt: skip
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 _TRAILING_CREDIT = re.compile(r"\s+[-–—|]\s+.*$")
 _PARENTHESES = re.compile(r"\s*\([^()]*(?:\)|$)")  # "(HTS)", "(D-MN)", an unclosed "(ICO"
@@ -98,7 +105,7 @@ LEGAL_FORM_AFTER = re.compile(r"\s+(?:(?:and|&)\s+Co\b|Co\b\.?\s+Ltd\b|(?:" + "|
 
 @lru_cache(maxsize=1 << 17)  # called hundreds of times an article on the same few names
 def fold(name: str) -> str:
-    """Lookup key of a name: accents, case, dots, hyphens and spacing removed."""
+    """Lookup key of a name: accents, case, dots, hyphens and spacing removed (cached: called for every mention)."""
     text = unicodedata.normalize("NFKD", name)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = text.replace(".", "").replace("’", "'")
@@ -123,6 +130,7 @@ def clean_name(text: str, kind: str) -> str:
         name = _LEADING_DATE.sub("", name)
     name = _POSSESSIVE.sub("", name).strip()
     name = re.sub(r"\s+(?:al|el|Al|El)$", "", name)  # "Bashar al" of "Bashar al Assads" cut by the model
+    name = re.sub(r"\s+(?:An|The|A|In|On|At|And|Of|For)$", "", name)  # "Sweida An army unit...": a heading glued to a sentence
     name = re.sub(r"^(?:the|The|THE)\s+", "", name)
     if kind == "person":
         words = name.split()
@@ -177,7 +185,7 @@ def is_junk(name: str) -> bool:
         return True
     if fold(name) in ("al", "el", "ad", "as", "an", "at", "ash", "az", "ez", "abu", "bin", "ibn", "umm", "um"):
         return True  # an Arabic article or kunya word left alone by the model ("Al" of "Al Arabiya")
-    if all(w.lower().strip(".,") in DATE_WORDS or w.isdigit() for w in name.split()):
+    if all(w.lower().strip(".,") in DATE_WORDS or re.fullmatch(r"[\d:.]+", w) for w in name.split()):
         return True  # "Thu Aug", "Mon", "Fri Sep": date stamps, not entities
     letters = [c for c in name if c.isalpha()]
     if len(letters) < 2:
@@ -312,14 +320,34 @@ class RawMention:
 LABEL_KINDS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place", "FAC": "place", "LOCATED": "place", "ACTOR": "org"}
 
 
+_LOWER_WORD = re.compile(r"(?<![\w.-])[a-z][a-z]+(?![\w-])")  # words written in lower case (after no dot: not "U.s")
+
+
+def words_in_lower_case(paragraphs: list[str]) -> set[str]:
+    """The words an article writes in lower case ("eastern", "clashes"): a capitalised one alone is no name.
+
+    Given to :func:`link_names` by the tagger and by the re-normalisation of stored mentions alike.
+    """
+    return set(_LOWER_WORD.findall(" ".join(paragraphs)))
+
+
 def link_names(
-    raw: list[RawMention], aliases: Aliases, known_places: tuple[dict[str, str], frozenset[str]] | None = None
+    raw: list[RawMention],
+    aliases: Aliases,
+    known_places: tuple[dict[str, str], frozenset[str]] | None = None,
+    lowercase_words: frozenset[str] | set[str] = frozenset(),
 ) -> list[Mention]:
     """An article's entities, one per real entity, with the paragraphs and spans they occur in.
 
     ``known_places`` is the gazetteer's knowledge, (:func:`searchapp.ingest.gazetteer.place_lookup`,
     :func:`~searchapp.ingest.gazetteer.place_spellings`), given by the tagger (the gazetteer
     imports this module): what makes a name a place whatever the model called it.
+
+    ``lowercase_words`` are the words the article also writes in lower case: a one-word
+    capitalised "name" that is one of them ("Eastern", "Clashes", "Media" of a headline or a
+    sentence start) is a common word, not an entity, unless the aliases or the gazetteer know it
+    (a name of several words is kept: "the Constitutional Committee" beside "constitutional
+    committee talks" is a proper name).
 
     The kind of a value is the one most of its mentions carry (aliases decide first); a
     short form that ends a longer person name of the same article ("Putin", "de Mistura",
@@ -335,6 +363,9 @@ def link_names(
     for mention in raw:
         label_kind = LABEL_KINDS.get(mention.label)
         cleaned = clean_name(mention.text, label_kind or "org")
+        whole = " ".join(mention.text.split())
+        if whole != cleaned and fold(whole) in aliases.canonical:
+            cleaned = whole  # an alias's spelling is its name: "Damascus countryside" is Rif Dimashq, not Damascus
         if not cleaned:
             continue
         cleaned, possessor = _unglue(cleaned, known, article_keys)
@@ -351,8 +382,25 @@ def link_names(
                     if resolved is not None:
                         candidates.append((places.get(name_key(part)) or resolved[0], resolved[1], mention))
                 continue
-        place_display = places.get(name_key(cleaned))
         kind = alias_kind or label_kind
+        if not alias_kind and mention.label != "ACTOR" and fold(cleaned) not in spellings:
+            words = cleaned.split()
+            if len(words) == 1 and (cleaned.lower() in lowercase_words or (kind == "place" and fold(cleaned) in TOPONYM_HEADS)):
+                continue  # "Eastern", "Clashes", "Suicide": common words capitalised by a heading; "Beit" alone
+        if not alias_kind and kind in ("person", "org") and mention.label != "ACTOR" and fold(cleaned) not in spellings:
+            words = cleaned.split()
+            if len(words) > 1 and words[-1] in _PLACE_TYPES:  # "Alwaer District": the model's person is a place
+                cleaned, kind = " ".join(words[:-1]), "place"
+            elif kind == "person" and len(words) > 1 and words[-1] in BODY_WORDS:  # "Al-Nasr Army", "Hama Media Center"
+                kind = "org"
+            elif kind == "org" and len(words) > 2 and words[0].lower() in RANKS:  # "Major General Igor Konashenkov"
+                cleaned, kind = clean_name(cleaned, "person"), "person"
+        if kind == "place" and not alias_kind and not known(cleaned) and re.match(r"(?:Abu|Abou|Umm|Um|Oum)\s+[A-Z]\w+\s+\S", cleaned):
+            kind = "person"  # "Abu Yazan al-Noiami": a kunya opens a person's name (not "Abu Kamal", a known town)
+        if kind == "place" and not known(cleaned) and (compass := _COMPASS.match(cleaned)) and known(cleaned[compass.end() :]):
+            cleaned = cleaned[compass.end() :]  # "Southern Syria", "eastern Aleppo": the place (not "Eastern Ghouta", known whole)
+        exact = places.get("=" + fold(cleaned))  # a spelling the gazetteer lists: its own display ("" keeps it)
+        place_display = exact if exact is not None else places.get(name_key(cleaned))
         if not alias_kind and kind != "place" and mention.label not in ("NORP", "ACTOR") and (
             fold(cleaned) in spellings or (kind == "person" and _looks_like_toponym(cleaned))
         ):
@@ -467,6 +515,17 @@ TOPONYM_HEADS = {
 }  # fmt: skip
 
 
+_COMPASS = re.compile(r"(?:[Ss]outh|[Nn]orth)?(?:[Ee]ast|[Ww]est|[Ss]outh|[Nn]orth)ern\s+(?=[A-Z])")
+# Words that end the names of bodies, never of people: a "person" ending with one is an organisation.
+BODY_WORDS = {
+    "Association", "Organization", "Organisation", "Committee", "Council", "Army", "Front", "Brigade", "Brigades",
+    "Party", "Ministry", "Union", "Forces", "International", "Movement", "Group", "Network", "Center",
+    "Centre", "Office", "Command", "Legion", "Battalion", "Corps", "Coalition", "Observatory", "Watch", "Institute",
+}  # fmt: skip
+# Capitalised administrative words that end a place name the model took for a person or organisation.
+_PLACE_TYPES = {"District", "Governorate", "Province", "Countryside", "Neighbourhood", "Neighborhood", "Village", "Town"}
+
+
 def _looks_like_toponym(name: str) -> bool:
     """A name shaped like an Arabic place: a toponym head ("Kafr Naha"), or an article alone ("al-Shadadi")."""
     words = name.split()
@@ -508,7 +567,7 @@ def _unglue(name: str, known, article_keys: set[str]) -> tuple[str, str | None]:
         if known(stem) or name_key(stem) in article_keys:
             return stem, None
     first = words[0]
-    if len(words) > 1 and len(first) > 3 and first.endswith("s") and known(first[:-1]):
+    if len(words) > 1 and len(first) > 3 and first.endswith("s") and known(first[:-1]) and not known(first):
         return " ".join(words[1:]), first[:-1]
     glued = re.fullmatch(r"([A-Z][a-z]{3,}?)([a-z]{4,})", name)
     if glued and known(glued.group(1)) and not known(name):

@@ -57,6 +57,12 @@ SPAN_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("end credit", re.compile(r"\s[-\u2013\u2014]\s*(?:REUTERS|Reuters|AFP|AP|dpa|Xinhua)\s*\.?\s*$")),
     # photo credits: "REUTERS/Jason Reed", "(IHA Photo)", "(Reuters Photo)", "Photo: AFP", "Slideshow (3 Images)"
     ("photo credit", re.compile(r"\b(?:REUTERS|Reuters|AFP|AP|EPA|Getty Images)/\s*(?:File Photo|Stringer|Handout|[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)|\((?:[A-Z]{2,6}|Reuters|AFP|Anadolu)\s+Photo\)|\bPhoto:?\s+(?:AFP|AP|Reuters|EPA|SANA)\b|\bSlideshow\s*\(\d+\s+Images?\)|\bFILE PHOTO\b")),
+    # a photo caption, the whole sentence up to its credit: "A fighter fires ... near Azaz, Syria October 11, 2016.
+    # Source Reuters", "... in Aleppo, Syria May 3, 2016. REUTERS/Abdalrhman Ismail", "Smoke rises over Idlib (IHA Photo)"
+    ("photo caption", re.compile(
+        rf"(?:(?<=[.!?\"”]\s)|^)[A-Z][^.!?]{{10,300}}?(?:\b{_MONTH}\.?\s+\d{{1,2}},?\s+\d{{4}}\.\s*"
+        r"(?:(?:REUTERS|Reuters|AFP|AP|EPA)/\s*[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?|Source:?\s+(?:Reuters|AFP|AP|EPA)\b|(?:REUTERS|AFP|AP|EPA)\b)"
+        r"|\s*\((?:[A-Z]{2,6}|Reuters|AFP|Anadolu)\s+Photo\))")),
     # share and subscribe blocks, counters: "Print Tweet Views 1430", "Follow us on Instagram", "Subscribe to our Youtube channel"
     ("share block", re.compile(r"\bPrint\s+Tweet(?:\s+Views\s+\d+)?|\bViews\s+\d+\b|\b(?:SUBSCRIBE|Subscribe|FOLLOW|Follow us on|Follow)\s+(?:TRT\s?World|TRTWORLD|us|to our)\b[^.]{0,80}?(?:\.|(?=\s[A-Z][a-z]+\s[a-z]))|\bComment via \w+|\bShare (?:this|on) \w+")),
     # related links: "Read more here <headline>", "In pictures Click here for ...", "Read Also"

