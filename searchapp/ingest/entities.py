@@ -394,10 +394,8 @@ def link_names(
                 cleaned, kind = " ".join(words[:-1]), "place"
             elif len(words) > 1 and words[-1] in _FACILITY_TYPES:
                 continue  # "Saadallah al-Jabiri Square", "al-Neel Street": a facility named after someone, neither person nor place value
-            elif known_outlet(cleaned):  # "Sputnik", "Al Jazeera": a news outlet the model took for a person
-                kind = "org"
-            elif kind == "person" and len(words) > 1 and words[-1] in BODY_WORDS:  # "Al-Nasr Army", "Hama Media Center"
-                kind = "org"
+            elif known_outlet(cleaned) or (kind == "person" and len(words) > 1 and words[-1] in BODY_WORDS):
+                kind = "org"  # "Sputnik" (a news outlet), "Al-Nasr Army", "Hama Media Center": the model's person is a body
             elif kind == "org" and len(words) > 2 and words[0].lower() in RANKS:  # "Major General Igor Konashenkov"
                 cleaned, kind = clean_name(cleaned, "person"), "person"
         if kind == "place" and not alias_kind and not known(cleaned) and re.match(r"(?:Abu|Abou|Umm|Um|Oum)\s+[A-Z]\w+\s+\S", cleaned):
