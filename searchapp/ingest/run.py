@@ -143,6 +143,7 @@ class IndexRun:
     def __init__(self, options: IndexOptions, aliases: Aliases, ix, report: Report, bar) -> None:
         self.options = options
         self.salt = f"{PIPELINE_VERSION}:{aliases.digest}"
+        self.aliases = aliases
         self.metadata_salt = f"outlets:{outlets_digest()}"  # a changed outlet table rewrites documents, without tagging
         self.ix = ix
         self.report = report
@@ -250,7 +251,7 @@ class IndexRun:
                 items = shingles("\n".join(map(mask_furniture, article.paragraphs)))  # page furniture is not the story
                 keys = band_keys(items)
                 group = self.groups.assign(article.id, items, keys)
-                fields = document_fields(tagged, self.pending_hashes.pop(article.id), keys_to_bytes(keys), group, facets)
+                fields = document_fields(tagged, self.pending_hashes.pop(article.id), keys_to_bytes(keys), group, facets, self.aliases)
                 if article.id in self.known:
                     writer.update_document(**fields)
                     self.summary.updated += 1

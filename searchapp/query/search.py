@@ -30,9 +30,10 @@ from ..store.index import open_index
 from ..store.outlets import use_outlets_file
 from ..store.schema import word_analyzer
 from .facets import MISSING_DATE, FacetTable, FacetValue, facet_counts
-from .highlight import Snippet, best_paragraphs, query_terms
-from .limits import Limits, check_search
+from .highlight import Snippet, best_passages, query_terms
+from .limits import Limits, check_search, name_budget
 from .matches import match_mask
+from .names import NAME_FIELD, NameMatch, expand_names
 from .parse import parse_query, query_hints
 from .timeline import TimelineBar, timeline
 
@@ -223,6 +224,7 @@ class _Matches:
     """What a search matches: the query and its masks, before any page is chosen."""
 
     parsed: query.Query
+    names: list[NameMatch]  # the typed names also searched as the entities they spell
     query_mask: np.ndarray  # the query alone (live documents)
     filter_masks: dict[str, np.ndarray]
     every_version: np.ndarray  # the query and the filters
@@ -232,8 +234,14 @@ class _Matches:
 
 def _match(searcher, table: FacetTable, request: SearchRequest, limits: Limits) -> _Matches:
     parsed = parse_query(request.q, searcher.schema)
-    if problem := check_search(parsed, searcher.reader(), request, limits):  # bounded cost: query/limits.py
+    reader = searcher.reader()
+    if problem := check_search(parsed, reader, request, limits):  # bounded cost: query/limits.py
         raise BadRequest(problem)
+    names: list[NameMatch] = []
+    if NAME_FIELD in reader.schema and request.q:  # an index made before the name keys has none
+        parsed, names = expand_names(
+            parsed, request.q, lambda key: reader.doc_frequency(NAME_FIELD, key) > 0, name_budget(parsed, reader, limits)
+        )
     query_mask = match_mask(searcher, parsed, table.doc_count) & table.live
     filter_masks = {facet: table.mask_for(facet, values) for facet, values in request.filters.items()}
     every_version = query_mask.copy()
@@ -241,7 +249,7 @@ def _match(searcher, table: FacetTable, request: SearchRequest, limits: Limits) 
         every_version &= mask
     collapse = request.collapse and table.has_duplicates
     final = table.collapse(every_version) if collapse else every_version
-    return _Matches(parsed, query_mask, filter_masks, every_version, final, collapse)
+    return _Matches(parsed, names, query_mask, filter_masks, every_version, final, collapse)
 
 
 def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limits) -> SearchResult:
@@ -251,7 +259,7 @@ def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limi
     facets = facet_counts(table, matches.query_mask, matches.filter_masks, request.filters, request.facet_size, matches.collapse)
     start = (request.page - 1) * request.per_page
     docnums, scores = _ranked(searcher, table, matches, request, start, start + request.per_page)
-    terms = query_terms(matches.parsed)
+    terms = query_terms(matches.parsed, matches.names)
     hits = [_hit(searcher, table, docnum, score, terms, matches) for docnum, score in zip(docnums, scores, strict=True)]
     did_you_mean = _suggest(searcher, table, request, total, limits) if total < 3 and request.q else None
     return SearchResult(
@@ -270,7 +278,7 @@ def iter_hits(searcher, table: FacetTable, request: SearchRequest, limits: Limit
     if total > limit:
         raise BadRequest(f"this search has {total} hits; an export holds at most {limit}: narrow the search")
     docnums, scores = _ranked(searcher, table, matches, request, 0, total)
-    terms = query_terms(matches.parsed)
+    terms = query_terms(matches.parsed, matches.names)
     hits = (_hit(searcher, table, docnum, score, terms, matches, every_version_id=True) for docnum, score in zip(docnums, scores, strict=True))
     return total, hits
 
@@ -286,7 +294,13 @@ def _hit(
         published=stored.get("published_iso"),
         url=stored.get("url") or None,
         score=score,
-        snippets=best_paragraphs(stored.get("paragraphs", []), terms, language=stored.get("language")),
+        snippets=best_passages(
+            stored.get("paragraphs", []),
+            terms,
+            language=stored.get("language"),
+            mentions=(stored.get("entities") or {}).get("mentions", []),
+            furniture=stored.get("furniture") or [],
+        ),
         language=stored.get("language"),
     )
     mentions = (stored.get("entities") or {}).get("mentions", [])
