@@ -207,6 +207,24 @@ class SearchIndex:
         with self.reading():
             yield from hits
 
+    def marked_terms(self, q: str) -> frozenset:
+        """What the document page marks for the search ``q``: its terms, names found by other spellings included.
+
+        Empty for a query that cannot be read (the page still shows the article).
+        """
+        if not q.strip():
+            return frozenset()
+        with self.reading():
+            searcher = self.searcher()
+            try:
+                parsed = parse_query(q, searcher.schema)
+                if check_search(parsed, searcher.reader(), SearchRequest(q=q), self.limits):
+                    return query_terms(parsed)
+                parsed, names = _with_names(parsed, q, searcher.reader(), self.limits)
+            except SearchappError:
+                return frozenset()
+            return query_terms(parsed, names)
+
     @contextmanager
     def reading(self) -> Iterator[None]:
         """Errors of reading a damaged file (Whoosh's EOFError, zlib and struct errors) as IndexDamaged."""
@@ -237,11 +255,7 @@ def _match(searcher, table: FacetTable, request: SearchRequest, limits: Limits) 
     reader = searcher.reader()
     if problem := check_search(parsed, reader, request, limits):  # bounded cost: query/limits.py
         raise BadRequest(problem)
-    names: list[NameMatch] = []
-    if NAME_FIELD in reader.schema and request.q:  # an index made before the name keys has none
-        parsed, names = expand_names(
-            parsed, request.q, lambda key: reader.doc_frequency(NAME_FIELD, key) > 0, name_budget(parsed, reader, limits)
-        )
+    parsed, names = _with_names(parsed, request.q, reader, limits)
     query_mask = match_mask(searcher, parsed, table.doc_count) & table.live
     filter_masks = {facet: table.mask_for(facet, values) for facet, values in request.filters.items()}
     every_version = query_mask.copy()
@@ -250,6 +264,13 @@ def _match(searcher, table: FacetTable, request: SearchRequest, limits: Limits) 
     collapse = request.collapse and table.has_duplicates
     final = table.collapse(every_version) if collapse else every_version
     return _Matches(parsed, names, query_mask, filter_masks, every_version, final, collapse)
+
+
+def _with_names(parsed: query.Query, q: str, reader, limits: Limits) -> tuple[query.Query, list[NameMatch]]:
+    """The query with its typed names also searched as the entities they spell (:mod:`searchapp.query.names`)."""
+    if NAME_FIELD not in reader.schema or not q:  # an index made before the name keys has none
+        return parsed, []
+    return expand_names(parsed, q, lambda key: reader.doc_frequency(NAME_FIELD, key) > 0, name_budget(parsed, reader, limits))
 
 
 def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limits) -> SearchResult:
@@ -262,8 +283,15 @@ def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limi
     terms = query_terms(matches.parsed, matches.names)
     hits = [_hit(searcher, table, docnum, score, terms, matches) for docnum, score in zip(docnums, scores, strict=True)]
     did_you_mean = _suggest(searcher, table, request, total, limits) if total < 3 and request.q else None
-    return SearchResult(
-        request, total, hits, facets, did_you_mean, terms, timeline(table.published[matches.final], MISSING_DATE), query_hints(request.q)
+    hints = query_hints(request.q) + [name_hint(match) for match in matches.names]
+    return SearchResult(request, total, hits, facets, did_you_mean, terms, timeline(table.published[matches.final], MISSING_DATE), hints)
+
+
+def name_hint(match: NameMatch) -> str:
+    """What the page says of a typed name that was also searched as the entities it spells."""
+    return (
+        f"“{match.spelling}” is also searched as a name: articles naming it under any spelling match; "
+        f"write \"{match.spelling}\" in quotes for this spelling only"
     )
 
 
