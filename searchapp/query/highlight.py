@@ -327,7 +327,9 @@ def best_passages(
         literal = words and any(probe in folded for probe in probes)
         if not literal and number not in named:
             continue
-        spans = (_matches(paragraph, words, language) if literal else []) + (_name_spans(number, names, mentions or []) if number in named else [])
+        spans = _matches(paragraph, words, language) if literal else []
+        if number in named:  # a mention of a name found by its entity, where no word of the query is marked already
+            spans += [n for n in _name_spans(number, names, mentions or []) if not any(s < n[1] and n[0] < e for s, e, _ in spans)]
         spans = sorted(_outside(spans, junk.get(number, [])), key=lambda s: (s[0], -s[1]))
         if spans:
             passages.extend(_passages(number, paragraph, spans, concept_of, MAX_SNIPPET_CHARS, junk.get(number, [])))

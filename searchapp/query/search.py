@@ -282,9 +282,22 @@ def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limi
     docnums, scores = _ranked(searcher, table, matches, request, start, start + request.per_page)
     terms = query_terms(matches.parsed, matches.names)
     hits = [_hit(searcher, table, docnum, score, terms, matches) for docnum, score in zip(docnums, scores, strict=True)]
-    did_you_mean = _suggest(searcher, table, request, total, limits) if total < 3 and request.q else None
-    hints = query_hints(request.q) + [name_hint(match) for match in matches.names]
+    # names the archive never writes as typed ("Asad", "syra") found articles through the tags only: a
+    # respelling that finds more is still worth offering
+    unwritten = [match for match in matches.names if _written(searcher.reader(), match.spelling) == 0]
+    # (they find nothing as typed: a respelling that finds as many, as written, is offered)
+    did_you_mean = _suggest(searcher, table, request, total if total < 3 else total - 1, limits) if request.q and (total < 3 or unwritten) else None
+    hints = query_hints(request.q) + [
+        name_hint(match) for match in matches.names if searcher.reader().doc_frequency(NAME_FIELD, match.key) > _written(searcher.reader(), match.spelling)
+    ]
     return SearchResult(request, total, hits, facets, did_you_mean, terms, timeline(table.published[matches.final], MISSING_DATE), hints)
+
+
+def _written(reader, spelling: str) -> int:
+    """How many articles hold every word of ``spelling`` as written (at most: the rarest word's count)."""
+    if "words" not in reader.schema:
+        return 0
+    return min((reader.doc_frequency("words", _fold_word(word)) for word in spelling.split()), default=0)
 
 
 def name_hint(match: NameMatch) -> str:
@@ -385,7 +398,9 @@ def _suggest(searcher, table: FacetTable, request: SearchRequest, total: int, li
     counts one), never a stop word nor a word of fewer than three letters, and held by at least
     two articles and more than the word typed; at equal distance a name (a word of the tagged
     people, organisations and places: "Assad", "Idlib") comes first, then the most frequent word.
-    The suggestion is offered only when it finds more articles than the query typed.
+    The suggestion is offered only when it finds more articles than ``total``: the query's own
+    total, or one less when a name typed is nowhere written so and was found through its tags
+    only ("syra" finds the articles tagged Syria; "syria" finds them as written).
     """
     reader = searcher.reader()
     if "words" not in reader.schema:
