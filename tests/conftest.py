@@ -8,7 +8,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
-SHARED = ROOT.parent / "shared"
+# ../shared beside the checkout (a git worktree one level deeper: ../../shared)
+SHARED = next((p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT.parent / "shared")
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +23,21 @@ def sample_index(tmp_path_factory) -> Path:
         IndexOptions(manifest=SAMPLES / "manifest.csv", aliases_file=str(SAMPLES / "aliases.toml"), processes=1),
     )
     assert summary.added == 5 and not summary.rejected
+    return index_dir
+
+
+FAKES = SHARED / "corpora/fakes-dev/fakes-dev.csv"  # FA-KES dev (CC BY: Abu Salem et al., ICWSM 2019)
+
+
+@pytest.fixture(scope="session")
+def fakes_index(tmp_path_factory) -> Path:
+    """The 379 articles of ../shared/corpora/fakes-dev indexed once per session (tests using it are slow; skipped without it)."""
+    if not FAKES.exists():
+        pytest.skip("needs ../shared/corpora/fakes-dev")
+    from searchapp.ingest.run import IndexOptions, index_paths
+    index_dir = tmp_path_factory.mktemp("fakes-index")
+    summary = index_paths([FAKES], index_dir, IndexOptions(processes=2))
+    assert summary.indexed == 379
     return index_dir
 
 
