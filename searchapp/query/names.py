@@ -75,7 +75,8 @@ def expand_names(parsed: query.Query, text: str, known: Callable[[str], bool], b
         if is_group(node):
             return _in_sequence([node], lookup, is_group)[0]
         if isinstance(node, query.And):
-            return query.And(_in_sequence([walk_child(c) for c in node.subqueries], lookup, is_group), boost=node.boost)
+            children = _in_sequence([walk_child(c) for c in node.subqueries], lookup, is_group)
+            return children[0] if len(children) == 1 and node.boost == 1 else query.And(children, boost=node.boost)
         if isinstance(node, query.Or):
             return _or_groups(node, text, lookup, walk_child)
         if node.is_leaf():
