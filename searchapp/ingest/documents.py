@@ -36,7 +36,8 @@ def mention_spellings(mention: Mention, paragraphs: list[str], aliases: Aliases 
 
     Its name, the aliases' variants of it ("Daesh", "ISIS" of Islamic State; the user's aliases file
     included), the GeoNames alternate names of a Syrian place ("Dayr az Zawr"), a person's surname
-    ("Assad" of Bashar al-Assad) and the spellings this article itself uses ("al-Asad").  The query
+    ("Assad" of Bashar al-Assad) and the capitalised spellings this article itself uses ("al-Asad";
+    not "the regime", the words of a rule-made actor's mention).  The query
     side compares them by :func:`searchapp.store.names.spelling_key`, so transliterations of any of
     them match too ("Idleb", "Deir Ezzor").
     """
@@ -49,7 +50,9 @@ def mention_spellings(mention: Mention, paragraphs: list[str], aliases: Aliases 
         spellings.add(words[-1].split("-")[-1])  # "al-Assad" -> "Assad"
     for number, start, end in mention.spans:
         if number < len(paragraphs) and 0 <= start < end <= len(paragraphs[number]):
-            spellings.add(paragraphs[number][start:end])
+            written = paragraphs[number][start:end]
+            if any(c.isupper() for c in written):  # a name; "the regime" (a rule-made actor's mention) is words
+                spellings.add(written)
     return spellings
 
 

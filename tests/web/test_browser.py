@@ -178,7 +178,7 @@ def test_a_snippet_link_lands_on_its_passage_marked_in_the_document(server, page
     box = passage.bounding_box()
     viewport = page.viewport_size
     assert page.evaluate("window.scrollY") > 0
-    assert 0 <= box["y"] and box["y"] + min(box["height"], 100) <= viewport["height"]
+    assert box["y"] >= 0 and box["y"] + min(box["height"], 100) <= viewport["height"]
     # marked: its background is not the paragraph's
     background = passage.evaluate("m => getComputedStyle(m).backgroundColor")
     assert background not in ("rgba(0, 0, 0, 0)", "transparent")
