@@ -282,13 +282,13 @@ def _passage(number: int, start: int, end: int, spans: list[tuple[int, int, str]
 def _best_pair(passages: list[_Passage], limit: int) -> list[_Passage]:
     """The best passage, then the one that adds most query words to it (the pair covering most), best first."""
     ranked = sorted(passages, key=lambda p: p.rank, reverse=True)
-    best, best_key = ranked[:1], None
+    best, best_key = ranked[:1], (len(ranked[0].concepts), ranked[0].rank, ())  # alone, when nothing else fits beside it
     for first in ranked[:5]:
         for second in ranked:
             if second.paragraph == first.paragraph and second.start < first.end and first.start < second.end:
                 continue  # overlapping windows of the same text
             key = (len(first.concepts | second.concepts), first.rank, second.rank)
-            if best_key is None or key > best_key:
+            if key > best_key:
                 best_key, best = key, [first, second]
     return sorted(best, key=lambda p: p.rank, reverse=True)[:limit]
 

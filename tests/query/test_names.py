@@ -110,3 +110,19 @@ def test_the_budget_bounds_the_keys_added():
 
 def test_expansion_is_pure():
     assert expand("Idleb ceasefire -Daesh") == expand("Idleb ceasefire -Daesh")
+
+
+def test_an_index_made_before_the_name_keys_is_searched_as_written(tmp_path):
+    """No name_keys and no furniture field: the words are searched as typed, snippets are passages all the same."""
+    from whoosh import fields, index
+
+    from searchapp.query.search import SearchIndex, SearchRequest
+
+    old = {name: SCHEMA[name] for name in SCHEMA.names() if name not in ("name_keys", "furniture")}
+    ix = index.create_in(str(tmp_path), fields.Schema(**old))
+    text = "Shelling hit Idleb on Monday. The ceasefire held elsewhere."
+    with ix.writer() as writer:
+        writer.add_document(id="old-1", title="Old", text=text, words=text, paragraphs=[text], entities={}, language="en")
+    result = SearchIndex(tmp_path).search(SearchRequest(q="Idleb ceasefire"))
+    assert [hit.id for hit in result.hits] == ["old-1"] and result.hints == []
+    assert [(s.start, s.end) for s in result.hits[0].snippets] == [(0, len(text))]
