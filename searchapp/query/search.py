@@ -27,6 +27,7 @@ from ..config import Settings
 from ..errors import BadRequest, IndexDamaged, SearchappError
 from ..store.custom import VALUE_SEPARATOR, FacetSpec, load_facets
 from ..store.index import open_index
+from ..store.names import spelling_key
 from ..store.outlets import use_outlets_file
 from ..store.schema import word_analyzer
 from .facets import MISSING_DATE, FacetTable, FacetValue, facet_counts
@@ -286,7 +287,9 @@ def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limi
     # respelling that finds more is still worth offering
     unwritten = [match for match in matches.names if _written(searcher.reader(), match.spelling) == 0]
     # (they find nothing as typed: a respelling that finds as many, as written, is offered)
-    did_you_mean = _suggest(searcher, table, request, total if total < 3 else total - 1, limits) if request.q and (total < 3 or unwritten) else None
+    # (the query's own matches decide, not the filters': "stores" in one outlet and year is no misspelling)
+    few = int(np.count_nonzero(matches.query_mask)) < 3
+    did_you_mean = _suggest(searcher, table, request, total if total < 3 else total - 1, limits) if request.q and (few or unwritten) else None
     hints = query_hints(request.q) + [
         name_hint(match) for match in matches.names if searcher.reader().doc_frequency(NAME_FIELD, match.key) > _written(searcher.reader(), match.spelling)
     ]
@@ -398,6 +401,8 @@ def _suggest(searcher, table: FacetTable, request: SearchRequest, total: int, li
     counts one), never a stop word nor a word of fewer than three letters, and held by at least
     two articles and more than the word typed; at equal distance a name (a word of the tagged
     people, organisations and places: "Assad", "Idlib") comes first, then the most frequent word.
+    A word more than one article in RARE_WORD_SHARE (at least two) holds is kept unless it spells
+    a name, which is then respelled only as a name.
     The suggestion is offered only when it finds more articles than ``total``: the query's own
     total, or one less when a name typed is nowhere written so and was found through its tags
     only ("syra" finds the articles tagged Syria; "syria" finds them as written).
@@ -409,17 +414,27 @@ def _suggest(searcher, table: FacetTable, request: SearchRequest, total: int, li
     if any(not _PLAIN_WORD.fullmatch(word) or word in ("AND", "OR", "NOT") for word in typed):
         return None  # fields, phrases, patterns, operators: the query says what it means
     out, changed = [], False
+    rare = max(2, reader.doc_count() // RARE_WORD_SHARE)
     for word in typed:
         key = _fold_word(word)
         own = reader.doc_frequency("words", key)
+        # a word the archive writes often is what the user meant ("stores" is not a typo of "shares"),
+        # unless it is a spelling of a name, which may have a usual spelling ("Idleb": Idlib)
+        names_only = own > rare
+        if names_only and not (NAME_FIELD in reader.schema and reader.doc_frequency(NAME_FIELD, spelling_key(word)) > 0):
+            out.append(word)
+            continue
         best = None
-        for candidate in reader.terms_within("words", key, 2 if len(key) > 4 else 1, prefix=1):
+        # (another spelling of a name keeps its first two letters: "Idleb" and "Idlib", "Asad" and "Assad")
+        for candidate in reader.terms_within("words", key, 2 if len(key) > 4 else 1, prefix=2 if names_only else 1):
             if candidate == key or len(candidate) < 3 or candidate in STOP_WORDS:
                 continue
             frequency = reader.doc_frequency("words", candidate)
             if frequency < max(2, own + 1):
                 continue
             name = reader.doc_frequency("actor", candidate) + reader.doc_frequency("place", candidate) > 0
+            if names_only and not name:
+                continue
             rank = (damerau_levenshtein(key, candidate), not name, -frequency, candidate)
             best = min(best, rank) if best else rank
         if best is not None and 4 * own < -best[2]:  # the word typed is rare beside it
@@ -437,6 +452,7 @@ def _suggest(searcher, table: FacetTable, request: SearchRequest, total: int, li
     return suggestion if int(found.final.sum()) > total else None
 
 
+RARE_WORD_SHARE = 2000  # a word in fewer than one article in 2,000 (or two) may be a misspelling
 _PLAIN_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
