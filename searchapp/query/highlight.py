@@ -182,7 +182,8 @@ def _fold_table() -> dict[int, str]:
     return table
 
 
-MAX_SENTENCES = 3  # the most sentences a passage holds
+MAX_SENTENCES = 3  # the most sentences a passage holds (before context is added to a short one)
+MIN_PASSAGE_CHARS = 160  # a shorter passage gets the sentences around it
 _SENTENCE_END = re.compile(r"[.!?؟…]+[\"'”’»)\]]*\s+")
 # words after which a full stop does not end a sentence ("Mr. Assad", "U.S. forces", "Jan. 5")
 _ABBREVIATIONS = frozenset(
@@ -319,6 +320,7 @@ def best_passages(
     fold = _fold_table()
     arabic = language == ARABIC
     passages: list[_Passage] = []
+    found: dict[int, list] = {}
     for number, paragraph in enumerate(paragraphs):
         if not terms:
             break
@@ -333,9 +335,35 @@ def best_passages(
         spans = sorted(_outside(spans, junk.get(number, [])), key=lambda s: (s[0], -s[1]))
         if spans:
             passages.extend(_passages(number, paragraph, spans, concept_of, MAX_SNIPPET_CHARS, junk.get(number, [])))
+            found[number] = spans
     if not passages:
         return _opening(paragraphs, junk)
-    return [_snippet(paragraphs[p.paragraph], p) for p in _best_pair(passages, limit)]
+    chosen = _best_pair(passages, limit)
+    return [_snippet(paragraphs[p.paragraph], _with_context(p, chosen, paragraphs[p.paragraph], found[p.paragraph], concept_of, junk)) for p in chosen]
+
+
+def _with_context(
+    passage: _Passage, chosen: list[_Passage], paragraph: str, spans: list, names: dict, junk: dict[int, list[tuple[int, int]]]
+) -> _Passage:
+    """A passage shorter than MIN_PASSAGE_CHARS with the sentences after it (then before it) added, up to the snippet's length.
+
+    "Lavrov met Kerry in Geneva." alone says little; the next sentence is its context.  Never into
+    another chosen passage nor into page furniture.
+    """
+    if passage.end - passage.start >= MIN_PASSAGE_CHARS:
+        return passage
+    others = [(p.start, p.end) for p in chosen if p is not passage and p.paragraph == passage.paragraph] + junk.get(passage.paragraph, [])
+    start, end = passage.start, passage.end
+    sentences = sentence_bounds(paragraph)
+    for after in (True, False):
+        for a, b in [s for s in sentences if s[0] >= end] if after else [s for s in reversed(sentences) if s[1] <= start]:
+            touching = a == end if after else b == start
+            if end - start >= MIN_PASSAGE_CHARS or not touching or max(end, b) - min(start, a) > MAX_SNIPPET_CHARS:
+                break
+            if any(x < max(end, b) and min(start, a) < y for x, y in others):
+                break
+            start, end = min(start, a), max(end, b)
+    return _passage(passage.paragraph, start, end, spans, names) if (start, end) != (passage.start, passage.end) else passage
 
 
 def best_paragraphs(paragraphs: list[str], terms: frozenset, limit: int = 2, language: str | None = None) -> list[Snippet]:

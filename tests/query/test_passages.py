@@ -44,15 +44,27 @@ BLOCK = (
 
 def test_passages_are_sentences_inside_one_block_and_the_best_holds_both_words():
     [first, second] = best_passages([BLOCK], terms("Idlib ceasefire"))
-    assert first.paragraph == 0 and BLOCK[first.start : first.end] == "Idlib and the ceasefire were discussed in Geneva."
-    assert marks(first) == ["Idlib", "ceasefire"] and str(first.html).startswith("… <mark>Idlib</mark>")
-    assert BLOCK[second.start : second.end] == "Air strikes hit Idlib on Sunday."  # the earliest of the rest
+    # the sentence with both words, with the sentences before it as context (it ends the block)
+    assert first.paragraph == 0 and BLOCK[first.start : first.end] == "More filler that says nothing at all here. " * 3 + (
+        "Idlib and the ceasefire were discussed in Geneva."
+    )
+    assert marks(first) == ["Idlib", "ceasefire"] and str(first.html).startswith("… More filler")
+    # the earliest of the rest, with the sentences after it
+    assert BLOCK[second.start : second.end] == "Air strikes hit Idlib on Sunday. " + ("Filler sentence about nothing in particular that goes on. " * 3).rstrip()
+    assert marks(second) == ["Idlib"]
 
 
 def test_the_second_passage_adds_the_word_the_first_lacks():
     text = "Idlib was shelled twice. Idlib again. " + "Filler words go here now. " * 20 + "A ceasefire was agreed."
     snippets = best_passages([text], terms("Idlib ceasefire"))
     assert [marks(s) for s in snippets] == [["Idlib", "Idlib"], ["ceasefire"]]
+
+
+def test_a_short_passage_gets_its_neighbours_as_context_up_to_the_snippet_length():
+    text = "Lavrov met Kerry. " + "They talked about the war for many hours without a break. " * 10
+    [snippet] = best_passages([text], terms("Lavrov"))
+    assert snippet.start == 0 and 160 <= snippet.end <= MAX_SNIPPET_CHARS
+    assert text[snippet.start : snippet.end] == "Lavrov met Kerry. " + ("They talked about the war for many hours without a break. " * 3).rstrip()
 
 
 def test_a_long_sentence_is_cut_around_its_match():
@@ -66,7 +78,7 @@ def test_a_match_in_the_page_furniture_is_no_reason():
     text = "Tags Syria Idlib ceasefire Print Tweet. Shelling hit Idlib on Monday. Nothing more."
     furniture = [(0, 0, 39)]
     [snippet] = best_passages([text], terms("Idlib"), furniture=furniture)
-    assert text[snippet.start : snippet.end] == "Shelling hit Idlib on Monday."
+    assert text[snippet.start : snippet.end] == "Shelling hit Idlib on Monday. Nothing more."  # context never from the furniture
 
 
 def test_no_match_shows_the_opening_after_leading_furniture():
@@ -81,7 +93,7 @@ def test_a_name_found_by_its_entity_is_marked_where_it_is_mentioned():
     expanded, names = expand_names(parse_query("Asad"), "Asad", {"VsVd"}.__contains__, 5)
     assert query_terms(expanded, names) == {"asad", ("ar", "asad"), ("name", "VsVd", ("asad",))}
     [snippet] = best_passages([text], query_terms(expanded, names), mentions=mentions)
-    assert marks(snippet) == ["Bashar Assad"] and text[snippet.start : snippet.end] == "President Bashar Assad spoke on Sunday."
+    assert marks(snippet) == ["Bashar Assad"] and text[snippet.start : snippet.end] == "President Bashar Assad spoke on Sunday. The war goes on."
 
 
 def test_markup_in_an_article_is_escaped():
