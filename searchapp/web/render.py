@@ -135,7 +135,8 @@ def result_text(result: SearchResult, facet_size: int = 8) -> str:
             lines.append(f"   + {hit.version_count} other version{'s' if hit.version_count != 1 else ''} of this story")
         for snippet in hit.snippets[:1]:
             lines.append(f"   ¶{snippet.paragraph + 1}: {snippet.text(('[', ']'))}")
-            lines.append(f"   {paragraph_link(hit.id, snippet.paragraph)}" + (f"  {hit.url}" if hit.url else ""))
+            link = paragraph_link(hit.id, snippet.paragraph, passage=(snippet.start, snippet.end))
+            lines.append(f"   {link}" + (f"  {hit.url}" if hit.url else ""))
     lines.append("")
     for facet, values in result.facets.items():
         if not values:
