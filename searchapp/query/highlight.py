@@ -244,15 +244,18 @@ def _passages(
 ) -> list[_Passage]:
     """Windows of up to MAX_SENTENCES sentences (at most ``limit`` characters) around the matches of one paragraph.
 
-    A sentence that begins with furniture (a date stamp, "Print Tweet Views 371") begins after it.
+    Page furniture cuts the text like a sentence end and is never part of a window: a scraped block
+    reads "... more than 20 Monitor Reuters Sunday 12 Jun 2016 Air strikes carried out ...".
     """
-    sentences = [(next((b for a, b in furniture if a <= start < b and b < end), start), end) for start, end in sentence_bounds(paragraph)]
+    sentences = _without(paragraph, sentence_bounds(paragraph), sorted(furniture))
     holds = [any(a <= s < b for s, _, _ in spans) for a, b in sentences]
     out = []
     for first, (start, _) in enumerate(sentences):
         if not holds[first]:
             continue  # a passage begins and ends with a sentence that holds a match
         for last in range(first, min(first + MAX_SENTENCES, len(sentences))):
+            if last > first and sentences[last][0] != sentences[last - 1][1]:
+                break  # furniture between
             end = sentences[last][1]
             if end - start > limit:
                 if last == first:  # one long sentence: windows inside it, one per match
@@ -264,6 +267,20 @@ def _passages(
             if holds[last]:
                 out.append(_passage(number, start, end, spans, names))
     return [p for p in out if p.spans]
+
+
+def _without(paragraph: str, sentences: list[tuple[int, int]], furniture: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The sentences with the furniture cut out: a sentence around a furniture run becomes its pieces either side."""
+    out = []
+    for start, end in sentences:
+        for a, b in furniture:
+            if a < end and start < b:
+                if start < a and paragraph[start:a].strip():
+                    out.append((start, a))
+                start = max(start, b)
+        if start < end and paragraph[start:end].strip():
+            out.append((start, end))
+    return out
 
 
 def _cut(paragraph: str, start: int, end: int, first: int) -> tuple[int, int]:

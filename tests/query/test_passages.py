@@ -81,6 +81,14 @@ def test_a_match_in_the_page_furniture_is_no_reason():
     assert text[snippet.start : snippet.end] == "Shelling hit Idlib on Monday. Nothing more."  # context never from the furniture
 
 
+def test_furniture_inside_a_sentence_cuts_the_window():
+    text = "Air strikes in Idlib kill 20 Monitor Reuters Sunday 12 Jun 2016 Air strikes carried out by warplanes hit Idlib."
+    stamp = (text.index("Reuters"), text.index(" Air strikes carried"))
+    [first, second] = best_passages([text], terms("Idlib"), furniture=[(0, *stamp)])
+    passages = {text[s.start : s.end] for s in (first, second)}
+    assert passages == {"Air strikes in Idlib kill 20 Monitor", "Air strikes carried out by warplanes hit Idlib."}
+
+
 def test_no_match_shows_the_opening_after_leading_furniture():
     text = "Last updated at Jun 142016 BEIRUT A counterattack left 28 dead."
     [snippet] = best_passages([text], terms("Daesh"), furniture=[(0, 0, 27)])
