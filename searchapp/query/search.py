@@ -285,13 +285,15 @@ def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limi
     hits = [_hit(searcher, table, docnum, score, terms, matches) for docnum, score in zip(docnums, scores, strict=True)]
     # names the archive never writes as typed ("Asad", "syra") found articles through the tags only: a
     # respelling that finds more is still worth offering
-    unwritten = [match for match in matches.names if _written(searcher.reader(), match.spelling) == 0]
+    reader = searcher.reader()
+    written = {match.key: _written(reader, match.spelling) for match in matches.names}
+    unwritten = [match for match in matches.names if written[match.key] == 0]
     # (they find nothing as typed: a respelling that finds as many, as written, is offered)
     # (the query's own matches decide, not the filters': "stores" in one outlet and year is no misspelling)
     few = int(np.count_nonzero(matches.query_mask)) < 3
     did_you_mean = _suggest(searcher, table, request, total if total < 3 else total - 1, limits) if request.q and (few or unwritten) else None
     hints = query_hints(request.q) + [
-        name_hint(match) for match in matches.names if searcher.reader().doc_frequency(NAME_FIELD, match.key) > _written(searcher.reader(), match.spelling)
+        name_hint(match) for match in matches.names if reader.doc_frequency(NAME_FIELD, match.key) > written[match.key]
     ]
     return SearchResult(request, total, hits, facets, did_you_mean, terms, timeline(table.published[matches.final], MISSING_DATE), hints)
 
