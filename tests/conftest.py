@@ -8,8 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
-# ../shared beside the checkout (a git worktree one level deeper: ../../shared)
-SHARED = next((p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT.parent / "shared")
+SHARED = ROOT.parent / "shared"
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +25,12 @@ def sample_index(tmp_path_factory) -> Path:
     return index_dir
 
 
-FAKES = SHARED / "corpora/fakes-dev/fakes-dev.csv"  # FA-KES dev (CC BY: Abu Salem et al., ICWSM 2019)
+# FA-KES dev (CC BY: Abu Salem et al., ICWSM 2019), in ../shared beside the checkout (or ../../shared beside a
+# git worktree of it, as tests/ingest/test_fakes_entities.py looks for it)
+FAKES = next(
+    (f for p in (ROOT.parent, ROOT.parent.parent) if (f := p / "shared/corpora/fakes-dev/fakes-dev.csv").is_file()),
+    SHARED / "corpora/fakes-dev/fakes-dev.csv",
+)
 
 
 @pytest.fixture(scope="session")
