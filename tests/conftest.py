@@ -25,6 +25,26 @@ def sample_index(tmp_path_factory) -> Path:
     return index_dir
 
 
+# FA-KES dev (CC BY: Abu Salem et al., ICWSM 2019), in ../shared beside the checkout (or ../../shared beside a
+# git worktree of it, as tests/ingest/test_fakes_entities.py looks for it)
+FAKES = next(
+    (f for p in (ROOT.parent, ROOT.parent.parent) if (f := p / "shared/corpora/fakes-dev/fakes-dev.csv").is_file()),
+    SHARED / "corpora/fakes-dev/fakes-dev.csv",
+)
+
+
+@pytest.fixture(scope="session")
+def fakes_index(tmp_path_factory) -> Path:
+    """The 379 articles of ../shared/corpora/fakes-dev indexed once per session (tests using it are slow; skipped without it)."""
+    if not FAKES.exists():
+        pytest.skip("needs ../shared/corpora/fakes-dev")
+    from searchapp.ingest.run import IndexOptions, index_paths
+    index_dir = tmp_path_factory.mktemp("fakes-index")
+    summary = index_paths([FAKES], index_dir, IndexOptions(processes=2))
+    assert summary.indexed == 379
+    return index_dir
+
+
 @pytest.fixture(scope="session")
 def search_index(sample_index):
     from searchapp.query.search import SearchIndex

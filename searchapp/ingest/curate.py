@@ -32,7 +32,7 @@ from ..errors import AliasesError, IndexUnavailable
 from ..store.custom import load_facets
 from ..store.index import ALIASES_FILE, ALIASES_RECORD, IndexerLock, batch_writer, open_index, stored_keys, verify_before_writing
 from ..store.schema import text_fields
-from .documents import ENTITY_FIELDS, entity_fields
+from .documents import ENTITY_FIELDS, entity_fields, name_fields
 from .entities import Aliases, RawMention, link_names, load_aliases, words_in_lower_case
 from .gazetteer import place_lookup, place_spellings
 from .models import Article, DateMention, Mention, PartialDate, TaggedArticle, raw_from_json
@@ -167,9 +167,11 @@ def _mentions_json(mentions: Iterable) -> list:
     rows = []
     for m in mentions:
         if isinstance(m, Mention):
-            rows.append([m.name, m.kind, list(m.paragraphs), [list(s) for s in m.spans], m.facet])
+            rows.append([m.name, m.kind, list(m.paragraphs), [list(s) for s in m.spans], m.facet, []])
         else:
-            rows.append([m["name"], m["kind"], list(m.get("paragraphs", ())), [list(s) for s in m.get("spans", ())], m.get("facet", True)])
+            rows.append(
+                [m["name"], m["kind"], list(m.get("paragraphs", ())), [list(s) for s in m.get("spans", ())], m.get("facet", True), list(m.get("keys", ()))]
+            )
     return rows
 
 
@@ -181,7 +183,7 @@ def _tagged(stored: dict, mentions: list[Mention]) -> TaggedArticle:
     return TaggedArticle(article, mentions, dates, stored.get("language") or "en", raw)
 
 
-def rewritten_document(stored: dict, key, tagged: TaggedArticle) -> dict:
+def rewritten_document(stored: dict, key, tagged: TaggedArticle, aliases: Aliases | None = None) -> dict:
     """The fields to write for a stored article with new entities: everything else as indexed.
 
     ``key`` is its :class:`~searchapp.store.index.StoredKey` (the columns not stored: file key,
@@ -204,9 +206,8 @@ def rewritten_document(stored: dict, key, tagged: TaggedArticle) -> dict:
         doc["published"] = datetime.datetime(start.year, start.month, start.day)
     doc["months"] = ",".join(sorted({d.value[:7] for d in tagged.dates if len(d.value) >= 7}))
     doc["mentioned"] = ",".join(sorted({d.value for d in tagged.dates}))
-    doc.update(entity_fields(tagged))
-    doc["entities"] = tagged.entities_json()
-    keep_empty = ("paragraphs", "entities", "url")
+    doc.update(entity_fields(tagged, aliases))
+    keep_empty = ("paragraphs", "entities", "url", "furniture")
     return {k: v for k, v in doc.items() if v not in ("", None) or k in keep_empty or (k == "title" and "_stored_title" in doc)}
 
 
@@ -290,7 +291,8 @@ def renormalise_index(
                 _facet_values(old, after)
                 continue
             _facet_values(mentions, after)
-            if _mentions_json(mentions) != _mentions_json(old):
+            # compared as stored, spelling keys included: an alias that adds a spelling changes what a search finds
+            if _mentions_json(name_fields(_tagged(stored, mentions), aliases)[1]["mentions"]) != _mentions_json(old):
                 changed[stored["id"]] = mentions
                 summary.changes.update(moves(old, mentions))
             if progress is not None and summary.read % 1000 == 0:
@@ -307,7 +309,7 @@ def renormalise_index(
             for article_id in batch:
                 docnum = searcher.document_number(id=article_id)
                 stored = searcher.stored_fields(docnum)
-                writer.update_document(**rewritten_document(stored, keys[article_id], _tagged(stored, changed[article_id])))
+                writer.update_document(**rewritten_document(stored, keys[article_id], _tagged(stored, changed[article_id]), aliases))
                 summary.rewritten += 1
     summary.values_before = {k: len(v) for k, v in before.items()}
     summary.values_after = {k: len(v) for k, v in after.items()}

@@ -151,6 +151,17 @@ def syrian_places() -> dict[str, tuple[str, str, int]]:
 
 
 @lru_cache(maxsize=1)
+def place_spellings_by_name() -> dict[str, frozenset[str]]:
+    """A Syrian place's display name -> its GeoNames and supplement spellings ("Deir ez-Zor" -> "Dayr az Zawr", ...)."""
+    spellings: dict[str, set[str]] = {}
+    for name, variants, _, _ in _syrian_rows():
+        spellings.setdefault(clean_place_name(name), set()).update(
+            clean_place_name(v) for v in [name, *variants] if len(v) > 3 and clean_place_name(v) not in _SYRIAN_SKIP
+        )
+    return {name: frozenset(values) for name, values in spellings.items()}
+
+
+@lru_cache(maxsize=1)
 def syrian_place_names() -> frozenset[str]:
     """The Syrian place names as they are written (patterns of the gazetteer ruler)."""
     names = set()

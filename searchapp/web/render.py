@@ -17,12 +17,24 @@ def doc_path(article_id: str) -> str:
     return f"/doc/{quote(article_id, safe='')}"
 
 
-def paragraph_link(article_id: str, paragraph: int | None = 0, q: str = "") -> str:
-    """Link to a paragraph (0-based number in, 1-based anchor out; None: the article), marking ``q`` when given."""
+def paragraph_link(article_id: str, paragraph: int | None = 0, q: str = "", passage: tuple[int, int] | None = None) -> str:
+    """Link to a paragraph (0-based number in, 1-based anchor out; None: the article), marking ``q`` when given.
+
+    ``passage`` (a snippet's character range in the paragraph) adds ``passage=N:START-END``: the
+    document page marks that passage and gives it the ``#pN`` anchor, so the link lands on it.
+    """
     path = doc_path(article_id)
-    if q:
-        path += "?" + urlencode({"q": q})
+    args = {"q": q} if q else {}
+    if passage is not None and paragraph is not None and passage[1] > passage[0]:
+        args["passage"] = passage_param(paragraph, passage)
+    if args:
+        path += "?" + urlencode(args)
     return path if paragraph is None else f"{path}#p{paragraph + 1}"
+
+
+def passage_param(paragraph: int, passage: tuple[int, int]) -> str:
+    """The ``passage`` parameter of a link: 1-based paragraph, then the 0-based character range (``3:120-410``)."""
+    return f"{paragraph + 1}:{passage[0]}-{passage[1]}"
 
 
 def ref_dict(ref: ArticleRef, q: str = "") -> dict:
@@ -38,7 +50,13 @@ def hit_dict(hit: Hit, q: str) -> dict:
         "url": hit.url,
         "score": hit.score,
         "snippets": [
-            {"paragraph": s.paragraph + 1, "html": str(s.html), "link": paragraph_link(hit.id, s.paragraph, q)} for s in hit.snippets
+            {
+                "paragraph": s.paragraph + 1,
+                "passage": passage_param(s.paragraph, (s.start, s.end)),
+                "html": str(s.html),
+                "link": paragraph_link(hit.id, s.paragraph, q, (s.start, s.end)),
+            }
+            for s in hit.snippets
         ],
         "link": paragraph_link(hit.id, hit.paragraph, q),
         "other_versions": hit.version_count,
@@ -126,7 +144,8 @@ def result_text(result: SearchResult, facet_size: int = 8) -> str:
             lines.append(f"   + {hit.version_count} other version{'s' if hit.version_count != 1 else ''} of this story")
         for snippet in hit.snippets[:1]:
             lines.append(f"   ¶{snippet.paragraph + 1}: {snippet.text(('[', ']'))}")
-            lines.append(f"   {paragraph_link(hit.id, snippet.paragraph)}" + (f"  {hit.url}" if hit.url else ""))
+            link = paragraph_link(hit.id, snippet.paragraph, passage=(snippet.start, snippet.end))
+            lines.append(f"   {link}" + (f"  {hit.url}" if hit.url else ""))
     lines.append("")
     for facet, values in result.facets.items():
         if not values:

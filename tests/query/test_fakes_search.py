@@ -7,20 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from searchapp.ingest.run import IndexOptions, index_paths
 from searchapp.query.search import SearchIndex, SearchRequest
-from tests.conftest import SHARED
+from tests.conftest import FAKES
 
-FAKES = SHARED / "corpora/fakes-dev/fakes-dev.csv"
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not FAKES.exists(), reason="needs ../shared/corpora/fakes-dev")]
 
 
 @pytest.fixture(scope="module")
-def fakes(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fakes")
-    summary = index_paths([FAKES], folder, IndexOptions(processes=2))
-    assert summary.indexed == 379
-    return SearchIndex(folder)
+def fakes(fakes_index):
+    return SearchIndex(fakes_index)
 
 
 def total(index: SearchIndex, q: str) -> int:

@@ -198,3 +198,19 @@ def test_wildcard_clauses_are_counted_once_and_bounded(client):
     response, elapsed = timed_get(client, "/api/search", query_string={"q": many})
     assert response.status_code == 200 and elapsed < 5
     assert response.get_json()["total"] == client.get("/api/search", query_string={"q": "a*"}).get_json()["total"] == 5
+
+
+def test_name_keys_share_the_expansion_limit_with_the_wildcards(sample_index):
+    from searchapp.query.search import SearchIndex
+
+    searcher = SearchIndex(sample_index).searcher()
+    parsed = parse_query("Idleb Syri*", searcher.schema)
+    used = limits.expansion_count(parsed, searcher.reader(), 1000)
+    assert used > 0
+    assert limits.name_budget(parsed, searcher.reader(), limits.Limits(max_expansion=used + 1)) == 1
+    assert limits.name_budget(parsed, searcher.reader(), limits.Limits(max_expansion=used)) == 0
+    assert limits.name_budget(parse_query("Idleb", searcher.schema), searcher.reader(), limits.Limits(max_query_terms=3)) == 3
+    # at the limit, "Idleb" is searched as written only: the articles naming Idlib are not added
+    full = SearchIndex(sample_index).search(SearchRequest(q="Idleb Syri*"))
+    spent = SearchIndex(sample_index, limits=limits.Limits(max_expansion=used)).search(SearchRequest(q="Idleb Syri*"))
+    assert full.total >= 1 and spent.total == 0

@@ -162,3 +162,26 @@ def test_arabic_result_and_document_pages_run_right_to_left(arabic_server, page)
     assert page.locator("div.paragraphs").evaluate("e => getComputedStyle(e).direction") == "rtl"
     assert page.locator("div.paragraphs mark").count() == 1
     page.screenshot(path=str(ARTIFACTS / "document-arabic.png"), full_page=False)
+
+
+def test_a_snippet_link_lands_on_its_passage_marked_in_the_document(server, page):
+    page.goto(server + "/?q=Idlib+ceasefire")
+    second = page.locator(".hit").first.locator(".snippet a.para-link").nth(1)
+    href = second.get_attribute("href")
+    assert "passage=16%3A" in href and href.endswith("#p16")
+    second.click()
+    page.wait_for_url("**/doc/**#p16")
+    passage = page.locator("mark.passage:target")  # the passage carries the paragraph's anchor
+    assert passage.get_attribute("id") == "p16"
+    assert passage.locator("mark").all_inner_texts() == ["Idlib", "ceasefire"]
+    # scrolled to: the passage is inside the viewport, below the page's top
+    box = passage.bounding_box()
+    viewport = page.viewport_size
+    assert page.evaluate("window.scrollY") > 0
+    assert box["y"] >= 0 and box["y"] + min(box["height"], 100) <= viewport["height"]
+    # marked: its background is not the paragraph's
+    background = passage.evaluate("m => getComputedStyle(m).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent")
+    assert passage.evaluate("m => getComputedStyle(m).outlineStyle") == "solid"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "document-passage.png"), full_page=False)

@@ -213,8 +213,9 @@ def test_search_page(client):
     title = page.select_one(".hit-title a")
     assert title["href"] == f"/doc/{TELLER}?q=Idlib+ceasefire#p6"
     snippets = page.select(".hit:first-child .snippet")
+    # each snippet links to its passage: the paragraph's anchor, and the passage's range for the page to mark
     assert [s.select_one("a.para-link")["href"] for s in snippets] == [
-        f"/doc/{TELLER}?q=Idlib+ceasefire#p6", f"/doc/{TELLER}?q=Idlib+ceasefire#p16"
+        f"/doc/{TELLER}?q=Idlib+ceasefire&passage=6%3A0-198#p6", f"/doc/{TELLER}?q=Idlib+ceasefire&passage=16%3A0-284#p16"
     ]
     assert [m.get_text() for m in snippets[0].select("mark")] == ["Idlib", "ceasefire"]
     assert page.select_one(".hit .meta").get_text(" ", strip=True) == "Teller Report · 18 May 2020"
@@ -492,7 +493,7 @@ def test_feed_is_well_formed_whatever_the_titles_and_query_hold(control_index, q
 
 def test_feed_escapes_markup(formula_index):
     client = web.create_app({"TESTING": True, "INDEX_DIR": str(formula_index)}).test_client()
-    response = client.get("/feed.atom?q=ceasefire")
+    response = client.get("/feed.atom?q=bold")  # the passage of the match: the sentence with the markup
     assert b"&lt;b&gt;bold&lt;/b&gt; &amp; co" in response.get_data()
     root = ET.fromstring(response.get_data())
     [entry] = root.findall(f"{ATOM}entry")
