@@ -76,7 +76,7 @@ class Settings:
     tag_cache_entries: int = _setting(
         2_000_000,
         "Most paragraphs whose entity spans `searchapp index` keeps in the tag cache beside the index "
-        "(<index>/tag-cache, about 150 bytes each), so a paragraph seen before is not tagged again; "
+        "(<index>/tag-cache, about 350 bytes each on disk), so a paragraph seen before is not tagged again; "
         "past it the least recently used are dropped. 0: no cache.",
         _count,
     )
