@@ -78,7 +78,8 @@ def run_index(corpus: Path, index_dir: Path, processes: int, extra: tuple[str, .
 
 
 def folder_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    """Bytes of the index in ``folder``; its tag cache (``tag-cache/``, kept beside it) is not the index."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and growth.TAG_CACHE not in p.relative_to(folder).parts)
 
 
 def ingest_section(corpus: Path, processes: int, limit: int | None, with_reference: bool) -> list[str]:
