@@ -93,6 +93,7 @@ class ClusterTagger:
     max_chars: int = MAX_TAGGED_CHARS
     cache: CacheSpec | None = None  # the tag cache beside the index, used by the workers that can see it
     cache_stats: CacheStats = field(default_factory=CacheStats, init=False)
+    cache_problem: str = field(default="", init=False)  # why the tag cache could not be used, if it could not
     _client: object = field(default=None, init=False)
     _context: object = field(default=None, init=False)
     _threads: int = field(default=1, init=False)
@@ -119,7 +120,7 @@ class ClusterTagger:
             try:  # created (or started again if damaged) here, before any worker looks for it
                 TagCache(self.cache, self.report).close()
             except (OSError, sqlite3.Error) as exc:
-                self.report(f"warning: tag cache {self.cache.path} cannot be opened ({exc}); tagging without it")
+                self.cache_problem = str(exc)  # said in the summary: a full disk is the index's error to report first
                 self.cache = None
         context = (self.aliases, self.max_chars, self.cache)
         self._context = self._client.scatter(context, broadcast=True, hash=False)

@@ -83,6 +83,7 @@ class ParallelTagger:
         self.cache = cache
         self.report = report
         self.cache_stats = CacheStats()
+        self.cache_problem = ""  # why the tag cache could not be used, if it could not
         self._pool: ProcessPoolExecutor | None = None
         self._cache: TagCache | None = None
 
@@ -92,7 +93,7 @@ class ParallelTagger:
             try:
                 self._cache = TagCache(self.cache, self.report)
             except (OSError, sqlite3.Error) as exc:
-                self.report(f"warning: tag cache {self.cache.path} cannot be opened ({exc}); tagging without it")
+                self.cache_problem = str(exc)  # said in the summary: a full disk is the index's error to report first
                 self.cache = None
         if self.processes > 1:
             if self._cache is not None:
@@ -113,6 +114,7 @@ class ParallelTagger:
             self._pool.shutdown(wait=exc[0] is None, cancel_futures=True)
             self._pool = None
         if self._cache is not None:
+            self.cache_problem = self.cache_problem or self._cache.problem
             self._cache.close()
             self._cache = None
 

@@ -56,6 +56,7 @@ class Summary:
     facets: list[str] = field(default_factory=list)  # the index's custom facets, as --facet options
     tagged_paragraphs: int = 0  # paragraphs spaCy ran on
     reused_paragraphs: int = 0  # paragraphs whose spans came from the tag cache or an identical paragraph of their batch
+    tag_cache_problem: str = ""  # why the tag cache was not used (the run tagged without it)
 
     @property
     def indexed(self) -> int:
@@ -80,6 +81,8 @@ class Summary:
             parts.append(f"facets {' '.join(self.facets)}")
         if self.tagged_paragraphs or self.reused_paragraphs:
             parts.append(f"paragraphs tagged {self.tagged_paragraphs}, reused {self.reused_paragraphs} (tag cache)")
+        if self.tag_cache_problem:
+            parts.append(f"tag cache not used: {self.tag_cache_problem}")
         parts.append(f"time {self.seconds:.1f}s ({rate:.0f} articles/s, {self.words / self.seconds if self.seconds else 0:.0f} words/s)")
         return ("interrupted: " if self.interrupted else "") + ", ".join(parts)
 
@@ -349,6 +352,7 @@ def index_paths(
             cache_stats = getattr(tagger, "cache_stats", None)  # a tagger given by the caller may keep none
             if cache_stats is not None:
                 run.summary.tagged_paragraphs, run.summary.reused_paragraphs = cache_stats.as_tuple()
+                run.summary.tag_cache_problem = getattr(tagger, "cache_problem", "")
             if bar is not None:
                 bar.close()
     return run.summary

@@ -99,10 +99,13 @@ class TagCache:
         self.report = report
         self.broken = False  # an error in use: this process goes on without the cache
         spec.path.parent.mkdir(parents=True, exist_ok=True)
+        self.problem = ""  # why this process stopped using the cache, if it did
         try:
             self._db = self._connect()
-        except sqlite3.DatabaseError as exc:  # not a database, or damaged: it only ever saved time
-            report(f"warning: tag cache {spec.path} unreadable ({exc}); starting it again")
+        except sqlite3.DatabaseError as exc:
+            if not _damaged(exc):  # a full disk, a read-only folder, a lock held too long: the caller decides
+                raise
+            report(f"warning: tag cache {spec.path} unreadable ({exc}); starting it again")  # it only ever saved time
             for name in cache_files(spec.path):
                 name.unlink(missing_ok=True)
             self._db = self._connect()
@@ -121,7 +124,7 @@ class TagCache:
                 db.execute("UPDATE meta SET value = (SELECT count(*) FROM spans) WHERE name = 'entries'")
             schema = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()[0]
             if schema != SCHEMA:
-                raise sqlite3.DatabaseError(f"cache schema {schema}, this searchapp uses {SCHEMA}")
+                raise _OtherSchema(f"cache schema {schema}, this searchapp uses {SCHEMA}")
             db.execute("COMMIT")
         except BaseException:
             db.close()
@@ -188,8 +191,19 @@ class TagCache:
             self._give_up(exc)
 
     def _give_up(self, exc: Exception) -> None:
+        """Tag without the cache from now on; the run's summary says why (a full disk is the index's error to report)."""
         self.broken = True
-        self.report(f"warning: tag cache {self.spec.path}: {exc}; tagging goes on without it")
+        self.problem = str(exc)
+
+
+class _OtherSchema(sqlite3.DatabaseError):
+    """A cache written by another version of this module: started again, like a damaged one."""
+
+
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    """A file that is not a cache we can read (not a database, corrupt, another schema), as opposed to a
+    cache we cannot use now (a full disk, a read-only folder, a lock held too long)."""
+    return isinstance(exc, _OtherSchema) or getattr(exc, "sqlite_errorname", "") in ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 
 
 _open: dict[tuple[int, Path], TagCache] = {}

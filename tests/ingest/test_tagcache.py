@@ -283,3 +283,15 @@ def test_killed_runs_leave_a_usable_cache_and_the_same_index(tmp_path):
     assert plain.returncode == 0
     assert stored_tags(index_dir) == stored_tags(tmp_path / "plain")
     assert len(stored_tags(index_dir)) == 300
+
+
+def test_a_cache_that_cannot_be_written_is_said_and_the_run_goes_on(tmp_path):
+    """A tag-cache that cannot be made (here a file where its folder goes) leaves the index as it would be."""
+    index_dir = tmp_path / "ix"
+    index_dir.mkdir()
+    (index_dir / TAG_CACHE_FOLDER).write_text("not a folder")
+    said: list[str] = []
+    summary = index_paths([SAMPLES], index_dir, IndexOptions(manifest=SAMPLES / "manifest.csv", processes=1), report=said.append)
+    assert summary.added == 5 and summary.reused_paragraphs == 0 and summary.tagged_paragraphs == units_of(sample_articles())
+    assert "tag cache not used: [Errno 17] File exists" in summary.describe()
+    assert not [line for line in said if "tag cache" in line]
