@@ -171,9 +171,9 @@ class TagCache:
             try:
                 added = 0
                 for key, spans in new.items():
-                    added += self._db.execute(
-                        "INSERT OR IGNORE INTO spans (key, spans, used) VALUES (?, ?, ?)", (key, json.dumps(spans), stamp)
-                    ).rowcount
+                    row = (json.dumps(spans), stamp, key)  # an entry already there (another process's, a bad one) is overwritten
+                    if not self._db.execute("UPDATE spans SET spans = ?, used = ? WHERE key = ?", row).rowcount:
+                        added += self._db.execute("INSERT INTO spans (spans, used, key) VALUES (?, ?, ?)", row).rowcount
                 self._db.executemany("UPDATE spans SET used = ? WHERE key = ?", ((stamp, key) for key in used))
                 entries = self._db.execute("SELECT value FROM meta WHERE name = 'entries'").fetchone()[0] + added
                 if entries > self.spec.max_entries:
@@ -267,6 +267,8 @@ def entity_spans(
     known = cache.get(set(keys)) if cache is not None else {}
     todo: dict[bytes, str] = {}
     for key, (text, _) in zip(keys, units, strict=True):
+        if key in known and not all(0 <= start < end <= len(text) for start, end, _label in known[key]):
+            del known[key]  # spans that cannot be this text's (a file altered by hand): tagged again
         if key not in known:
             todo.setdefault(key, text)
     found = {

@@ -295,3 +295,16 @@ def test_a_cache_that_cannot_be_written_is_said_and_the_run_goes_on(tmp_path):
     assert summary.added == 5 and summary.reused_paragraphs == 0 and summary.tagged_paragraphs == units_of(sample_articles())
     assert "tag cache not used: [Errno 17] File exists" in summary.describe()
     assert not [line for line in said if "tag cache" in line]
+
+
+def test_spans_that_cannot_be_the_text_are_tagged_again(tmp_path):
+    nlp = load_pipeline()
+    units = [("The UN envoy Staffan de Mistura spoke in Geneva.", 0)]
+    key = cache_key(pipeline_fingerprint(nlp, PIPELINE_VERSION), units[0][0])
+    with TagCache(spec_in(tmp_path)) as cache:
+        cache.put({key: [(40, 400, "PERSON")]})  # past the end of the text
+        stats = CacheStats()
+        (text, spans, _),  = entity_spans(nlp, units, PIPELINE_VERSION, cache, stats)
+        assert cache.get([key]) == {key: [(s.start_char, s.end_char, s.label_) for s in spans]} and len(cache) == 1  # put right
+    assert (stats.tagged, stats.reused) == (1, 0)
+    assert [(s.text, s.label_) for s in spans] == [("UN", "ORG"), ("Staffan de Mistura", "PERSON"), ("Geneva", "GPE")]
