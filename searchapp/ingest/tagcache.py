@@ -16,7 +16,9 @@ pipeline found in it, so each distinct paragraph goes through spaCy once.
 * **Beside the index**: ``<index>/tag-cache/tags.sqlite``, an SQLite database in WAL mode.  Every
   write is one transaction, so a run killed at any point (SIGKILL included) leaves the cache as it
   was after its last finished transaction; SQLite rolls back the rest when the file is next opened.
-  A cache found damaged (not a database, corrupt, another schema) is deleted with a warning and started again (it only ever saves time); one that cannot be used now (a full disk) is left alone and the run tags without it, saying so in its summary.
+  A cache found damaged (not a database, corrupt, another schema) is deleted with a warning and
+  started again (it only ever saves time); one that cannot be used now (a full disk) is left alone
+  and the run tags without it, saying so in its summary.
 * **Bounded**: at most ``tag_cache_entries`` paragraphs (:class:`searchapp.config.Settings`); past it
   the least recently used are deleted in the same transaction that added the new ones, so the bound
   holds at every commit.  0 turns the cache off.
