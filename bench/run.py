@@ -1,6 +1,6 @@
 """The benchmark suite: `make bench` runs it, prints the table and rewrites BENCHMARKS.md.
 
-    .venv/bin/python bench/run.py [--write BENCHMARKS.md] [--smoke] [--only ingest,search,peer,load,start,cluster]
+    .venv/bin/python bench/run.py [--write BENCHMARKS.md] [--smoke] [--only ingest,search,peer,load,start,cluster,growth] [--growth-sizes 20000,100000]
 
 1. Ingest: `searchapp index` on Reuters-21578 against spaCy's NER-only `nlp.pipe` on the same
    paragraphs with the same number of processes (the limit of this design), index size / raw text,
@@ -14,6 +14,8 @@
 5. Start: seconds from `searchapp serve` to the first answered search on the 100k index.
 6. Scale out: `searchapp index` with tagging on a Dask cluster of 1 and 2 workers on loopback
    against local processes, and the single writer's ceiling (pre-tagged input): bench/cluster.py.
+7. Growth: 20k and 100k-article indexes (1M with --growth-sizes), each built cold and warm (tag
+   cache), with index size, serving worker RSS, start-up and search latency: bench/growth.py.
 
 Ratios against a reference measured in the same run are the targets (the machine is shared and
 noisy); absolute figures are printed too.  --smoke runs everything on a few hundred articles in a
@@ -35,13 +37,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cluster  # noqa: E402
+import growth  # noqa: E402
 import ingest  # noqa: E402
 import load  # noqa: E402
 import peer  # noqa: E402
 import search  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+SHARED = next((p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT.parent / "shared")  # beside the project, or beside its worktrees
 CACHE = ROOT / "bench" / ".cache"
 REUTERS = SHARED / "corpora/reuters21578/reuters21578.jsonl.gz"
 ANT = SHARED / "corpora/ant-multisource/ant_multisource_v2.1.jsonl.gz"
@@ -54,9 +57,10 @@ TARGETS = {
 }
 
 
-def run_index(corpus: Path, index_dir: Path, processes: int, extra: tuple[str, ...] = ()) -> tuple[float, str, float]:
-    """Wall seconds of a fresh `searchapp index` run, its summary line and its peak RSS in MB."""
-    shutil.rmtree(index_dir, ignore_errors=True)
+def run_index(corpus: Path, index_dir: Path, processes: int, extra: tuple[str, ...] = (), fresh: bool = True) -> tuple[float, str, float]:
+    """Wall seconds of a `searchapp index` run (``fresh``: in a new folder), its summary line and its peak RSS in MB."""
+    if fresh:
+        shutil.rmtree(index_dir, ignore_errors=True)
     command = [str(ROOT / ".venv/bin/searchapp"), "index", "--quiet", "--processes", str(processes), "--index-dir", str(index_dir), *extra, str(corpus)]
     started = time.perf_counter()
     with open(index_dir.parent / f"{index_dir.name}.log", "w+", encoding="utf-8") as log:
@@ -74,7 +78,8 @@ def run_index(corpus: Path, index_dir: Path, processes: int, extra: tuple[str, .
 
 
 def folder_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    """Bytes of the index in ``folder``; its tag cache (``tag-cache/``, kept beside it) is not the index."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and growth.TAG_CACHE not in p.relative_to(folder).parts)
 
 
 def ingest_section(corpus: Path, processes: int, limit: int | None, with_reference: bool) -> list[str]:
@@ -130,9 +135,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", type=Path, default=None)
     parser.add_argument("--smoke", action="store_true", help="tiny corpora and short runs: checks the suite works")
-    parser.add_argument("--only", default="ingest,search,peer,load,start,cluster")
+    parser.add_argument("--only", default="ingest,search,peer,load,start,cluster,growth")
+    parser.add_argument("--growth-sizes", default="20000,100000", help="article counts of the growth curve (1000000: about an hour more)")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--rebuild-scale", action="store_true", help="build the 100k index again")
+    parser.add_argument("--rebuild-scale", action="store_true", help="build the 100k index (and the growth curve's) again")
     args = parser.parse_args()
     only = set(args.only.split(","))
     if not REUTERS.exists():
@@ -205,6 +211,13 @@ def main() -> None:
     if "cluster" in only:
         subset = ingest.write_subset(REUTERS, CACHE / f"reuters21578-{limit or 3000}.jsonl", limit or 3000)
         out += ["## 6. Scale out: tagging on a Dask cluster", "", *cluster.cluster_section(subset, args.processes, run_index)]
+        shown = report(out, shown)
+
+    if "growth" in only:
+        sizes = [200, 400] if args.smoke else [int(size) for size in args.growth_sizes.split(",")]
+        out += ["## Growth: 20,000 to 1,000,000 articles (issue 17)", "", *growth.growth_section(
+            sizes, CACHE, MAKE_CORPUS, args.processes, run_index, requests, logs, args.rebuild_scale or args.smoke
+        )]  # fmt: skip
         shown = report(out, shown)
 
     if args.write:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-QUERIES = ROOT.parent / "shared/bench/queries.txt"
+QUERIES = next((p / "shared/bench/queries.txt" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared/bench/queries.txt").is_file()), ROOT.parent / "shared/bench/queries.txt")
 OUTLETS = ["Reuters", "AP", "AFP", "Al Jazeera", "Press TV", "Daily Sabah", "Anadolu Agency", "SANA", "TASS", "BBC",
            "CNN", "Al Arabiya", "Asharq Al-Awsat", "Jordan Times", "Ahram Online"]  # fmt: skip
 

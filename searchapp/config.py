@@ -35,6 +35,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -65,6 +72,13 @@ class Settings:
     scheduler: str = _setting("", "Address of a Dask scheduler (tcp://HOST:PORT) on whose workers `searchapp index` tags; empty: local processes.")
     scheduler_timeout: float = _setting(
         10.0, "Seconds `searchapp index --scheduler` waits to reach the scheduler and a first worker.", _positive_float
+    )
+    tag_cache_entries: int = _setting(
+        2_000_000,
+        "Most paragraphs whose entity spans `searchapp index` keeps in the tag cache beside the index "
+        "(<index>/tag-cache, about 350 bytes each on disk), so a paragraph seen before is not tagged again; "
+        "past it the least recently used are dropped. 0: no cache.",
+        _count,
     )
     lock_timeout: float = _setting(30.0, "Seconds a second indexer waits for the index lock before giving up.", float)
     per_page: int = _setting(10, "Results per page.", _positive_int)

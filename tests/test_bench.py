@@ -20,7 +20,7 @@ def test_bench_smoke_writes_every_section(tmp_path):
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
-    for heading in ("## 1. Ingest", "## 2. Search", "## 3. Peer: Datasette + SQLite FTS5", "## 4. Load", "## 5. Start", "## 6. Scale out"):
+    for heading in ("## 1. Ingest", "## 2. Search", "## 3. Peer: Datasette + SQLite FTS5", "## 4. Load", "## 5. Start", "## 6. Scale out", "## Growth: 20,000"):
         assert heading in text
     assert "| searchapp index |" in text and "| searchapp / Datasette |" in text
     assert "| Dask, 2 workers × 1 thread |" in text and "| the writer alone (pre-tagged input) |" in text
@@ -29,6 +29,12 @@ def test_bench_smoke_writes_every_section(tmp_path):
     assert [line.split("|")[1:3] for line in load_rows] == [[" 8 ", " 0 "], [" 32 ", " 0 "], [" 32 ", " 50 "]]
     assert all(line.split("|")[5].strip() == "0" for line in load_rows)  # no errors under load
     assert all(float(line.split("|")[3]) > 0 for line in load_rows)  # answers even beside slow clients
+    growth_rows = {line.split("|")[1].strip(): line.split("|") for line in text.split("## Growth: 20,000")[1].splitlines() if line.startswith(("| 200 |", "| 400 |"))}
+    assert sorted(growth_rows) == ["200", "400"]
+    for cells in growth_rows.values():  # the warm build of every size reused every paragraph: its summary says "tagged 0"
+        tagged, reused = (int(x.replace(",", "")) for x in cells[3].split("/"))
+        assert tagged > 0 and float(cells[6].strip(" *")) > 0
+    assert text.count("paragraphs tagged 0, reused") == 2
 
 
 @pytest.mark.skipif(not (SHARED / "corpora/ant-multisource/ant_multisource_v2.1.jsonl.gz").exists(), reason="needs ../shared/corpora")

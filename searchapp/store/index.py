@@ -47,6 +47,7 @@ from .internals import (
 from .schema import ADDED_LATER, build_schema
 
 LOCK_FILE = "indexer.lock"
+TAG_CACHE_FOLDER = "tag-cache"  # searchapp.ingest.tagcache: the tags of paragraphs already seen, kept beside the index
 CHECKSUMS_FILE = "checksums.json"  # size and SHA-256 of every committed file, recorded at commit
 RECOVERY = (
     "nothing was changed; restore the folder from a snapshot (README: Restoring an index) "
@@ -282,7 +283,9 @@ ALIASES_RECORD = "aliases.digest"  # JSON, under a name no reader takes for an i
 
 def _ours(name: str) -> bool:
     """A file that an empty index folder may hold: the lock, checksums, facets, git keepers, Whoosh's leftovers of a failed creation."""
-    return name in (LOCK_FILE, CHECKSUMS_FILE, CHECKSUMS_FILE + ".tmp", ".gitignore", ".gitkeep", "MAIN_WRITELOCK", FACETS_FILE, ALIASES_FILE, ALIASES_RECORD) or name.startswith("_MAIN_")
+    return name in (
+        LOCK_FILE, CHECKSUMS_FILE, CHECKSUMS_FILE + ".tmp", ".gitignore", ".gitkeep", "MAIN_WRITELOCK", FACETS_FILE, ALIASES_FILE, ALIASES_RECORD, TAG_CACHE_FOLDER
+    ) or name.startswith("_MAIN_")
 
 
 class IndexerLock:

@@ -145,6 +145,13 @@ def test_a_cluster_run_indexes_exactly_what_a_local_run_does(cluster, corpus, lo
     )
     assert again.returncode == 0 and "indexed 0 (0 new, 0 updated), unchanged 405" in again.stderr
 
+    rebuilt = subprocess.run(
+        index_args(index_dir, corpus, "--scheduler", cluster.address, "--rebuild"), capture_output=True, text=True, env=env(), timeout=600
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "indexed 405 (405 new, 0 updated)" in rebuilt.stderr and ", paragraphs tagged 0, reused " in rebuilt.stderr  # the tag cache
+    assert contents(index_dir) == (expected_documents, expected_terms)
+
 
 def test_a_worker_killed_mid_run_has_its_batch_retried_without_duplicates(cluster, corpus, local_index, tmp_path):
     for name in ("w1", "w2"):
@@ -232,7 +239,7 @@ class _RecordingClient:
 
     def submit(self, function, batch, context, key):
         self.submitted += 1
-        return _FinishedFuture((PIPELINE_VERSION, [([], [], "en") for _ in batch]))
+        return _FinishedFuture((PIPELINE_VERSION, [([], [], "en") for _ in batch], (len(batch), 0)))
 
 
 @pytest.mark.parametrize("threads", [1, 3])
@@ -245,3 +252,4 @@ def test_batches_in_flight_are_bounded_and_come_back_in_input_order(threads):
         returned.append([t.article.id for t in tagged])
         assert tagger._client.submitted - len(returned) < 2 * threads  # never more than 2 x threads ahead
     assert returned == [[a.id for a in batch] for batch in batches]
+    assert (tagger.cache_stats.tagged, tagger.cache_stats.reused) == (120, 0)  # the workers' counts, added up
