@@ -325,7 +325,7 @@ def test_fakes_more_actors_is_a_page_not_every_actor(fakes):
     assert len(page.select("#facet-actor .facet-values input")) == 100
     assert len(response.get_data()) < 80_000  # the issue's page of every actor was 577 KB
     total = int(page.select_one("#facet-actor .facet-range").get_text().split(" of ")[1].replace(",", ""))
-    assert total > 800
+    assert total > 500  # several pages (703 after the tagging of issue 12; 922 before)
     last = soup(fakes.get(f"/?more=actor&more_page={-(-total // 100)}"))
     assert last.select_one("#facet-actor .facet-range").get_text() == f"{(total - 1) // 100 * 100 + 1:,}–{total:,} of {total:,}"
 
