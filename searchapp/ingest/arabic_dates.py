@@ -114,7 +114,7 @@ _DAY = rf"(?P<day>[0-3]?\d|{_alt(_ORDINALS)})"
 _YEAR = r"(?P<year>1[89]\d\d|20\d\d)(?!\s*ه(?![\w]))(?![\d])"  # not a Hijri year ("1439 هـ", normalised "1439 ه")
 _YEAR_WORD = r"(?:(?:من\s+)?(?:عام|العام|لعام|سنه|السنه|لسنه)\s+)?"
 _REL = rf"(?P<rel>{_alt(_PAST + _NEXT + _THIS)})"
-_QUALIFIER = r"(?:(?:في\s+)?(?:مطلع|اوائل|بدايه|بدايات|مستهل|منتصف|اواسط|اواخر|نهايه|اخر|خلال)\s+)?"
+_QUALIFIER = r"(?:(?:مطلع|اوائل|بدايه|بدايات|مستهل|منتصف|اواسط|اواخر|نهايه|اخر|خلال)\s+)?"
 _WEEKDAY = rf"(?P<weekday>{_alt(_WEEKDAYS)})"
 _TIME_OF_DAY = r"(?:(?:يوم|مساء|صباح|ليل|ليله|فجر|ظهر|عصر|نهار|ظهيره|منتصف\s+ليل)\s+)"
 
@@ -149,13 +149,16 @@ def _relative_word(rel: str | None) -> str | None:
     return "last" if rel in _PAST else "next" if rel in _NEXT else "this"
 
 
-def find_arabic_dates(text: str, published: PartialDate | None) -> list[tuple[int, int, list[PartialDate]]]:
+def find_arabic_dates(
+    text: str, published: PartialDate | None, normalized: tuple[str, list[int] | None] | None = None
+) -> list[tuple[int, int, list[PartialDate]]]:
     """The date expressions of an Arabic paragraph: (start, end) in ``text`` and the dates each names.
 
     Expressions are taken longest first, left to right, without overlaps; one that names no date
     at this reference ("الثلاثاء" in an article known only to its month) is dropped.
+    ``normalized``: :func:`normalized_with_offsets` of ``text``, when the caller has it already.
     """
-    norm, offsets = normalized_with_offsets(text)
+    norm, offsets = normalized or normalized_with_offsets(text)
     taken: list[tuple[int, int]] = []
     found: list[tuple[int, int, list[PartialDate]]] = []
     for kind, pattern in _PATTERNS:

@@ -190,7 +190,7 @@ def _first_word_forms(word: str) -> list[str]:
         forms.append(rest[1:])
         if rest.startswith("لل") and len(rest) > 4:  # ل + الرقة = للرقة, ل + اللاذقية = للاذقية
             forms.extend(("ال" + rest[2:], "ال" + rest[1:]))
-    return [forms[0], *(f for f in forms[1:] if len(f) > 3 or f in _SHORT_NAMES)]
+    return forms
 
 
 _TANWEEN = re.compile("[\u064b-\u064d]")  # an adverb or an indefinite noun ("دوماً": always), never a name
@@ -201,18 +201,23 @@ _TANWEEN = re.compile("[\u064b-\u064d]")  # an adverb or an indefinite noun ("د
 _ADJECTIVES = {key("السعودية"), key("سورية")}
 
 
-def find_arabic_names(text: str, paragraph: int, aliases: Aliases) -> list[RawMention]:
+def find_arabic_names(
+    text: str, paragraph: int, aliases: Aliases, normalized: tuple[str, list[int] | None] | None = None
+) -> list[RawMention]:
     """The names of an Arabic paragraph as mentions of their (English) facet values, with their spans in ``text``."""
     table, firsts = _lookup(_user_variants(aliases))
-    norm, offsets = normalized_with_offsets(text)
+    norm, offsets = normalized or normalized_with_offsets(text)
     tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(norm)]
     mentions: list[RawMention] = []
     i = 0
     while i < len(tokens):
         matched = 0
-        for form in _first_word_forms(tokens[i][0]):
+        for number, form in enumerate(_first_word_forms(tokens[i][0])):
             longest = firsts.get(form, 0)
-            for length in range(min(longest, MAX_WORDS, len(tokens) - i), 0, -1):
+            # a proclitic leaving three letters is a word's own letter ("فرقة" is not ف + رقة), unless a longer name
+            # follows ("بريف دمشق") or the three letters are a well-known short name ("بحلب", "لمصر")
+            shortest = 2 if number and len(form) <= 3 and form not in _SHORT_NAMES else 1
+            for length in range(min(longest, MAX_WORDS, len(tokens) - i), shortest - 1, -1):
                 name = " ".join([form, *(t[0] for t in tokens[i + 1 : i + length])])
                 if name not in table:
                     continue
@@ -235,8 +240,9 @@ def tag_arabic(paragraphs: list[tuple[int, str]], published: PartialDate | None,
     raw: list[RawMention] = []
     dates: list[DateMention] = []
     for number, text in paragraphs:
-        raw.extend(find_arabic_names(text, number, aliases))
-        for start, end, values in find_arabic_dates(text, published):
+        normalized = normalized_with_offsets(text)
+        raw.extend(find_arabic_names(text, number, aliases, normalized))
+        for start, end, values in find_arabic_dates(text, published, normalized):
             dates.extend(DateMention(text=text[start:end], value=value.iso(), paragraph=number) for value in values)
     return link_arabic(raw, aliases), dates
 
