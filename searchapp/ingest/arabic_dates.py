@@ -120,9 +120,10 @@ _TIME_OF_DAY = r"(?:(?:يوم|مساء|صباح|ليل|ليله|فجر|ظهر|ع
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("numeric", re.compile(rf"{_B}(?P<d>[0-3]?\d)[/.-](?P<m>[01]?\d)[/.-](?P<y>(?:19|20)\d\d){_E}|{_B}(?P<y2>(?:19|20)\d\d)[/.-](?P<m2>[01]?\d)[/.-](?P<d2>[0-3]?\d){_E}")),
-    # [weekday] day [من] [شهر] month [rel | [عام] year]: "الأحد 18 شباط/فبراير 2018", "الأول من مارس الماضي"
+    # [weekday] [first day -] day [من] [شهر] month [rel | [عام] year]: "الأحد 18 شباط/فبراير 2018", "الأول من مارس
+    # الماضي", "من 26 إلى 28 آذار" (both ends, as an English range)
     ("date", re.compile(
-        rf"{_B}(?:{_CLITIC}{_TIME_OF_DAY}?{_WEEKDAY}\s*،?\s*)?{_CLITIC}{_DAY}\s+(?:من\s+)?(?:شهر\s+)?{_MONTH_PAIR}"
+        rf"{_B}(?:{_CLITIC}{_TIME_OF_DAY}?{_WEEKDAY}\s*،?\s*)?(?:(?:من\s+)?(?P<first>[0-3]?\d)\s*(?:-|الي|حتي|و)\s*)?{_CLITIC}{_DAY}\s+(?:من\s+)?(?:شهر\s+)?{_MONTH_PAIR}"
         rf"(?:\s*،?\s*{_YEAR_WORD}{_YEAR}|\s+{_REL})?{_E}")),
     # [qualifier] [شهر] month ([عام] year | rel): "مارس 2011", "آذار/مارس الماضي", "أواخر يناير"
     ("month", re.compile(rf"{_B}{_CLITIC}{_QUALIFIER}(?P<shahr>شهر\s+|الشهر\s+)?{_MONTH_PAIR}(?:\s*،?\s*{_YEAR_WORD}{_YEAR}|\s+{_REL})?{_E}")),
@@ -132,10 +133,13 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("day", re.compile(rf"{_B}{_CLITIC}(?:{_TIME_OF_DAY}?(?P<word>اول\s+امس|اول\s+من\s+امس|امس|الامس|البارحه|غدا)){_E}")),
     ("weekday", re.compile(rf"{_B}{_CLITIC}(?:اليوم\s+)?{_TIME_OF_DAY}?{_WEEKDAY}(?:\s+{_REL})?{_E}")),
 ]
+# The pluperfect "كان/كانت ... قد" + verb just before a date puts it behind the article ("وكانت القمة السابقة قد
+# عقدت في 29 آذار" in an article of 20 March is last year's 29 March).
+_PLUPERFECT = re.compile(r"(?<![\w])[وف]?(?:كان|كانت|كانوا)(?![\w])[^.؟!\n]*(?<![\w])قد\s+\w+[^.؟!\n]*$")
 # Words just before an expression that put it ahead of the article ("من المقرر أن يعقد ... الخميس").
 _FUTURE = re.compile(
     r"(?:سوف|المقرر|المتوقع|المرتقب|المزمع|يعتزم|تعتزم|ينتظر|اعتبارا\s+من|ابتداء\s+من|بدءا\s+من|حتى|"
-    r"(?<![\w])س[يتن](?:عقد|زور|بدا|جري|صل|توجه|لتقي|شارك|قوم|تم|نطلق|علن|صدر|نظر|ستانف|جتمع)\w*)[^.؟!\n]*$"
+    r"(?<![\w])س[يتن](?:عقد|زور|بدا|جري|صل|توجه|لتقي|شارك|قوم|تم|نطلق|علن|صدر|نظر|ستانف|جتمع|عاد)\w*)[^.؟!\n]*$"
 )
 
 
@@ -166,8 +170,8 @@ def find_arabic_dates(
             start, end = match.span()
             if any(start < e and s < end for s, e in taken):
                 continue
-            future = bool(_FUTURE.search(norm[max(0, start - 80) : start]))
-            values = _resolve(kind, match, published, future)
+            before = norm[max(0, start - 80) : start]
+            values = _resolve(kind, match, published, bool(_FUTURE.search(before)), bool(_PLUPERFECT.search(before)))
             if values is None:
                 continue
             taken.append((start, end))
@@ -177,7 +181,7 @@ def find_arabic_dates(
     return found
 
 
-def _resolve(kind: str, match: re.Match[str], ref: PartialDate | None, future: bool) -> list[PartialDate] | None:
+def _resolve(kind: str, match: re.Match[str] | _Single, ref: PartialDate | None, future: bool, past: bool = False) -> list[PartialDate] | None:
     """The dates of one expression; None when the words are not a date after all (the span stays free)."""
     g = match.groupdict()
     if kind == "numeric":
@@ -193,6 +197,10 @@ def _resolve(kind: str, match: re.Match[str], ref: PartialDate | None, future: b
         plain = re.sub(r"\s+", " ", month_word)
         if kind == "month" and plain in _AMBIGUOUS_MONTHS and not (year or rel or g.get("month2") or g.get("shahr")):
             return None
+        if g.get("first") and day is not None:  # "من 26 إلى 28 آذار": both ends of the range
+            first = _resolve(kind, _Single(g, day=g["first"], first=None), ref, future, past)
+            last = _resolve(kind, _Single(g, first=None), ref, future, past)
+            return None if first is None or last is None else [*first, *(v for v in last if v not in first)]
         month = _month_of(month_word)
         if year:
             return _safe(int(year), month, day)
@@ -201,7 +209,10 @@ def _resolve(kind: str, match: re.Match[str], ref: PartialDate | None, future: b
         if day is None and relative:
             return _listed(resolve_mention(f"{relative} {english}", ref))
         expression = f"{english} {day}" if day else english
-        return _listed(resolve_mention(expression, ref, future=future or relative == "next"))
+        value = resolve_mention(expression, ref, future=future or relative == "next")
+        if value is not None and ref is not None and past and relative != "next" and value.start() > ref.start():
+            value = _safe(value.year - 1, value.month, value.day)[0]  # "كانت ... قد عقدت في 29 آذار": the last one
+        return _listed(value)
     if kind == "year":
         return _safe(int(g["year"]), None, None)
     if kind == "unit":
@@ -225,6 +236,16 @@ def _resolve(kind: str, match: re.Match[str], ref: PartialDate | None, future: b
         expression = f"{relative} {english}" if relative in ("last", "next") else english
         return _listed(resolve_mention(expression, ref, future=future))
     raise ValueError(kind)
+
+
+class _Single:
+    """A match's groups with some replaced: one end of a range ("من 26 إلى 28 آذار")."""
+
+    def __init__(self, groups: dict, **replaced: str | None) -> None:
+        self.groups = {**groups, **replaced}
+
+    def groupdict(self) -> dict:
+        return self.groups
 
 
 def _safe(year: int, month: int | None, day: int | None) -> list[PartialDate] | None:
