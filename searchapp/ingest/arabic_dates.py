@@ -128,8 +128,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     # [qualifier] [شهر] month ([عام] year | rel): "مارس 2011", "آذار/مارس الماضي", "أواخر يناير"
     ("month", re.compile(rf"{_B}{_CLITIC}{_QUALIFIER}(?P<shahr>شهر\s+|الشهر\s+)?{_MONTH_PAIR}(?:\s*،?\s*{_YEAR_WORD}{_YEAR}|\s+{_REL})?{_E}")),
     ("year", re.compile(rf"{_B}(?:{_CLITIC}{_QUALIFIER}(?:عام|العام|لعام|سنه|السنه|لسنه)|في|منذ|حتى|خلال|بحلول|قبل|بعد)\s+{_YEAR}{_E}")),
-    ("unit", re.compile(rf"{_B}{_CLITIC}{_QUALIFIER}(?P<unit>الشهر|الاسبوع|العام|السنه){_E}\s+{_REL}{_E}")),
-    ("ago", re.compile(rf"{_B}قبل\s+(?:(?P<count>\d+|{_alt(_COUNTS)})\s+)?(?P<unit>{_alt(_UNITS)}){_E}(?!\s+(?:من|على|علي){_E})")),
+    ("unit", re.compile(rf"{_B}{_CLITIC}{_QUALIFIER}(?:(?P<unit>الشهر|الاسبوع|العام|السنه){_E}\s+{_REL}|(?P<this>هذا|هذه)\s+(?P<unit2>الشهر|الاسبوع|العام|السنه)){_E}")),
+    ("ago", re.compile(rf"{_B}قبل\s+(?:(?:نحو|حوالي|قرابه|زهاء|اكثر\s+من)\s+)?(?:(?P<count>\d+|{_alt(_COUNTS)})\s+)?(?P<unit>{_alt(_UNITS)}){_E}(?!\s+(?:من|على|علي){_E})")),
     ("day", re.compile(rf"{_B}{_CLITIC}(?:{_TIME_OF_DAY}?(?P<word>اول\s+امس|اول\s+من\s+امس|امس|الامس|البارحه|غدا)){_E}")),
     ("weekday", re.compile(rf"{_B}{_CLITIC}(?:اليوم\s+)?{_TIME_OF_DAY}?{_WEEKDAY}(?:\s+{_REL})?{_E}")),
 ]
@@ -216,8 +216,9 @@ def _resolve(kind: str, match: re.Match[str] | _Single, ref: PartialDate | None,
     if kind == "year":
         return _safe(int(g["year"]), None, None)
     if kind == "unit":
-        unit = {"الشهر": "month", "الاسبوع": "week", "العام": "year", "السنه": "year"}[g["unit"]]
-        return _listed(resolve_mention(f"{_relative_word(g['rel'])} {unit}", ref))
+        unit = {"الشهر": "month", "الاسبوع": "week", "العام": "year", "السنه": "year"}[g["unit"] or g["unit2"]]
+        relative = "this" if g.get("this") else _relative_word(g["rel"])
+        return _listed(resolve_mention(f"{relative} {unit}", ref))
     if kind == "ago":
         unit, dual = _UNITS[g["unit"]]
         count = g.get("count")
