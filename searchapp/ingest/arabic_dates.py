@@ -16,7 +16,7 @@ people use (the text is matched after :func:`searchapp.store.arabic.normalize_ar
   dropped as the English "early/mid/late" are.
 
 Each expression is then resolved exactly as an English one (:func:`searchapp.ingest.dates.
-resolve_mention`, same news conventions: a bare weekday is the last one on or before publication, a
+resolve_mention`, passed in by :mod:`.arabic_tags` since :mod:`.dates` imports this module; same news conventions: a bare weekday is the last one on or before publication, a
 month without a year the nearest, a future one counting three times as far), through the English
 form it means ("الثلاثاء الماضي" -> "last tuesday").  dateparser's Arabic data was measured first
 (dateparser 1.5.0, ``languages=['ar']``): it reads the Egyptian month names, أمس, الشهر الماضي, but
@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from ..store.arabic import normalize_arabic
-from .dates import resolve_mention
 from .models import PartialDate
 
 ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
@@ -153,13 +153,17 @@ def _relative_word(rel: str | None) -> str | None:
     return "last" if rel in _PAST else "next" if rel in _NEXT else "this"
 
 
-def find_arabic_dates(
-    text: str, published: PartialDate | None, normalized: tuple[str, list[int] | None] | None = None
+Resolver = Callable[..., PartialDate | None]  # searchapp.ingest.dates.resolve_mention (given: dates imports this module)
+
+
+def find_dates(
+    text: str, published: PartialDate | None, resolve: Resolver, normalized: tuple[str, list[int] | None] | None = None
 ) -> list[tuple[int, int, list[PartialDate]]]:
     """The date expressions of an Arabic paragraph: (start, end) in ``text`` and the dates each names.
 
     Expressions are taken longest first, left to right, without overlaps; one that names no date
-    at this reference ("الثلاثاء" in an article known only to its month) is dropped.
+    at this reference ("الثلاثاء" in an article known only to its month) is dropped.  ``resolve``
+    reads the English form of an expression (:func:`searchapp.ingest.dates.resolve_mention`);
     ``normalized``: :func:`normalized_with_offsets` of ``text``, when the caller has it already.
     """
     norm, offsets = normalized or normalized_with_offsets(text)
@@ -171,7 +175,7 @@ def find_arabic_dates(
             if any(start < e and s < end for s, e in taken):
                 continue
             before = norm[max(0, start - 80) : start]
-            values = _resolve(kind, match, published, bool(_FUTURE.search(before)), bool(_PLUPERFECT.search(before)))
+            values = _resolve(kind, match, published, bool(_FUTURE.search(before)), bool(_PLUPERFECT.search(before)), resolve)
             if values is None:
                 continue
             taken.append((start, end))
@@ -181,7 +185,9 @@ def find_arabic_dates(
     return found
 
 
-def _resolve(kind: str, match: re.Match[str] | _Single, ref: PartialDate | None, future: bool, past: bool = False) -> list[PartialDate] | None:
+def _resolve(
+    kind: str, match: re.Match[str] | _Single, ref: PartialDate | None, future: bool, past: bool = False, resolve_mention: Resolver | None = None
+) -> list[PartialDate] | None:
     """The dates of one expression; None when the words are not a date after all (the span stays free)."""
     g = match.groupdict()
     if kind == "numeric":
@@ -198,8 +204,8 @@ def _resolve(kind: str, match: re.Match[str] | _Single, ref: PartialDate | None,
         if kind == "month" and plain in _AMBIGUOUS_MONTHS and not (year or rel or g.get("month2") or g.get("shahr")):
             return None
         if g.get("first") and day is not None:  # "من 26 إلى 28 آذار": both ends of the range
-            first = _resolve(kind, _Single(g, day=g["first"], first=None), ref, future, past)
-            last = _resolve(kind, _Single(g, first=None), ref, future, past)
+            first = _resolve(kind, _Single(g, day=g["first"], first=None), ref, future, past, resolve_mention)
+            last = _resolve(kind, _Single(g, first=None), ref, future, past, resolve_mention)
             return None if first is None or last is None else [*first, *(v for v in last if v not in first)]
         month = _month_of(month_word)
         if year:

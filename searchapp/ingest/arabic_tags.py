@@ -43,7 +43,8 @@ from importlib import resources
 
 from ..errors import AliasesError
 from ..store.arabic import ARABIC_TOKEN_PATTERN, normalize_arabic
-from .arabic_dates import ARABIC_LETTER, find_arabic_dates, normalized_with_offsets, original_span
+from .arabic_dates import ARABIC_LETTER, find_dates, normalized_with_offsets, original_span
+from .dates import resolve_mention
 from .entities import Aliases, RawMention, fold, load_aliases
 from .gazetteer import CITY_POPULATION, clean_place_name
 from .models import DateMention, Mention, PartialDate
@@ -233,6 +234,13 @@ def find_arabic_names(
                 break
         i += matched or 1
     return mentions
+
+
+def find_arabic_dates(
+    text: str, published: PartialDate | None, normalized: tuple[str, list[int] | None] | None = None
+) -> list[tuple[int, int, list[PartialDate]]]:
+    """The date expressions of an Arabic paragraph, (start, end, dates), resolved as English ones (:mod:`.arabic_dates`)."""
+    return find_dates(text, published, resolve_mention, normalized)
 
 
 def tag_arabic(paragraphs: list[tuple[int, str]], published: PartialDate | None, aliases: Aliases) -> tuple[list[Mention], list[DateMention]]:

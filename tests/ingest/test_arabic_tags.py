@@ -9,8 +9,7 @@ import json
 
 import pytest
 
-from searchapp.ingest.arabic_dates import find_arabic_dates
-from searchapp.ingest.arabic_tags import find_arabic_names, tag_arabic
+from searchapp.ingest.arabic_tags import find_arabic_dates, find_arabic_names, tag_arabic
 from searchapp.ingest.dates import parse_published
 from searchapp.ingest.entities import load_aliases
 from searchapp.ingest.models import PartialDate
