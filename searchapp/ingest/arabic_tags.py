@@ -117,8 +117,8 @@ def place_names() -> dict[str, str]:
             if english:
                 for part in catalogue.gettext(english).split("،"):
                     add(part, value, override=True)
-    for name, (value, governorate, ancestors_known) in _syrian_names().items():
-        add(name, governorate if ancestors_known else value, override=True)
+    for name, (town, governorate, is_governorate) in _syrian_names().items():
+        add(name, governorate if is_governorate else town, override=True)
     for name, entry in builtin_names().items():
         if entry is not None and entry[1] == "place":
             places[name] = entry[0]

@@ -104,6 +104,7 @@ def test_arabic_published_dates(text: str, expected: str) -> None:
         ("في المملكة العربية السعودية", [("Saudi Arabia", "المملكة العربية السعودية")]),
         ("في أميركا الجنوبية والبحر المتوسط", [("South America", "أميركا الجنوبية"), ("Mediterranean", "والبحر المتوسط")]),
         ("كيف يستعد سكان كوباني وعين العرب", [("Ayn al Arab", "وعين العرب")]),
+        ("الأزمة في كوريا وكوريا الشمالية", [("North Korea", "وكوريا الشمالية")]),
         # common words that are also place names, and an adjective, are not places
         ("فتح الباب أمام المفاوضات", []),
         ("قالت الحكومة السعودية", []),
