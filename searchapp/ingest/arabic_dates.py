@@ -230,7 +230,7 @@ def _resolve(
         expression = f"{english} {day}" if day else english
         value = resolve_mention(expression, ref, future=future or relative == "next")
         if value is not None and ref is not None and past and relative != "next" and value.start() > ref.start():
-            value = _safe(value.year - 1, value.month, value.day)[0]  # "كانت ... قد عقدت في 29 آذار": the last one
+            return _safe(value.year - 1, value.month, value.day)  # "كانت ... قد عقدت في 29 آذار": the last one
         return _listed(value)
     if kind == "year":
         return _safe(int(g["year"]), None, None)

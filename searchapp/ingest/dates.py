@@ -325,8 +325,17 @@ def _resolve_relative(t: str, ref: PartialDate | None, future: bool = False) -> 
 
 
 def _shift(ref: PartialDate | None, unit: str, count: int) -> PartialDate | None:
+    """``ref`` moved by ``count`` units; None when that is not a date of the archives ("2500 years ago")."""
     if ref is None:
         return None
+    try:
+        shifted = _shift_unchecked(ref, unit, count)
+    except (ValueError, OverflowError):  # before year 1, or past what datetime holds
+        return None
+    return shifted if MIN_YEAR <= shifted.year <= 2100 else None
+
+
+def _shift_unchecked(ref: PartialDate, unit: str, count: int) -> PartialDate | None:
     if unit == "year":
         return PartialDate(ref.year + count)
     if unit in ("day", "week"):
