@@ -5,16 +5,20 @@ The Arabic sentences are written for these tests (no ANT text).
 
 from __future__ import annotations
 
+import gzip
 import json
+from pathlib import Path
 
 import pytest
 
 from searchapp.ingest.arabic_tags import find_arabic_dates, find_arabic_names, tag_arabic
 from searchapp.ingest.dates import parse_published
 from searchapp.ingest.entities import load_aliases
-from searchapp.ingest.models import PartialDate
+from searchapp.ingest.models import Article, PartialDate
 from searchapp.ingest.run import IndexOptions, index_paths
+from searchapp.ingest.tagging import tag_articles
 from searchapp.query.search import SearchIndex, SearchRequest
+from tests.conftest import SHARED
 
 WEDNESDAY = PartialDate(2018, 3, 14)
 
@@ -212,3 +216,32 @@ def test_arabic_mentioned_dates_and_paths_are_stored(arabic_index) -> None:
     }
     paths = {term.decode() for term in searcher.lexicon("place_paths")}
     assert {"Khan Sheikhoun › Idlib › Syria", "Idlib › Syria", "Eastern Ghouta › Rif Dimashq › Syria"} <= paths
+
+
+ANT = SHARED / "corpora/ant-multisource/ant_multisource_v2.1.jsonl.gz"
+EVAL = Path(__file__).resolve().parent.parent / "eval"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ANT.exists(), reason="needs ../shared/corpora/ant-multisource")
+@pytest.mark.parametrize(("sample", "floors"), [
+    ("arabic-tags.jsonl", {"places": (0.95, 0.90), "dates": (0.95, 0.95)}),
+    ("arabic-tags-heldout.jsonl", {"places": (0.95, 0.85), "dates": (0.90, 0.90)}),
+])  # fmt: skip
+def test_judged_ant_articles(sample: str, floors: dict[str, tuple[float, float]]) -> None:
+    """Places and dates of ANT articles judged by reading (bench/arabic_tags.py prints the errors)."""
+    judged = [json.loads(line) for line in (EVAL / sample).read_text(encoding="utf-8").splitlines() if line.strip()]
+    ids = {j["id"] for j in judged}
+    with gzip.open(ANT, "rt", encoding="utf-8") as handle:
+        records = {r["docno"]: r for r in map(json.loads, handle) if r["docno"] in ids}
+    articles = [
+        Article(i, records[i]["title"], [p for p in records[i]["text"].split("\n") if p.strip()], "ant", records[i]["source"],
+                parse_published(records[i]["time"]), language="ar")
+        for i in (j["id"] for j in judged)
+    ]  # fmt: skip
+    tagged = {t.article.id: t for t in tag_articles(articles, load_aliases())}
+    for kind, (precision, recall) in floors.items():
+        found = {(j["id"], v) for j in judged for v in (tagged[j["id"]].names("place") if kind == "places" else {d.value for d in tagged[j["id"]].dates})}
+        expected = {(j["id"], v) for j in judged for v in j[kind]}
+        assert len(found & expected) / len(found) >= precision, kind
+        assert len(found & expected) / len(expected) >= recall, kind
