@@ -8,17 +8,18 @@ people use (the text is matched after :func:`searchapp.store.arabic.normalize_ar
 * month names of both sets, Egyptian/Gulf (يناير ... ديسمبر) and Levantine/Iraqi (كانون الثاني
   ... كانون الأول), the Maghreb forms (جانفي, فيفري, أفريل, جوان, جويلية, أوت), and the paired
   forms newspapers print ("آذار/مارس", "حزيران (يونيو)");
-* a day (a number or an ordinal word, "الأول من مارس") and a year ("عام 2011", "2011");
-  numeric dates ("15/3/2018", "2018-03-15");
+* a day (a number or an ordinal word, "الأول من مارس"), ranges ("من 26 إلى 28 آذار"), a year after
+  a word that makes it one ("عام 2011", "منذ 2011", not a bare number); numeric dates ("15/3/2018");
 * weekdays, alone or with "يوم", a time of day ("مساء الخميس") and "الماضي"/"المقبل";
 * relative expressions: أمس, أول أمس, غداً, الشهر/الأسبوع/العام الماضي/المقبل/الجاري, قبل يومين,
   قبل ثلاثة أسابيع, "مارس الماضي" (last March), and qualifiers (مطلع, منتصف, أواخر ...) that are
   dropped as the English "early/mid/late" are.
 
-Each expression is then resolved exactly as an English one (:func:`searchapp.ingest.dates.
-resolve_mention`, passed in by :mod:`.arabic_tags` since :mod:`.dates` imports this module; same news conventions: a bare weekday is the last one on or before publication, a
-month without a year the nearest, a future one counting three times as far), through the English
-form it means ("الثلاثاء الماضي" -> "last tuesday").  dateparser's Arabic data was measured first
+Each expression is then resolved exactly as an English one, through the English form it means
+("الثلاثاء الماضي" -> "last tuesday"), by :func:`searchapp.ingest.dates.resolve_mention` (passed in by
+:mod:`.arabic_tags`, since :mod:`.dates` imports this module): same news conventions, a bare weekday
+is the last one on or before publication, a month without a year the nearest, a future one counting
+three times as far; future words ("من المقرر", "سيعقد") and the pluperfect ("كانت ... قد") tip them.  dateparser's Arabic data was measured first
 (dateparser 1.5.0, ``languages=['ar']``): it reads the Egyptian month names, أمس, الشهر الماضي, but
 not the Levantine months (شباط, آذار, نيسان, تشرين), "الثلاثاء الماضي", "قبل ثلاثة أيام" or "منتصف
 مارس", which are most of what Syrian and Lebanese outlets write; it is kept as the last resort for
