@@ -188,6 +188,7 @@ def run_candidate(name: str, make: Callable[[], object], docs: list[dict], queri
 def run_searchapp(docs: list[dict], queries: list[dict]) -> dict:
     """The product end to end: ``searchapp`` indexes the records, ``parse_query`` reads every query."""
     from searchapp.ingest.run import IndexOptions, index_paths
+    from searchapp.query.hamza import with_hamza_seats
     from searchapp.query.parse import parse_query
 
     tmp = Path(tempfile.mkdtemp(prefix="arix_app_"))
@@ -208,6 +209,8 @@ def run_searchapp(docs: list[dict], queries: list[dict]) -> dict:
 
             def run(text: str, phrase: bool) -> set[str]:
                 parsed = parse_query(f'"{text}"' if phrase else text, s.schema)
+                # as run_search does: a word typed without its hamza seat also searches the seated one
+                parsed = with_hamza_seats(parsed, lambda field, term: s.doc_frequency(field, term) > 0, 100)[0]
                 return {ids[n] for n in parsed.docs(s)}
 
             scores = score_queries(run, queries)

@@ -32,6 +32,8 @@ from ..errors import AliasesError, IndexUnavailable
 from ..store.custom import load_facets
 from ..store.index import ALIASES_FILE, ALIASES_RECORD, IndexerLock, batch_writer, open_index, stored_keys, verify_before_writing
 from ..store.schema import text_fields
+from ..store.schema import ARABIC
+from .arabic_tags import link_arabic
 from .documents import ENTITY_FIELDS, entity_fields, name_fields
 from .entities import Aliases, RawMention, link_names, load_aliases, words_in_lower_case
 from .gazetteer import place_lookup, place_spellings
@@ -158,6 +160,8 @@ def renormalised(stored: dict, aliases: Aliases, known: tuple) -> list[Mention] 
         return None
     paragraphs = stored.get("paragraphs") or []
     raw = raw_from_json(entities["raw"], paragraphs)
+    if stored.get("language") == ARABIC:  # named by the Arabic gazetteer, linked by its own linker (.arabic_tags)
+        return link_arabic([RawMention(*row) for row in raw], aliases)
     lowercase = words_in_lower_case(paragraphs) if raw else set()
     return link_names([RawMention(*row) for row in raw], aliases, known, lowercase)
 

@@ -4,7 +4,8 @@ Two jobs share this module:
 
 * **Published dates** come in every form ("2016", "2016-05", "4/5/17", "26-FEB-1987
   15:01:01.79", RFC 2822 "Sun, 18 Feb 2018 21:35:43 +0400").  The common machine forms are
-  matched by regular expressions; everything else goes to dateparser.  Precision is kept: "2016-05"
+  matched by regular expressions; those written in Arabic by :mod:`.arabic_dates`; everything else
+  goes to dateparser.  Precision is kept: "2016-05"
   is a month, not the 1st of May.
 * **Mentioned dates** are the DATE entities of the tagger ("Tuesday", "February 27", "last
   October", "March 2011") resolved against the article's published date.  News conventions decide
@@ -52,6 +53,7 @@ _ISO = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?(?:[T ][\d:.]+(?:Z|
 _COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
 _DATE_PREFIX = re.compile(r"^\s*(?:\d{4}-\d{2}-\d{2}|\d{1,2}[-/ ][A-Za-z]{3,9}\.?[-/ ]\d{4}|[A-Za-z]{3,9}\.? \d{1,2},? \d{4})(?![\d])")
 _FRACTION = re.compile(r"(\d{1,2}:\d{2}:\d{2})\.\d+")
+_ARABIC = re.compile(r"[\u0621-\u064a]")
 
 _NUMBER_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -96,6 +98,10 @@ def _parse_published_cached(text: str) -> PartialDate | None:
     if match:
         year, month, day = (int(g) if g else None for g in match.groups())
         return _safe_partial(year, month, day)
+    if _ARABIC.search(text):  # "الأحد 18 شباط 2018": the Arabic rules (imported here: they use this module)
+        from .arabic_dates import parse_arabic_published
+
+        return parse_arabic_published(text)
     textual = _textual_date(text)
     if textual is not None:
         return textual
@@ -319,8 +325,17 @@ def _resolve_relative(t: str, ref: PartialDate | None, future: bool = False) -> 
 
 
 def _shift(ref: PartialDate | None, unit: str, count: int) -> PartialDate | None:
+    """``ref`` moved by ``count`` units; None when that is not a date of the archives ("2500 years ago")."""
     if ref is None:
         return None
+    try:
+        shifted = _shift_unchecked(ref, unit, count)
+    except (ValueError, OverflowError):  # before year 1, or past what datetime holds
+        return None
+    return shifted if MIN_YEAR <= shifted.year <= 2100 else None
+
+
+def _shift_unchecked(ref: PartialDate, unit: str, count: int) -> PartialDate | None:
     if unit == "year":
         return PartialDate(ref.year + count)
     if unit in ("day", "week"):

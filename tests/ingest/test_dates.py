@@ -110,6 +110,9 @@ def test_empty_published_date_is_unknown(text):
         ("H.R. 1", THU_2016_04_28, None),
         ("the 1990s", THU_2016_04_28, None),
         ("45-year-old", THU_2016_04_28, None),
+        # far back: before any archive (these raised ValueError and stopped a whole indexing run)
+        ("2500 years ago", THU_2016_04_28, None),
+        ("100000000 days ago", THU_2016_04_28, None),
     ],
 )
 def test_mentioned_dates_resolve_against_the_published_date(text, reference, expected):
