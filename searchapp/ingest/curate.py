@@ -31,8 +31,7 @@ from pathlib import Path
 from ..errors import AliasesError, IndexUnavailable
 from ..store.custom import load_facets
 from ..store.index import ALIASES_FILE, ALIASES_RECORD, IndexerLock, batch_writer, open_index, stored_keys, verify_before_writing
-from ..store.schema import text_fields
-from ..store.schema import ARABIC
+from ..store.schema import ARABIC, text_fields
 from .arabic_tags import link_arabic
 from .documents import ENTITY_FIELDS, entity_fields, name_fields
 from .entities import Aliases, RawMention, link_names, load_aliases, words_in_lower_case

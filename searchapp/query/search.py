@@ -31,9 +31,9 @@ from ..store.names import spelling_key
 from ..store.outlets import use_outlets_file
 from ..store.schema import word_analyzer
 from .facets import MISSING_DATE, OPERATORS, FacetListing, FacetPage, FacetTable, FacetValue, facet_counts, published_range
+from .hamza import with_hamza_seats
 from .highlight import Snippet, best_passages, query_terms
 from .limits import Limits, check_search, name_budget
-from .hamza import with_hamza_seats
 from .matches import match_mask
 from .names import NAME_FIELD, NameMatch, expand_names
 from .parse import parse_query, query_hints

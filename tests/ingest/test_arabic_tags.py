@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from searchapp.ingest.arabic_tags import find_arabic_dates, find_arabic_names, tag_arabic
+from searchapp.ingest.curate import reapply_aliases
 from searchapp.ingest.dates import parse_published
 from searchapp.ingest.entities import load_aliases
 from searchapp.ingest.models import Article, PartialDate
-from searchapp.ingest.curate import reapply_aliases
 from searchapp.ingest.run import IndexOptions, index_paths
 from searchapp.ingest.tagging import tag_articles
 from searchapp.query.search import SearchIndex, SearchRequest
