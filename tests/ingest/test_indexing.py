@@ -249,6 +249,7 @@ def test_arabic_text_is_indexed_in_the_arabic_fields_and_tagged_by_gazetteer(tmp
         in_english = list(searcher.documents(text="الرئيس"))
     assert doc["language"] == "ar" and doc["language_name"] == "Arabic"
     # names by the Arabic gazetteer (searchapp.ingest.arabic_tags); "يوم الثلاثاء" needs a published day to resolve
+    keys = {m["name"]: m.pop("keys") for m in doc["entities"]["mentions"]}
     assert doc["entities"] == {
         "mentions": [
             {"name": "Bashar al-Assad", "kind": "person", "paragraphs": (0,), "spans": ((0, 18, 28),)},
@@ -257,6 +258,9 @@ def test_arabic_text_is_indexed_in_the_arabic_fields_and_tagged_by_gazetteer(tmp
         "dates": [],
         "raw": [[0, 18, 28, "PERSON", "Bashar al-Assad"], [0, 32, 36, "GPE", "Damascus"]],
     }
+    # the English spellings' keys: a search for "Asad" or "Dimashq" finds the Arabic article too
+    assert keys["Bashar al-Assad"] == ["VsVd", "bVshVrVsVd", "bVshVrsVd"]
+    assert {"dVmVs", "dVmVshk"} <= set(keys["Damascus"])
     assert doc["outlet_name"] == "Al Arabiya"
     assert in_arabic is not None and in_english == []
 
