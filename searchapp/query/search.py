@@ -34,7 +34,7 @@ from .facets import MISSING_DATE, OPERATORS, FacetListing, FacetPage, FacetTable
 from .hamza import with_hamza_seats
 from .highlight import Snippet, best_passages, query_terms
 from .limits import Limits, check_search, name_budget
-from .matches import match_mask
+from .matches import match_mask, ranking_query
 from .names import NAME_FIELD, NameMatch, expand_names
 from .parse import parse_query, query_hints
 from .timeline import TimelineBar, timeline
@@ -265,6 +265,7 @@ class _Matches:
     every_version: np.ndarray  # the query and the filters
     final: np.ndarray  # the same with one version of each story when collapsing
     collapse: bool
+    phrases: dict = field(default_factory=dict)  # each phrase's documents (matches.match_mask), for the ranking
 
 
 def _match(searcher, table: FacetTable, request: SearchRequest, limits: Limits) -> _Matches:
@@ -274,7 +275,8 @@ def _match(searcher, table: FacetTable, request: SearchRequest, limits: Limits) 
         raise BadRequest(problem)
     parsed, names = _with_names(parsed, request.q, reader, limits)
     parsed = _with_seats(parsed, reader, limits)
-    query_mask = match_mask(searcher, parsed, table.doc_count) & table.live
+    phrases: dict = {}  # each phrase's documents, reused by the ranking (matches.ranking_query)
+    query_mask = match_mask(searcher, parsed, table.doc_count, phrases) & table.live
     filter_masks = {facet: table.mask_for(facet, values, request.op(facet)) for facet, values in request.filters.items()}
     for facet in request.ops:
         if facet not in table.values:
@@ -287,7 +289,7 @@ def _match(searcher, table: FacetTable, request: SearchRequest, limits: Limits) 
         every_version &= mask
     collapse = request.collapse and table.has_duplicates
     final = table.collapse(every_version) if collapse else every_version
-    return _Matches(parsed, names, query_mask, filter_masks, every_version, final, collapse)
+    return _Matches(parsed, names, query_mask, filter_masks, every_version, final, collapse, phrases)
 
 
 def _with_seats(parsed: query.Query, reader, limits: Limits) -> query.Query:
@@ -415,7 +417,7 @@ def _ranked(
         # The filter is needed only when facets or collapsing narrowed the query's own matches.
         narrowed = bool(matches.filter_masks) or matches.collapse
         allowed = set(np.flatnonzero(final).tolist()) if narrowed else None
-        results = searcher.search(matches.parsed, filter=allowed, limit=end)
+        results = searcher.search(ranking_query(searcher, matches.parsed, matches.phrases), filter=allowed, limit=end)
         page = [results[i] for i in range(start, min(end, results.scored_length()))]
         return [hit.docnum for hit in page], [round(float(hit.score), 4) for hit in page]
     docs = np.flatnonzero(final)

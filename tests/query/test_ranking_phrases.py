@@ -1,0 +1,60 @@
+"""Ranking reuses the phrase matches of the match mask (searchapp.query.matches.ranking_query).
+
+A phrase's documents are found once, by the mask; ranking reads the phrase as the AND of its words
+restricted to those documents.  These tests fail if that ever ranks, scores or counts differently
+from Whoosh's own phrase query, in an index of several segments (each numbers its documents from 0).
+"""
+
+from __future__ import annotations
+
+import pytest
+from whoosh import query
+
+from searchapp.ingest.run import IndexOptions, index_paths
+from searchapp.query.matches import match_mask, ranking_query
+from searchapp.query.parse import parse_query
+from searchapp.store.index import open_index
+from tests.conftest import SAMPLES
+
+QUERIES = [
+    '"Security Council"',
+    '"United Nations"',
+    'ceasefire "Security Council"',
+    '"Security Council" OR Idlib',
+    'Syria NOT "United Nations"',
+    '-"Security Council"',
+    '"the ceasefire"',
+    'title:"Security Council" OR "Syrian government"',
+]
+
+
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("segments") / "index"
+    index_paths([SAMPLES], folder, IndexOptions(processes=1, batch_size=1))
+    ix = open_index(folder)
+    with ix.searcher() as searcher:
+        assert len(searcher.subsearchers or []) >= 2  # the offsets matter only with several segments
+        yield searcher
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_ranking_with_the_masks_phrases_is_whooshs_own(segmented, text):
+    parsed = parse_query(text, segmented.schema)
+    phrases: dict = {}
+    mask = match_mask(segmented, parsed, segmented.doc_count_all(), phrases)
+    rewritten = ranking_query(segmented, parsed, phrases)
+    expected = segmented.search(parsed, limit=None)
+    got = segmented.search(rewritten, limit=None)
+    assert [(hit.docnum, round(hit.score, 9)) for hit in got] == [(hit.docnum, round(hit.score, 9)) for hit in expected]
+    assert sorted(hit.docnum for hit in got) == sorted(mask.nonzero()[0].tolist())
+
+
+def test_a_query_with_phrases_found_is_rewritten_and_one_without_is_not(segmented):
+    with_phrase = parse_query('"Security Council"', segmented.schema)
+    phrases: dict = {}
+    match_mask(segmented, with_phrase, segmented.doc_count_all(), phrases)
+    assert phrases and all(isinstance(node, query.Phrase) for node in phrases)
+    assert ranking_query(segmented, with_phrase, phrases) != with_phrase
+    plain = parse_query("ceasefire", segmented.schema)
+    assert ranking_query(segmented, plain, {}) is plain
