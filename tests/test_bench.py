@@ -50,4 +50,7 @@ def test_arabic_bench_meets_its_target_for_the_chosen_analyser_and_end_to_end():
     for cells in (chosen, end_to_end):
         micro_recall, micro_precision = float(cells[2]), float(cells[3])
         assert micro_recall >= 0.90 and micro_precision >= 0.90
-    assert chosen[:10] == end_to_end[:10]  # the product searches exactly as the measured analyser
+    # the product searches as the measured analyser (recall, precision, worst query, 0-hit queries) ...
+    assert [float(cell) for cell in end_to_end[:7]] == pytest.approx([float(cell) for cell in chosen[:7]], abs=0.002)
+    # ... and mends a hamza seat typed as its letter (query/hamza.py): every variant of every query meets
+    assert [cell.strip() for cell in end_to_end[7:12]] == ["1.000"] * 5
