@@ -50,3 +50,21 @@ def running_server(index_dir: Path, log: Path, workers: int = 2, timeout: float 
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's chromium, never a downloaded browser
+
+
+@contextmanager
+def launched_chromium() -> Iterator:
+    """Debian's chromium driven by Playwright, headless, as the browser tests use it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

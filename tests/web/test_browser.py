@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.serving import running_server
+from tests.web.serving import CHROMIUM, launched_chromium, running_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -48,20 +47,6 @@ def _serve(index_dir: Path):
     ARTIFACTS.mkdir(exist_ok=True)
     with running_server(index_dir, ARTIFACTS / "serve.log") as port:
         yield f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture()
@@ -185,3 +170,9 @@ def test_a_snippet_link_lands_on_its_passage_marked_in_the_document(server, page
     assert passage.evaluate("m => getComputedStyle(m).outlineStyle") == "solid"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "document-passage.png"), full_page=False)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with launched_chromium() as launched:
+        yield launched

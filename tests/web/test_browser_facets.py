@@ -12,8 +12,8 @@ import os
 
 import pytest
 
-from tests.web.serving import running_server
-from tests.web.test_browser import ARTIFACTS, CHROMIUM
+from tests.web.serving import CHROMIUM, launched_chromium, running_server
+from tests.web.test_browser import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,20 +26,6 @@ def server(sample_index):
     ARTIFACTS.mkdir(exist_ok=True)
     with running_server(sample_index, ARTIFACTS / "serve-facets.log") as port:
         yield f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def open_page(browser, width: int, height: int):
@@ -216,3 +202,9 @@ def test_fakes_a_chart_bar_narrows_to_its_period(fakes_server, desktop):
     page.wait_for_url(f"**published={period}")
     assert total(page) == count and page.locator("#q").input_value() == "ceasefire"
     assert [c.split(":")[0] for c in chips(page)] == ["Published"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with launched_chromium() as launched:
+        yield launched
