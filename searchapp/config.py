@@ -73,6 +73,12 @@ class Settings:
     scheduler_timeout: float = _setting(
         10.0, "Seconds `searchapp index --scheduler` waits to reach the scheduler and a first worker.", _positive_float
     )
+    max_segments: int = _setting(
+        8,
+        "Segments an index may have after `searchapp index`: past it the run merges them into one "
+        "(each segment is searched apart, so many of them slow every search). 0: never merge.",
+        _count,
+    )
     tag_cache_entries: int = _setting(
         2_000_000,
         "Most paragraphs whose entity spans `searchapp index` keeps in the tag cache beside the index "

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..store.custom import FacetError, FacetSpec, load_facets, merge_facets, save_facets
-from ..store.index import IndexerLock, batch_writer, open_index, stored_keys, verify_before_writing
+from ..store.index import IndexerLock, batch_writer, merge_segments, open_index, segment_count, stored_keys, verify_before_writing
 from ..store.outlets import outlets_digest
 from .curate import CurateSummary, applied_digest, kept_aliases_file, record_aliases, renormalise_index
 from .dedupe import DuplicateGroups, Shingles, band_keys, keys_from_bytes, keys_to_bytes, shingles
@@ -62,6 +62,7 @@ class Summary:
     tagged_paragraphs: int = 0  # paragraphs spaCy ran on
     reused_paragraphs: int = 0  # paragraphs whose spans came from the tag cache or an identical paragraph of their batch
     tag_cache_problem: str = ""  # why the tag cache was not used (the run tagged without it)
+    merged_segments: int = 0  # segments merged into one at the end (IndexOptions.max_segments)
 
     @property
     def indexed(self) -> int:
@@ -88,6 +89,8 @@ class Summary:
             parts.append(f"paragraphs tagged {self.tagged_paragraphs}, reused {self.reused_paragraphs} (tag cache)")
         if self.tag_cache_problem:
             parts.append(f"tag cache not used: {self.tag_cache_problem}")
+        if self.merged_segments:
+            parts.append(f"{self.merged_segments} segments merged into one")
         parts.append(f"time {self.seconds:.1f}s ({rate:.0f} articles/s, {self.words / self.seconds if self.seconds else 0:.0f} words/s)")
         return ("interrupted: " if self.interrupted else "") + ", ".join(parts)
 
@@ -111,6 +114,7 @@ class IndexOptions:
     limits: FieldLimits = FieldLimits()
     max_file_bytes: int = Settings.max_file_bytes
     tag_cache_entries: int = Settings.tag_cache_entries  # 0: no tag cache (searchapp.ingest.tagcache)
+    max_segments: int = Settings.max_segments  # past it, the run ends by merging the segments (0: never)
 
     @classmethod
     def from_settings(cls, settings: Settings, **options) -> IndexOptions:
@@ -128,6 +132,7 @@ class IndexOptions:
                 "limits": FieldLimits.from_settings(settings),
                 "max_file_bytes": settings.max_file_bytes,
                 "tag_cache_entries": settings.tag_cache_entries,
+                "max_segments": settings.max_segments,
                 **options,
             }
         )
@@ -372,6 +377,10 @@ def index_paths(
                     run.write([], clear, facets)
             if options.rebuild:  # every article is now normalised with these aliases
                 record_aliases(index_dir, aliases, aliases_file)
+            if options.max_segments and segment_count(ix) > options.max_segments:
+                merging = time.monotonic()
+                run.summary.merged_segments = merge_segments(ix, options.lock_timeout)
+                report(f"{index_dir}: merged {run.summary.merged_segments} segments into one in {time.monotonic() - merging:.0f} s")
         except BaseException:
             run.summary.interrupted = True
             raise

@@ -360,11 +360,14 @@ def stored_keys(ix) -> Iterator[StoredKey]:
 
 
 @contextmanager
-def batch_writer(ix, clear: bool, timeout: float, extra_fields: dict | None = None) -> Iterator[writing.IndexWriter]:
+def batch_writer(
+    ix, clear: bool, timeout: float, extra_fields: dict | None = None, merge_all: bool = False
+) -> Iterator[writing.IndexWriter]:
     """A writer that commits when the block ends and cancels on any error or interruption.
 
     ``clear`` makes the commit drop every earlier segment: the first batch of a rebuild replaces
     the old index in one step, so readers see the old index or the new one, never neither.
+    ``merge_all`` makes the commit merge every segment into one (:func:`merge_segments`).
     ``extra_fields`` (name -> field type: the custom facets, :mod:`searchapp.store.custom`) are
     added to the schema when missing; a rebuild replaces one whose type changed.
     """
@@ -391,10 +394,31 @@ def batch_writer(ix, clear: bool, timeout: float, extra_fields: dict | None = No
             raise _write_failed(ix, exc) from None
         raise
     try:
-        writer.commit(mergetype=writing.CLEAR if clear else None)
+        writer.commit(mergetype=writing.CLEAR if clear else writing.OPTIMIZE if merge_all else None)
         record_checksums(ix)
     except OSError as exc:
         raise _write_failed(ix, exc) from None
+
+
+def segment_count(ix) -> int:
+    """How many segments the index's current generation has (each is searched apart)."""
+    with ix.reader() as reader:
+        return sum(1 for _ in reader.leaf_readers())
+
+
+def merge_segments(ix, timeout: float) -> int:
+    """Merge every segment of the index into one, written by searchapp's codec; returns how many there were.
+
+    A search reads every segment's postings apart, so an index that many commits left in many
+    segments answers slower (18 segments after 100,000 articles doubled bare Whoosh's p50 in
+    BENCHMARKS.md section 2); Whoosh's own merging keeps the large ones.  Readers see the old
+    segments or the merged one, never neither: the merge is one commit.
+    """
+    before = segment_count(ix)
+    if before > 1:
+        with batch_writer(ix, False, timeout, merge_all=True):
+            pass
+    return before
 
 
 def _write_failed(ix, exc: OSError) -> IndexUnavailable:

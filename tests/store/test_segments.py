@@ -1,0 +1,42 @@
+"""An indexing run that leaves more segments than SEARCHAPP_MAX_SEGMENTS merges them into one (store.index.merge_segments)."""
+
+from __future__ import annotations
+
+import pytest
+
+from searchapp.ingest.run import IndexOptions, index_paths
+from searchapp.query import SearchIndex, SearchRequest
+from searchapp.store.index import open_index, segment_count, verify_before_writing
+from tests.conftest import SAMPLES
+
+
+def ranked(index_dir, q: str) -> list[str]:
+    """The ids in rank order (scores move a little: a merge drops the replaced documents' lengths from the statistics)."""
+    result = SearchIndex(index_dir).search(SearchRequest(q=q, per_page=50, collapse=False))
+    return [hit.id for hit in result.hits]
+
+
+@pytest.fixture(scope="module")
+def unmerged(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("unmerged") / "index"
+    summary = index_paths([SAMPLES], folder, IndexOptions(processes=1, batch_size=1, max_segments=0))
+    assert summary.merged_segments == 0
+    return folder
+
+
+def test_a_run_past_the_limit_merges_its_segments_into_one_and_searches_the_same(unmerged, tmp_path):
+    assert segment_count(open_index(unmerged)) >= 2
+    folder = tmp_path / "index"
+    summary = index_paths([SAMPLES], folder, IndexOptions(processes=1, batch_size=1, max_segments=1))
+    assert summary.merged_segments >= 2 and f"{summary.merged_segments} segments merged into one" in summary.describe()
+    assert segment_count(open_index(folder)) == 1
+    verify_before_writing(folder)  # the checksums were written for the merged generation
+    for q in ("ceasefire", '"Security Council"', "Idlib OR Aleppo", ""):
+        assert ranked(folder, q) == ranked(unmerged, q) and ranked(folder, q)
+
+
+def test_a_run_within_the_limit_leaves_the_segments(unmerged, tmp_path):
+    folder = tmp_path / "index"
+    summary = index_paths([SAMPLES], folder, IndexOptions(processes=1, batch_size=1, max_segments=100))
+    assert summary.merged_segments == 0
+    assert segment_count(open_index(folder)) == segment_count(open_index(unmerged))
