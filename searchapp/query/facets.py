@@ -496,18 +496,21 @@ def _published_bound(text: str, end: bool) -> int:
     text = text.strip()
     if text in ("", "*"):
         return int(np.iinfo(np.int64).max) if end else int(MISSING_DATE) + 1  # an open end never takes undated articles
-    parts = [int(p) for p in text.split("-")]
-    year, month, day = (parts + [None, None])[:3]
-    first = datetime.datetime(year, month or 1, day or 1)
+    first, after = _period([int(p) for p in text.split("-")])
     if not end:
         return (first - datetime.datetime.min) // datetime.timedelta(microseconds=1)
-    if day is not None:
-        after = first + datetime.timedelta(days=1)
-    elif month is not None:
-        after = datetime.datetime(year + (month == 12), month % 12 + 1, 1)
-    else:
-        after = datetime.datetime(year + 1, 1, 1)
     return (after - datetime.datetime.min) // datetime.timedelta(microseconds=1) - 1
+
+
+def _period(parts: list[int]) -> tuple[datetime.datetime, datetime.datetime]:
+    """The first moment of a year, month or day ([2016], [2016, 4], [2016, 4, 3]) and the first moment after it."""
+    year, month, day = (parts + [None, None])[:3]
+    first = datetime.datetime(year, month or 1, day or 1)
+    if day is not None:
+        return first, first + datetime.timedelta(days=1)
+    if month is not None:
+        return first, datetime.datetime(year + (month == 12), month % 12 + 1, 1)
+    return first, datetime.datetime(year + 1, 1, 1)
 
 
 _DATE_TEXT = re.compile(r"\*|\d{4}(-\d{1,2}(-\d{1,2})?)?")
@@ -521,14 +524,5 @@ def _date_bound(text: str, end: bool) -> float:
     parts = [int(p) for p in text.split("-")]
     if not 1 <= len(parts) <= 3:
         raise ValueError(text)
-    year, month, day = (parts + [None, None])[:3]
-    first = datetime.datetime(year, month or 1, day or 1)
-    if not end:
-        return _ticks(first)
-    if day is not None:
-        last = first + datetime.timedelta(days=1)
-    elif month is not None:
-        last = datetime.datetime(year + (month == 12), month % 12 + 1, 1)
-    else:
-        last = datetime.datetime(year + 1, 1, 1)
-    return _ticks(last) - 1
+    first, after = _period(parts)
+    return _ticks(after) - 1 if end else _ticks(first)
