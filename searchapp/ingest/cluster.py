@@ -145,7 +145,8 @@ class ClusterTagger:
     def describe(self) -> str:
         return f"{self.threads} worker threads"
 
-    def tag(self, batches: Iterable[list[Article]]) -> Iterator[list[TaggedArticle]]:
+    def tag(self, batches: Iterable[list[Article]], backlog: int = 0) -> Iterator[list[TaggedArticle]]:
+        """Tags of ``batches`` in input order; ``backlog`` as for :meth:`searchapp.ingest.parallel.ParallelTagger.tag`."""
         assert self._client is not None, "use ClusterTagger as a context manager"
         run = uuid.uuid4().hex[:12]
         numbers = itertools.count()
@@ -153,7 +154,7 @@ class ClusterTagger:
         def submit(batch: list[Article]):
             return self._client.submit(tag_on_worker, batch, self._context, key=f"searchapp-tag-{run}-{next(numbers)}")
 
-        yield from in_input_order(batches, submit, self._collect, lambda: 2 * self.threads)
+        yield from in_input_order(batches, submit, self._collect, lambda: 2 * self.threads + backlog)
 
     def _collect(self, batch: list[Article], future) -> list[TaggedArticle]:
         from distributed import KilledWorker

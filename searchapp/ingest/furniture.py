@@ -25,6 +25,7 @@ Two kinds of pattern:
 
 from __future__ import annotations
 
+import functools
 import re
 
 _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
@@ -87,8 +88,18 @@ TAIL_FROM = 0.5  # a tail marker masks the rest of the text when it starts in th
 _TAG_LIST = re.compile(r"\bTags\s+(?:[A-Za-z][\w'-]*\s+){1,25}?(?=(?:The|A|An|In|On|At|It|He|She|They|This|At least)\s)")
 
 
-def furniture_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every furniture run of ``text``, merged and sorted."""
+def furniture_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of every furniture run of ``text``, merged and sorted.
+
+    Kept for the last few thousand paragraphs: an indexing run asks twice for each one (the
+    near-duplicate shingles leave furniture out, and the stored field lists it), and the twenty
+    patterns cost about a millisecond a paragraph.
+    """
+    return _furniture_spans(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _furniture_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     for _, pattern in SPAN_PATTERNS:
         spans.extend(m.span() for m in pattern.finditer(text) if m.end() > m.start())
@@ -107,7 +118,7 @@ def furniture_spans(text: str) -> list[tuple[int, int]]:
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
             merged.append((start, end))
-    return merged
+    return tuple(merged)
 
 
 def mask_furniture(text: str) -> str:

@@ -363,7 +363,8 @@ def index_paths(
             with tagger or make_tagger(options, aliases, report, cache) as tagger:
                 chunk_size = max(4, min(64, options.batch_size // max(1, tagger.threads)))
                 articles = run.to_tag(read_paths(paths, read_options))
-                tagged = chain.from_iterable(tagger.tag(batches(articles, chunk_size)))
+                # a committed batch is gathered from many chunks: they are tagged while the one before is written
+                tagged = chain.from_iterable(tagger.tag(batches(articles, chunk_size), backlog=-(-options.batch_size // chunk_size)))
                 for batch in batches(tagged, options.batch_size):
                     if bar is not None:
                         bar.set_postfix_str(tagger.describe(), refresh=False)

@@ -33,6 +33,7 @@ import pickle
 import struct
 import zlib
 from collections.abc import Iterator
+from itertools import chain
 
 import numpy as np
 from whoosh import formats
@@ -119,12 +120,26 @@ def _encode_postings(deltas, weights: list[float], values: list[bytes], format_,
     kind = _values_kind(format_)
     if kind == _V_POSITIONS:
         lists = [format_.decode_positions(v) for v in values]
-        parts.append(_pack_ints([len(p) for p in lists]))
-        parts.append(_pack_ints([d for p in lists for d in np.diff(p, prepend=0).tolist()]))
+        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        parts.append(_pack_ints(counts))
+        parts.append(_pack_ints(_position_deltas(lists, counts)))
     elif kind == _V_BYTES:
         parts.append(_pack_ints([len(v) for v in values]))
         parts.append(b"".join(values))
     return b"".join(parts)
+
+
+def _position_deltas(lists: list[list[int]], counts: np.ndarray) -> np.ndarray:
+    """Each posting's positions as deltas from the one before (its first from 0), all postings end to end.
+
+    One vectorised pass over the block: a diff per posting cost a NumPy call for every (term,
+    document), a sixth of an index run's time when the tags come from the cache.
+    """
+    flat = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
+    deltas = np.diff(flat, prepend=0)
+    firsts = (np.cumsum(counts) - counts)[counts > 0]  # where each non-empty posting starts
+    deltas[firsts] = flat[firsts]
+    return deltas
 
 
 def decode_postings(data: bytes, count: int, format_) -> tuple[np.ndarray, np.ndarray, object]:

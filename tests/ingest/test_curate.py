@@ -284,7 +284,7 @@ class NoTagging:
     def describe(self) -> str:
         return "none"
 
-    def tag(self, batches):
+    def tag(self, batches, backlog=0):
         for batch in batches:
             assert not batch, f"tagged again: {[a.id for a in batch]}"
             yield []
