@@ -130,3 +130,18 @@ def time_http(urls: list[str]) -> list[float]:
         times.append((time.perf_counter() - started) * 1000)
         json.loads(body)
     return times
+
+
+def time_http_interleaved(first: list[str], second: list[str]) -> tuple[list[float], list[float]]:
+    """Milliseconds of each URL of two servers, request by request, alternating which goes first.
+
+    The machine is shared: load that comes and goes during a run falls on both servers alike, so
+    their ratio holds where two runs one after the other can differ by half.
+    """
+    times: tuple[list[float], list[float]] = ([], [])
+    for number, pair in enumerate(zip(first, second, strict=True)):
+        order = (0, 1) if number % 2 == 0 else (1, 0)
+        for side in order:
+            times[side].append(time_http([pair[side]])[0])
+    return times
+

@@ -31,7 +31,7 @@ from pathlib import Path
 from ..errors import AliasesError, IndexUnavailable
 from ..store.custom import load_facets
 from ..store.index import ALIASES_FILE, ALIASES_RECORD, IndexerLock, batch_writer, open_index, stored_keys, verify_before_writing
-from ..store.schema import ARABIC, text_fields
+from ..store.schema import ARABIC, article_ref, text_fields
 from .arabic_tags import link_arabic
 from .documents import ENTITY_FIELDS, entity_fields, name_fields
 from .entities import Aliases, RawMention, link_names, load_aliases, words_in_lower_case
@@ -41,7 +41,7 @@ from .places import place_ancestors
 
 # Fields indexed but not stored, which a rewrite rebuilds from what is stored (the entity fields
 # aside): a field added to the schema later must be stored or listed here (tests/ingest/test_curate.py).
-REBUILT_FIELDS = ("text", "words", "title_ar", "text_ar", "file_source", "dup_bands", "published", "months", "mentioned")
+REBUILT_FIELDS = ("text", "words", "title_ar", "text_ar", "file_source", "dup_bands", "published", "months", "mentioned", "ref")
 # each kind of entity -> the facet field holding its values
 KIND_FIELDS = {"person": "people", "org": "orgs", "place": "places"}
 
@@ -202,6 +202,7 @@ def rewritten_document(stored: dict, key, tagged: TaggedArticle, aliases: Aliase
         doc["title"] = ""  # shown from "title", indexed in the language's own field only
         doc["_stored_title"] = title
     doc["words"] = title + "\n" + "\n".join(paragraphs)
+    doc["ref"] = article_ref(stored["id"], title, stored.get("outlet_name"), stored.get("published_iso"))
     doc["file_source"] = key.file_source
     doc["dup_bands"] = key.dup_bands
     if stored.get("published_iso"):

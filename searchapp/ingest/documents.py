@@ -14,7 +14,7 @@ from pathlib import Path
 from ..store.custom import VALUE_SEPARATOR, FacetSpec
 from ..store.names import spelling_key
 from ..store.outlets import outlet_display, outlet_key, resolve_outlet
-from ..store.schema import PATH_SEPARATOR, text_fields
+from ..store.schema import PATH_SEPARATOR, article_ref, text_fields
 from .entities import Aliases
 from .furniture import furniture_spans
 from .gazetteer import place_spellings_by_name
@@ -176,4 +176,5 @@ def document_fields(
         doc["published"] = datetime.datetime(start.year, start.month, start.day)
         doc["published_iso"] = article.published.iso()
         doc["year"] = f"{article.published.year:04d}"
+    doc["ref"] = article_ref(article.id, article.title, doc.get("outlet_name"), doc.get("published_iso"))
     return {k: v for k, v in doc.items() if v not in ("", None) or k in ("paragraphs", "entities", "url", "furniture") or (k == "title" and "_stored_title" in doc)}

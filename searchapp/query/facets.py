@@ -114,6 +114,10 @@ class FacetTable:
         # matching version (undated ones last), the first indexed among equals
         published = np.where(self.published == MISSING_DATE, np.iinfo(np.int64).max, self.published)
         self._group_order = np.lexsort((np.arange(self.doc_count), published, self.groups))
+        # where each group's run starts in that order: a hit's versions are read from its run alone
+        ordered_groups = self.groups[self._group_order]
+        self._run_start = np.searchsorted(ordered_groups, self.groups, side="left")
+        self._run_end = np.searchsorted(ordered_groups, self.groups, side="right")
         self.has_duplicates = len(np.unique(self.groups)) < self.doc_count
         self.values: dict[str, list[str]] = {}
         self.kinds: dict[str, list[str | None]] = {}
@@ -247,8 +251,8 @@ class FacetTable:
 
     def versions(self, docnum: int, mask: np.ndarray) -> np.ndarray:
         """The other documents of ``docnum``'s near-duplicate group within ``mask``, earliest published first."""
-        ordered = self._group_order[mask[self._group_order]]
-        return ordered[(self.groups[ordered] == self.groups[docnum]) & (ordered != docnum)]
+        run = self._group_order[self._run_start[docnum] : self._run_end[docnum]]  # its group, in order
+        return run[mask[run] & (run != docnum)]
 
     def mask_for(self, facet: str, selected: list[str], op: str = "any") -> np.ndarray:
         """Documents carrying any (``op`` "any", OR) or all (``op`` "all", AND) of the ``selected`` values of ``facet``."""

@@ -21,6 +21,7 @@ in one pass to skip unchanged articles.
 
 from __future__ import annotations
 
+import json
 import re
 
 from whoosh import analysis, columns, fields, formats
@@ -132,6 +133,9 @@ def build_schema() -> fields.Schema:
         # an article, never searched), and the story's group
         dup_bands=fields.COLUMN(columns.VarBytesColumn()),
         dup_group=fields.ID(stored=True, sortable=True),
+        # what a list of a story's other versions shows of an article (article_ref), a column: read
+        # without unpacking its stored fields, a block of several whole articles
+        ref=fields.COLUMN(columns.VarBytesColumn()),
         # searched text
         title=fields.TEXT(analyzer=text_analyzer(), stored=True, field_boost=2.0),
         text=fields.TEXT(analyzer=text_analyzer(), phrase=True),
@@ -169,10 +173,23 @@ def build_schema() -> fields.Schema:
     )
 
 
+def article_ref(article_id: str, title: str, outlet_name: str | None, published_iso: str | None) -> bytes:
+    """The ``ref`` column's value: (id, title, outlet, published) as JSON."""
+    return json.dumps([article_id, title, outlet_name, published_iso], ensure_ascii=False).encode("utf-8")
+
+
+def read_article_ref(value: bytes) -> tuple[str, str, str | None, str | None] | None:
+    """(id, title, outlet, published) from a ``ref`` column value; None for an article written without one."""
+    if not value:
+        return None
+    article_id, title, outlet_name, published_iso = json.loads(value)
+    return article_id, title, outlet_name, published_iso
+
+
 # Fields newer than the first index format: an older index opens without them (the feature they
 # serve is off) and gets them at its next indexing run.
 ADDED_LATER = {
-    name: build_schema()[name] for name in ("dup_bands", "dup_group", "place_paths", "words", "title_ar", "text_ar", "language_name", "name_keys", "furniture")
+    name: build_schema()[name] for name in ("dup_bands", "dup_group", "place_paths", "words", "title_ar", "text_ar", "language_name", "name_keys", "furniture", "ref")
 }
 # Prefixes and wildcards on the searched text are matched against the words as written.
 UNSTEMMED = {"text": "words"}
