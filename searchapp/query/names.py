@@ -44,11 +44,13 @@ class NameMatch:
     words: tuple[str, ...]  # the text field's terms of the typed words ("idleb"), for highlighting
 
 
-def expand_names(parsed: query.Query, text: str, known: Callable[[str], bool], budget: int) -> tuple[query.Query, list[NameMatch]]:
+def expand_names(parsed: query.Query, text: str, known: Callable[[str, str], bool], budget: int) -> tuple[query.Query, list[NameMatch]]:
     """``parsed`` with each typed name also searched as the entities it spells (see the module doc).
 
-    ``text`` is the query as typed (the parser's character offsets point into it), ``known`` says
-    whether a key is in the index, ``budget`` is the most keys that may be added.  Pure: the same
+    ``text`` is the query as typed (the parser's character offsets point into it), ``known(key,
+    spelling)`` says whether the spelling typed should search the entities of that key (the key is
+    in the index, and the spelling is not merely a common word sharing it: the caller's call),
+    ``budget`` is the most keys that may be added.  Pure: the same
     arguments give the same query.
     """
     found: list[NameMatch] = []
@@ -65,7 +67,7 @@ def expand_names(parsed: query.Query, text: str, known: Callable[[str], bool], b
         ):
             return None  # "Deir, Ezzor" or "Deir (Ezzor)" are not one name
         key = spelling_key(spelling)
-        if not key or not known(key):
+        if not key or not known(key, spelling):
             return None
         match = NameMatch(spelling, key, tuple(_text_term(group) for group in groups))
         found.append(match)

@@ -304,7 +304,30 @@ def _with_names(parsed: query.Query, q: str, reader, limits: Limits) -> tuple[qu
     """The query with its typed names also searched as the entities they spell (:mod:`searchapp.query.names`)."""
     if NAME_FIELD not in reader.schema or not q:  # an index made before the name keys has none
         return parsed, []
-    return expand_names(parsed, q, lambda key: reader.doc_frequency(NAME_FIELD, key) > 0, name_budget(parsed, reader, limits))
+    return expand_names(parsed, q, lambda key, spelling: _spells_a_name(reader, key, spelling), name_budget(parsed, reader, limits))
+
+
+def _spells_a_name(reader, key: str, spelling: str) -> bool:
+    """Whether the typed ``spelling`` (of spelling key ``key``) should also find the entities of that key.
+
+    A key is lossy (vowels and doubled letters are folded so that "Idleb" meets "Idlib" and "Asad"
+    "Assad"), so a common word can share one with a name: "call" with "Cell", "sell" with "Seal".
+    A run of several words is a name when its key is known.  A single word is one when at least
+    half of the articles tagged with a name of its key have the word itself in a tagged name (the
+    ``actor`` and ``place`` fields: "Syria", "Nusra", "Assad": the key stands for names written
+    so), or when the key is tagged in more articles than write the word (a rarer spelling of a
+    known name: "Idleb", "Asad", "Daesh").  Otherwise it is searched as the word it is ("call",
+    written in 175 of 10,000 Reuters stories, a word of a tagged name in one, keyed like the 125
+    articles tagged with a "Cell").
+    """
+    tagged = reader.doc_frequency(NAME_FIELD, key)
+    if not tagged:
+        return False
+    if len(spelling.split()) > 1:
+        return True
+    word = _fold_word(spelling)
+    named = max((reader.doc_frequency(field, word) for field in ("actor", "place") if field in reader.schema), default=0)
+    return 2 * named >= tagged or tagged > _written(reader, spelling)
 
 
 def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limits) -> SearchResult:

@@ -15,7 +15,7 @@ KNOWN = {spelling_key(name) for name in ("Idlib", "Assad", "Deir ez-Zor", "Daesh
 
 
 def expand(text: str, known=KNOWN, budget: int = 10) -> tuple[query.Query, list[NameMatch]]:
-    return expand_names(parse_query(text, SCHEMA), text, known.__contains__, budget)
+    return expand_names(parse_query(text, SCHEMA), text, lambda key, spelling: key in known, budget)
 
 
 def word(text: str, stem: str | None = None) -> query.Or:
@@ -126,3 +126,38 @@ def test_an_index_made_before_the_name_keys_is_searched_as_written(tmp_path):
     result = SearchIndex(tmp_path).search(SearchRequest(q="Idleb ceasefire"))
     assert [hit.id for hit in result.hits] == ["old-1"] and result.hints == []
     assert [(s.start, s.end) for s in result.hits[0].snippets] == [(0, len(text))]
+
+
+class CountingReader:
+    """A reader's document frequencies, for deciding which typed words spell names."""
+
+    schema = ("name_keys", "words", "actor", "place")
+
+    def __init__(self, frequencies: dict[tuple[str, str], int]) -> None:
+        self.frequencies = frequencies
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        return self.frequencies.get((field, text), 0)
+
+
+@pytest.mark.parametrize(
+    ("spelling", "frequencies", "expanded"),
+    [
+        # a common word keyed like a name it is not: "call" (175 articles) and "Cell" (125 tagged)
+        ("call", {("name_keys", "cVl"): 125, ("words", "call"): 175, ("actor", "call"): 1}, False),
+        # a rarer spelling of a known name: tagged in more articles than write it
+        ("Idleb", {("name_keys", "VdlVb"): 79, ("words", "idleb"): 12}, True),
+        ("Asad", {("name_keys", "VsVd"): 190}, True),
+        # the word is the name most of its key's articles are tagged with, however often it is written
+        ("Syria", {("name_keys", "sVrV"): 362, ("words", "syria"): 370, ("place", "syria"): 360}, True),
+        # no article is tagged with a name of that key
+        ("ceasefire", {("words", "ceasefire"): 80}, False),
+        # several words: a known key is a name
+        ("Deir Ezzor", {("name_keys", "dVrzUr"): 58, ("words", "deir"): 60, ("words", "ezzor"): 5}, True),
+    ],
+)
+def test_a_typed_word_spells_a_name_only_when_its_key_is_mostly_that_name(spelling, frequencies, expanded):
+    from searchapp.query.search import _spells_a_name
+    from searchapp.store.names import spelling_key
+
+    assert _spells_a_name(CountingReader(frequencies), spelling_key(spelling), spelling) is expanded
