@@ -41,6 +41,7 @@ Scraped text adds its own classes of error, handled here for any outlet:
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 import unicodedata
@@ -288,11 +289,19 @@ class Aliases:
             self.kind_names[name] = kind
 
 
-def load_aliases(user_file: str | Path | None = None) -> Aliases:
-    """The built-in aliases, with the user's file (if any) applied on top."""
+def load_aliases(user_file: str | Path | None = None, corpus: tuple[str, str] | None = None) -> Aliases:
+    """The built-in aliases, the corpus's (if any) on top, and the user's file (if any) on top of both.
+
+    ``corpus`` is (origin, TOML text) of the aliases a corpus-wide pass derived
+    (:mod:`searchapp.ingest.corpus`): the user's file has the last word over them, and they over the
+    built-in ones.  The digest covers the corpus aliases' entries, not their comments (the evidence
+    counts written beside each entry change with every run without changing what is applied).
+    """
     aliases = Aliases()
     builtin = resources.files("searchapp.ingest").joinpath("data/aliases.toml").read_text(encoding="utf-8")
     texts = [("built-in aliases", builtin)]
+    if corpus is not None:
+        texts.append(corpus)
     if user_file:
         path = Path(user_file)
         try:
@@ -305,7 +314,8 @@ def load_aliases(user_file: str | Path | None = None) -> Aliases:
         except tomllib.TOMLDecodeError as exc:
             raise AliasesError(f"{origin}: {exc}") from None
         aliases.update(data, origin)
-    aliases.digest = hashlib.sha256("\0".join(t for _, t in texts).encode()).hexdigest()[:16]
+    digested = [t if corpus is None or (o, t) != corpus else json.dumps(tomllib.loads(t), sort_keys=True) for o, t in texts]
+    aliases.digest = hashlib.sha256("\0".join(digested).encode()).hexdigest()[:16]
     return aliases
 
 
