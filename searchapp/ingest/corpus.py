@@ -63,6 +63,7 @@ MIN_JOINED = 2  # an acronym never defined in brackets joins a full name spelt b
 EVIDENCE_VERSION = 1  # bumped when what an article's evidence holds changes: the kept evidence is then gathered again
 _ACRONYM = re.compile(r"[A-Z]{2,6}")
 _DEFINED = re.compile(r"\s*\(\s*([A-Z][A-Z.]{1,9})\s*\)")  # "Syrian Democratic Forces (SDF)"
+_DEFINED_INSIDE = re.compile(r"\s*\(\s*([A-Z][A-Z.]{1,9})\s*\)$")  # the tagger's span took the brackets in
 _ARABIC_ARTICLES = {"al", "el", "ad", "ash", "as", "at", "az", "ez", "ar", "an"}
 
 
@@ -88,7 +89,40 @@ def abbreviates(acronym: str, name: str) -> bool:
     if _is_acronym(letters, name):
         return True
     words = [w for w in re.split(r"[\s-]+", fold(name)) if w and w not in _ARABIC_ARTICLES]
-    return len(words) > 1 and _is_acronym(letters, " ".join(words))
+    if len(words) > 1 and _is_acronym(letters, " ".join(words)):
+        return True
+    first, _, rest = name.partition(" ")  # "UN Office for the Coordination of Humanitarian Affairs (OCHA)"
+    return first.replace(".", "").isupper() and len(rest.split()) > 1 and abbreviates(acronym, rest)
+
+
+_BRACKETED = re.compile(r"\(\s*([A-Z]{2,6})\s*\)")
+_WORD = re.compile(r"[\w'’.-]+")
+_CONNECTORS = {"of", "for", "the", "and", "on", "in", "de", "du", "des", "la", "le", "al", "el"}
+
+
+def definitions(paragraphs: list[str]) -> list[tuple[str, str]]:
+    """(acronym, full name) of every "Capitalised Words (ACRONYM)" whose initials spell the acronym.
+
+    The shortest run of words before the brackets that does ("spokesman for the UN Office for the
+    Coordination of Humanitarian Affairs (OCHA)" -> "Office for the Coordination of Humanitarian
+    Affairs"), opening with a capital and holding no lower-case word but connectors.
+    """
+    found = []
+    for paragraph in paragraphs:
+        for match in _BRACKETED.finditer(paragraph):
+            acronym = match.group(1)
+            words = _WORD.findall(paragraph[max(0, match.start() - 160) : match.start()])[-12:]
+            for size in range(2, len(words) + 1):
+                run = words[-size:]
+                if not run[0][:1].isupper():
+                    continue
+                if any(not w[:1].isupper() and w.lower() not in _CONNECTORS and not w.lower().startswith(("al-", "el-")) for w in run):
+                    break
+                name = clean_name(" ".join(run), "org")
+                if name and abbreviates(acronym, name):
+                    found.append((acronym, name))
+                    break
+    return found
 
 
 def relink(raw: list[tuple], paragraphs: list[str], language: str | None, aliases: Aliases, known: tuple) -> list[Mention]:
@@ -117,9 +151,16 @@ def gather(raw: list[tuple], paragraphs: list[str], language: str | None, base: 
             if _ACRONYM.fullmatch(letters) and abbreviates(letters, mention.name):
                 found.setdefault((letters, mention.name), "joined")
                 continue
-            defined = _DEFINED.match(paragraphs[number], end)
+            defined = _DEFINED.match(paragraphs[number], end) or _DEFINED_INSIDE.search(written)
             if defined and _ACRONYM.fullmatch(acronym := defined.group(1).replace(".", "")) and abbreviates(acronym, mention.name):
                 found[(acronym, mention.name)] = "defined"
+    if language != ARABIC:  # a definition whose full name the tagger missed: "the High Negotiations Committee (HNC)"
+        values = {name_key(m.name): m.name for m in mentions if m.kind in ("org", "place")}
+        defined_in_text = {a for (a, _), how in found.items() if how == "defined"}
+        for acronym, full in definitions(paragraphs):
+            if acronym not in defined_in_text:
+                value = values.get(name_key(full)) or base.lookup(full) or full
+                found[(acronym, value)] = "defined"
     evidence.acronyms = sorted((a, full, how) for (a, full), how in found.items())
     names = {fold(name) for name, _ in evidence.values}
     names.update(fold(clean_name(row[0], LABEL_KINDS.get(row[1], "org"))) for row in raw)

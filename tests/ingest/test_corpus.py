@@ -62,6 +62,8 @@ def test_one_article_gives_its_values_kinds_and_the_acronyms_it_defines_or_joins
     assert found.acronyms == [("VLF", FRONT, "defined")]
     joined = evidence(known, f"The {FRONT} took the hill. Later the VLF withdrew.", [(FRONT, "ORG"), ("VLF", "ORG")])
     assert joined.acronyms == [("VLF", FRONT, "joined")]
+    inside = evidence(known, f"The {FRONT} (VLF) took the hill.", [(f"{FRONT} (VLF)", "ORG")])  # the span took the brackets in
+    assert inside.acronyms == [("VLF", FRONT, "defined")]
     assert Evidence.from_json(json.loads(json.dumps(found.as_json()))) == found
 
 
@@ -160,7 +162,7 @@ def test_the_corpus_aliases_apply_between_the_built_in_and_the_users(known, tmp_
     assert index_aliases(folder, None).digest == aliases.digest != load_aliases().digest
 
 
-@pytest.mark.parametrize(("acronym", "name", "expected"), [("HTS", "Hayat Tahrir al-Sham", True), ("SOHR", "Syrian Observatory for Human Rights", True), ("SDF", "Free Syrian Army", False), ("VLF", FRONT, True)])
+@pytest.mark.parametrize(("acronym", "name", "expected"), [("HTS", "Hayat Tahrir al-Sham", True), ("OCHA", "UN Office for the Coordination of Humanitarian Affairs", True), ("SOHR", "Syrian Observatory for Human Rights", True), ("SDF", "Free Syrian Army", False), ("VLF", FRONT, True)])
 def test_acronyms_are_the_initials_of_the_words_arabic_articles_skipped(acronym, name, expected):
     assert abbreviates(acronym, name) is expected
 
