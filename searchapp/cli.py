@@ -339,17 +339,34 @@ def serve_command(settings: Settings, index_dir, host, port, workers, read_only)
     default=None,
     help="Apply this aliases file on top of the built-in aliases (default: the built-in aliases only).",
 )
+@click.option(
+    "--corpus-index",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    metavar="INDEX",
+    help="Apply the corpus aliases of this index (its corpus-aliases.toml: an index of the archive the gold articles come from) "
+    "instead of deriving them from the gold articles alone.",
+)
 @click.pass_obj
-def evaluate_command(settings: Settings, gold: Path | None, as_json: bool, show_errors: bool, split: str, aliases_file: Path | None) -> None:
+def evaluate_command(settings: Settings, gold: Path | None, as_json: bool, show_errors: bool, split: str, aliases_file: Path | None, corpus_index: Path | None) -> None:
     """Score the tagging against a gold set (default: each corpus of tests/eval apart, Reuters/samples and FA-KES).
 
-    The articles go through the corpus-wide pass as `searchapp index` ends (the gold set as the
-    corpus), unless SEARCHAPP_CORPUS_PASS is off.
+    The articles go through the corpus-wide pass as `searchapp index` ends: the gold set is the
+    corpus (or, with --corpus-index, the corpus aliases of that index apply), unless
+    SEARCHAPP_CORPUS_PASS is off.
     """
     from .ingest.entities import load_aliases
     from .ingest.evaluate import DEFAULT_GOLDS, evaluate, format_report, load_gold
 
     aliases = load_aliases(aliases_file)
+    if corpus_index is not None:
+        from .store.index import CORPUS_ALIASES_FILE
+
+        path = corpus_index / CORPUS_ALIASES_FILE
+        if not path.is_file():
+            raise click.BadParameter(f"{path}: no such file (the corpus pass has not run on this index)", param_hint="--corpus-index")
+        aliases = load_aliases(aliases_file, (str(path), path.read_text(encoding="utf-8")))
+        settings = settings.replace(corpus_pass=False)  # the index's corpus aliases, not the gold set's
     if gold is not None:
         records = [r for r in load_gold(gold) if split == "all" or r.get("split", "dev") == split]
         if not records:

@@ -60,7 +60,7 @@ from .models import Mention, TaggedArticle, raw_from_json
 MIN_ARTICLES = 5  # a kind decided by the corpus needs at least this many articles naming the value
 MAJORITY = 2 / 3  # ... and this share of them agreeing
 MIN_JOINED = 2  # an acronym never defined in brackets joins a full name spelt beside it in this many articles
-EVIDENCE_VERSION = 1  # bumped when what an article's evidence holds changes: the kept evidence is then gathered again
+EVIDENCE_VERSION = 2  # bumped when what an article's evidence holds changes: the kept evidence is then gathered again
 _ACRONYM = re.compile(r"[A-Z]{2,6}")
 _DEFINED = re.compile(r"\s*\(\s*([A-Z][A-Z.]{1,9})\s*\)")  # "Syrian Democratic Forces (SDF)"
 _DEFINED_INSIDE = re.compile(r"\s*\(\s*([A-Z][A-Z.]{1,9})\s*\)$")  # the tagger's span took the brackets in
@@ -72,7 +72,9 @@ class Evidence:
     """What one article says about its names, normalised under the base aliases (built-in and user's)."""
 
     values: list[tuple[str, str]] = field(default_factory=list)  # (value, kind) of its facet values
-    acronyms: list[tuple[str, str, str]] = field(default_factory=list)  # (acronym, full value, "defined" | "joined")
+    # (acronym, full value, how): "defined" in brackets after a tagged full name or one the aliases know, "written" so
+    # after words the tagger did not tag, "joined" to a full name the article spells (within-article linking)
+    acronyms: list[tuple[str, str, str]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # folds of its cleaned raw mentions and values: which entries can touch it
 
     def as_json(self) -> list:
@@ -118,6 +120,8 @@ def definitions(paragraphs: list[str]) -> list[tuple[str, str]]:
                     continue
                 if any(not w[:1].isupper() and w.lower() not in _CONNECTORS and not w.lower().startswith(("al-", "el-")) for w in run):
                     break
+                while len(run) > 2 and run[0] in ("A", "An", "The"):  # "An American Farm Bureau Federation (AFBF)" at a sentence's start
+                    run = run[1:]
                 name = clean_name(" ".join(run), "org")
                 if name and abbreviates(acronym, name):
                     found.append((acronym, name))
@@ -159,8 +163,8 @@ def gather(raw: list[tuple], paragraphs: list[str], language: str | None, base: 
         defined_in_text = {a for (a, _), how in found.items() if how == "defined"}
         for acronym, full in definitions(paragraphs):
             if acronym not in defined_in_text:
-                value = values.get(name_key(full)) or base.lookup(full) or full
-                found[(acronym, value)] = "defined"
+                value = values.get(name_key(full)) or base.lookup(full)
+                found.setdefault((acronym, value or full), "defined" if value else "written")
     evidence.acronyms = sorted((a, full, how) for (a, full), how in found.items())
     names = {fold(name) for name, _ in evidence.values}
     names.update(fold(clean_name(row[0], LABEL_KINDS.get(row[1], "org"))) for row in raw)
@@ -231,6 +235,7 @@ def derive_overlay(
     kinds: dict[str, Counter] = defaultdict(Counter)
     expansions: dict[str, Counter] = defaultdict(Counter)  # acronym -> full value -> articles
     defined: Counter = Counter()  # (acronym, full)
+    written: Counter = Counter()
     joined: Counter = Counter()
     alone: Counter = Counter()  # acronym -> articles where it is a value of its own
     for article in evidence:
@@ -241,7 +246,7 @@ def derive_overlay(
                 alone[name] += 1
         for acronym, full, how in set(article.acronyms):
             expansions[acronym][full] += 1
-            (defined if how == "defined" else joined)[(acronym, full)] += 1
+            {"defined": defined, "written": written, "joined": joined}[how][(acronym, full)] += 1
 
     def open_name(name: str) -> bool:
         return base.lookup(name) is None and base.kind_of(name) is None and fold(name) not in base.dropped
@@ -256,17 +261,27 @@ def derive_overlay(
             continue
         groups: dict[str, Counter] = defaultdict(Counter)  # spellings of one full name share a key
         for full, n in fulls.items():
-            groups[name_key(full)][full] += n
+            groups[_loose_key(full)][full] += n
         if len(groups) > 1:
             overlay.ambiguous[acronym] = fulls
             continue
         spellings = next(iter(groups.values()))
         full = sorted(spellings, key=lambda f: (-spellings[f], -len(f), f))[0]  # the most frequent full form
-        n_defined = sum(defined[(acronym, f)] for f in spellings)
+        n_defined = sum(defined[(acronym, f)] + written[(acronym, f)] for f in spellings)
         n_joined = sum(joined[(acronym, f)] for f in spellings)
-        if n_defined >= 1 or n_joined >= min_joined:
+        tagged = n_joined or any(defined[(acronym, f)] for f in spellings)
+        # words in brackets no article tags as a name ("Local Area Network (LAN)", "Net National Income (NNI)") make an
+        # entry only when the acronym is a value somewhere: a name the tagger saw
+        if (n_defined >= 1 or n_joined >= min_joined) and (tagged or alone[acronym]):
             overlay.merges[acronym] = (full, {"defined": n_defined, "joined": n_joined, "alone": alone[acronym]})
     return overlay
+
+
+def _loose_key(name: str) -> str:
+    """The key of a full name's spellings: transliterations, plurals and -ise/-ize as one
+    ("International Business Machine(s)", "Generalised/Generalized System of Preference(s)")."""
+    words = [re.sub(r"(?<=[a-z]{3})s$", "", w) for w in fold(name).replace("z", "s").split()]
+    return name_key(" ".join(words))
 
 
 def overlay_aliases(user_file: str | Path | None, overlay_text: str | None, origin: str = "corpus aliases") -> Aliases:

@@ -37,7 +37,7 @@ from ..store.index import (
     verify_before_writing,
 )
 from ..store.outlets import outlets_digest
-from .corpus import corpus_pass, index_aliases, kept_overlay
+from .corpus import PassSummary, corpus_pass, index_aliases, kept_overlay
 from .curate import CurateSummary, applied_digest, kept_aliases_file, record_aliases, renormalise_index
 from .dedupe import DuplicateGroups, Shingles, band_keys, keys_from_bytes, keys_to_bytes, shingles
 from .documents import document_fields, file_key
@@ -73,7 +73,11 @@ class Summary:
     reused_paragraphs: int = 0  # paragraphs whose spans came from the tag cache or an identical paragraph of their batch
     tag_cache_problem: str = ""  # why the tag cache was not used (the run tagged without it)
     merged_segments: int = 0  # segments merged into one at the end (IndexOptions.max_segments)
-    corpus: str = ""  # what the corpus-wide pass did (searchapp.ingest.corpus)
+    corpus_pass: PassSummary | None = None  # what the corpus-wide pass did (searchapp.ingest.corpus), if it ran
+
+    @property
+    def corpus(self) -> str:
+        return self.corpus_pass.describe() if self.corpus_pass else ""
 
     @property
     def indexed(self) -> int:
@@ -398,8 +402,7 @@ def index_paths(
                 record_aliases(index_dir, aliases, aliases_file)
             changed = run.summary.indexed or run.summary.removed or options.rebuild or aliases_changed
             if options.corpus_pass and ix.doc_count() and (changed or kept_overlay(index_dir) is None):
-                passed = corpus_pass(ix, index_dir, aliases_file, options.lock_timeout, options.batch_size)
-                run.summary.corpus = passed.describe()
+                run.summary.corpus_pass = corpus_pass(ix, index_dir, aliases_file, options.lock_timeout, options.batch_size)
             if options.max_segments and segment_count(ix) > options.max_segments:
                 merging = time.monotonic()
                 run.summary.merged_segments = merge_segments(ix, options.lock_timeout)

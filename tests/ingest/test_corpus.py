@@ -121,10 +121,30 @@ def test_an_acronym_with_two_expansions_is_left_alone(known):
     assert "#   VLF: Velloran Liberation Front (2), Vintage Lute Federation (1)" in overlay.toml()
 
 
-def test_spellings_of_one_full_name_are_one_expansion_shown_as_the_most_frequent(known):
-    variant = evidence(known, "The Veloran Liberation Front (VLF) shelled the town.", [("Veloran Liberation Front", "ORG")])
-    overlay = derive_overlay([defining(known), defining(known), variant, alone(known)], load_aliases())
+@pytest.mark.parametrize("variant", ["Veloran Liberation Front", "Velloran Liberation Fronts", "Velloran Liberation-Front"])
+def test_spellings_of_one_full_name_are_one_expansion_shown_as_the_most_frequent(known, variant):
+    spelt = evidence(known, f"The {variant} (VLF) shelled the town.", [(variant, "ORG")])
+    overlay = derive_overlay([defining(known), defining(known), spelt, alone(known)], load_aliases())
     assert overlay.entries()["merge"] == {FRONT: ["VLF"]}
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Generalised System of Preference", "Generalized System of Preferences"), ("International Business Machines", "International Business Machine")],
+)
+def test_plurals_and_ise_ize_are_one_expansion(known, a, b):
+    acronym = "".join(w[0] for w in a.split() if w != "of")
+    texts = [evidence(known, f"The {name} ({acronym}) said.", [(name, "ORG")]) for name in (a, a, b)]
+    assert derive_overlay(texts, load_aliases()).entries()["merge"] == {a: [acronym]}
+
+
+def test_a_definition_the_tagger_did_not_tag_counts_only_for_an_acronym_that_is_a_value(known):
+    """"Net National Income (NNI)": words in brackets, no name; "the Kestrin Rebel Council (KRC)" untagged, KRC tagged elsewhere."""
+    written = evidence(known, "Velloran Net Income (VNI) rose, and the Kestrin Rebel Council (KRC) met.", [])
+    assert written.acronyms == [("KRC", "Kestrin Rebel Council", "written"), ("VNI", "Velloran Net Income", "written")]
+    krc = evidence(known, "The KRC said the road was open.", [("KRC", "ORG")])
+    assert derive_overlay([written, krc], load_aliases()).entries()["merge"] == {"Kestrin Rebel Council": ["KRC"]}
+    assert derive_overlay([written], load_aliases()).entries()["merge"] == {}
 
 
 def test_names_the_aliases_decide_are_never_in_the_corpus_aliases(known, tmp_path):
