@@ -43,11 +43,13 @@ import json
 import os
 import re
 import time
+import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import AliasesError
 from ..store.index import CORPUS_ALIASES_FILE, CORPUS_EVIDENCE_FILE, IndexerLock, open_index, stored_keys, verify_before_writing
 from ..store.names import name_key
 from ..store.schema import ARABIC
@@ -298,9 +300,19 @@ def kept_overlay(index_dir: str | Path) -> str | None:
 
 
 def index_aliases(index_dir: str | Path, user_file: str | Path | None) -> Aliases:
-    """The aliases an index's articles are normalised with: built-in, the index's corpus aliases, the user's."""
+    """The aliases an index's articles are normalised with: built-in, the index's corpus aliases, the user's.
+
+    Corpus aliases that cannot be read (a damaged or hand-edited file) are left out: the next
+    pass writes them again, and until then the articles are normalised without them.
+    """
     path = Path(index_dir) / CORPUS_ALIASES_FILE
-    return overlay_aliases(user_file, kept_overlay(index_dir), str(path))
+    text = kept_overlay(index_dir)
+    if text:
+        try:
+            Aliases().update(tomllib.loads(text), str(path))
+        except (tomllib.TOMLDecodeError, AliasesError):
+            text = None
+    return overlay_aliases(user_file, text, str(path))
 
 
 def _write(path: Path, text: str) -> None:
@@ -348,10 +360,13 @@ def collect_evidence(ix, index_dir: Path, base: Aliases, known: tuple) -> tuple[
     missing = []
     for article_id, content_hash in hashes.items():
         entry = kept.get(article_id)
-        if entry and entry[0] == content_hash:
-            evidence[article_id] = Evidence.from_json(entry[1])
-        else:
-            missing.append(article_id)
+        try:
+            if entry and entry[0] == content_hash:
+                evidence[article_id] = Evidence.from_json(entry[1])
+                continue
+        except (IndexError, TypeError, ValueError, KeyError):  # a damaged entry: gathered again
+            pass
+        missing.append(article_id)
     if missing:
         with ix.searcher() as searcher:
             if len(missing) * 4 > len(hashes):  # most of the index: one sequential read
@@ -417,8 +432,6 @@ def corpus_pass(
 def _entries_of(text: str | None) -> dict:
     if not text:
         return {"merge": {}, "kind": {}}
-    import tomllib
-
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:

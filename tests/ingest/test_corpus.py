@@ -311,3 +311,40 @@ def test_the_pass_can_be_turned_off(known, tmp_path):
     summary = index_paths([write_corpus(tmp_path / "all.jsonl", ids)], index_dir, IndexOptions(processes=1, corpus_pass=False), tagger=ScriptedTagger(index_dir, known))
     assert summary.corpus == "" and not (index_dir / CORPUS_ALIASES_FILE).exists()
     assert values(index_dir)["q1"] == {("Vellorin", "person")} and values(index_dir)["a1"] == {("VLF", "org")}
+
+
+def test_arabic_articles_count_in_the_majority_and_follow_it(known):
+    """An Arabic article's values come from the Arabic gazetteer under their English names (link_arabic): they vote and
+    take the corpus's kind like any article; no acronym is read from Arabic script."""
+    from searchapp.store.schema import ARABIC
+
+    paragraphs = ["قال فيلورين إن المحادثات فشلت (VLF)"]
+    raw = [("Vellorin", "PERSON", 0, 4, 11)]
+    arabic = gather(raw, paragraphs, ARABIC, load_aliases(), known)
+    assert arabic.values == [("Vellorin", "person")] and arabic.acronyms == []
+    overlay = derive_overlay(kind_corpus(known, 4, 0) + [arabic], load_aliases())
+    assert overlay.entries()["kind"] == {"Vellorin": "place"}  # place in 4 of 5
+    aliases = load_aliases(None, ("corpus aliases", overlay.toml()))
+    assert [(m.name, m.kind) for m in relink(raw, paragraphs, ARABIC, aliases, known)] == [("Vellorin", "place")]
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        (CORPUS_ALIASES_FILE, '[kind]\n"Vellorin" = "people"\n'),  # edited by hand, wrongly
+        (CORPUS_ALIASES_FILE, "[merge\n"),  # cut short
+        ("corpus-evidence.json", '{"version": 2, "base": "x", "articles": {"a1": [1]'),
+        ("corpus-evidence.json", "[]"),
+    ],
+)
+def test_damaged_corpus_files_are_written_again_and_never_stop_a_run(known, tmp_path, name, damage):
+    from searchapp.ingest.run import IndexOptions, index_paths
+
+    index_dir = tmp_path / "ix"
+    ids = ["p0", "p1", "p2", "p3", "p4", "q1", "d1", "a1"]
+    index_paths([write_corpus(tmp_path / "some.jsonl", ids[:-1])], index_dir, IndexOptions(processes=1), tagger=ScriptedTagger(index_dir, known))
+    (index_dir / name).write_text(damage, encoding="utf-8")
+    summary = index_paths([write_corpus(tmp_path / "all.jsonl", ids)], index_dir, IndexOptions(processes=1), tagger=ScriptedTagger(index_dir, known))
+    assert summary.added == 1 and summary.corpus_pass is not None
+    assert tomllib.loads((index_dir / CORPUS_ALIASES_FILE).read_text(encoding="utf-8")) == {"merge": {FRONT: ["VLF"]}, "kind": {"Vellorin": "place"}}
+    assert values(index_dir)["q1"] == {("Vellorin", "place")} and values(index_dir)["a1"] == {(FRONT, "org")}
