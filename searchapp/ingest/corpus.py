@@ -268,7 +268,8 @@ def derive_overlay(
             overlay.ambiguous[acronym] = fulls
             continue
         spellings = next(iter(groups.values()))
-        full = sorted(spellings, key=lambda f: (-spellings[f], -len(f), f))[0]  # the most frequent full form
+        # the most frequent full form; of as frequent ones, the most capitalised ("West Texas", not "West texas")
+        full = sorted(spellings, key=lambda f: (-spellings[f], -sum(w[:1].isupper() for w in f.split()), -len(f), f))[0]
         n_defined = sum(defined[(acronym, f)] + written[(acronym, f)] for f in spellings)
         n_joined = sum(joined[(acronym, f)] for f in spellings)
         tagged = n_joined or any(defined[(acronym, f)] for f in spellings)
@@ -339,7 +340,7 @@ class PassSummary:
             done = "unchanged, nothing rewritten"
         else:
             done = f"{self.changed_entries} entries changed: normalised {self.renormalised} articles again, rewrote {self.rewritten}"
-        return f"corpus pass over {self.articles} articles (evidence gathered for {self.gathered}): {overlay}; {done}; time {self.seconds:.1f}s"
+        return f"corpus pass over {self.articles} articles (evidence gathered for {self.gathered}): {overlay}; {done} in {self.seconds:.1f}s"
 
 
 def collect_evidence(ix, index_dir: Path, base: Aliases, known: tuple) -> tuple[dict[str, Evidence], int]:
@@ -497,7 +498,7 @@ def apply_to_tagged(tagged: list, base: Aliases, known: tuple | None = None) -> 
     if not overlay.merges and not overlay.kinds:
         return tagged, overlay
     aliases = copy.deepcopy(base)
-    aliases.update(overlay.entries(), "corpus aliases")
+    aliases.update(overlay.entries(), "corpus aliases", keyed=False)
     out = []
     for t in tagged:
         if t.raw:

@@ -253,7 +253,9 @@ class Aliases:
         if fold(old) in self.kinds and fold(new) not in self.kinds:
             self.kinds[fold(new)] = self.kinds[fold(old)]
 
-    def update(self, data: dict, origin: str) -> None:
+    def update(self, data: dict, origin: str, keyed: bool = True) -> None:
+        """Apply one aliases file's tables; ``keyed``: its variants are also looked up by transliteration key
+        (not for the corpus aliases, whose variants are acronyms: "NYSE" would key "Nesi", "LIFFE" "Life")."""
         unknown = set(data) - {"drop", "merge", "kind"}
         if unknown:
             raise AliasesError(f"{origin}: unknown section(s) {', '.join(sorted(unknown))}; expected drop, merge, kind")
@@ -275,7 +277,7 @@ class Aliases:
                     self.redirect(shown.pop(fold(variant)), display)
                 self.canonical[fold(variant)] = display
                 self.variants[variant] = display
-                if len(name_key(variant)) > 3:  # a user's merge of a spelling wins over the built-in one
+                if keyed and len(name_key(variant)) > 3:  # a user's merge of a spelling wins over the built-in one
                     self.keyed[name_key(variant)] = display
             self.dropped.discard(fold(display))
             shown[fold(display)] = display
@@ -313,7 +315,7 @@ def load_aliases(user_file: str | Path | None = None, corpus: tuple[str, str] | 
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise AliasesError(f"{origin}: {exc}") from None
-        aliases.update(data, origin)
+        aliases.update(data, origin, keyed=corpus is None or (origin, text) != corpus)
     digested = [t if corpus is None or (o, t) != corpus else json.dumps(tomllib.loads(t), sort_keys=True) for o, t in texts]
     aliases.digest = hashlib.sha256("\0".join(digested).encode()).hexdigest()[:16]
     return aliases

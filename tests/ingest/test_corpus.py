@@ -348,3 +348,14 @@ def test_damaged_corpus_files_are_written_again_and_never_stop_a_run(known, tmp_
     assert summary.added == 1 and summary.corpus_pass is not None
     assert tomllib.loads((index_dir / CORPUS_ALIASES_FILE).read_text(encoding="utf-8")) == {"merge": {FRONT: ["VLF"]}, "kind": {"Vellorin": "place"}}
     assert values(index_dir)["q1"] == {("Vellorin", "place")} and values(index_dir)["a1"] == {(FRONT, "org")}
+
+
+def test_a_corpus_acronym_never_captures_a_name_that_shares_its_transliteration_key(known):
+    """"NYSE" and "Nesi" share a key, "LIFFE" and "Life": the corpus's acronyms are looked up as written, never by key."""
+    overlay = '[merge]\n"New York Stock Exchange" = ["NYSE"]\n"London International Financial Futures Exchange" = ["LIFFE"]\n'
+    aliases = load_aliases(None, ("corpus aliases", overlay))
+    paragraphs = ["Nerio Nesi said on Monday that Life would list on the NYSE and on LIFFE. Nesi spoke in Rome."]
+    raw = raw_of(paragraphs, [("Nerio Nesi", "PERSON"), ("Nesi", "PERSON"), ("Life", "ORG"), ("NYSE", "ORG"), ("LIFFE", "ORG")])
+    assert {(m.name, m.kind) for m in relink(raw, paragraphs, "en", aliases, known) if m.facet} == {
+        ("Nerio Nesi", "person"), ("Life", "org"), ("New York Stock Exchange", "org"), ("London International Financial Futures Exchange", "org"),
+    }  # fmt: skip
