@@ -39,6 +39,7 @@ again.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import re
@@ -497,8 +498,9 @@ def apply_to_tagged(tagged: list, base: Aliases, known: tuple | None = None) -> 
     overlay = derive_overlay(evidence, base)
     if not overlay.merges and not overlay.kinds:
         return tagged, overlay
-    aliases = copy.deepcopy(base)
+    aliases = copy.deepcopy(base)  # the names these aliases decide are never in the corpus aliases: the order is moot
     aliases.update(overlay.entries(), "corpus aliases", keyed=False)
+    aliases.digest = hashlib.sha256((base.digest + json.dumps(overlay.entries(), sort_keys=True)).encode()).hexdigest()[:16]
     out = []
     for t in tagged:
         if t.raw:

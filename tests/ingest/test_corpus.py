@@ -359,3 +359,21 @@ def test_a_corpus_acronym_never_captures_a_name_that_shares_its_transliteration_
     assert {(m.name, m.kind) for m in relink(raw, paragraphs, "en", aliases, known) if m.facet} == {
         ("Nerio Nesi", "person"), ("Life", "org"), ("New York Stock Exchange", "org"), ("London International Financial Futures Exchange", "org"),
     }  # fmt: skip
+
+
+def test_evaluate_scores_the_gold_articles_after_the_pass_over_them(known):
+    """searchapp evaluate: the gold set is the corpus; its articles come out as an index of them would hold them."""
+    from searchapp.ingest.corpus import apply_to_tagged
+    from searchapp.ingest.models import Article
+
+    tagged = []
+    for article_id in ("p0", "p1", "p2", "p3", "q1", "d1", "a1"):
+        text, names = SCRIPT[article_id]
+        raw = raw_of([text], names)
+        tagged.append(TaggedArticle(Article(article_id, "", [text], "gold"), relink(raw, [text], "en", load_aliases(), known), [], "en", raw))
+    out, overlay = apply_to_tagged(tagged, load_aliases(), known)
+    assert overlay.entries() == {"merge": {FRONT: ["VLF"]}, "kind": {"Vellorin": "place"}}  # a place in 4 of 5
+    assert {(m.name, m.kind) for m in tagged[4].mentions} == {("Vellorin", "person")}
+    assert {(m.name, m.kind) for m in out[4].mentions} == {("Vellorin", "place")}
+    assert {(m.name, m.kind) for m in out[-1].mentions if m.facet} == {(FRONT, "org")}
+    assert [t.mentions for t in out[:4]] == [t.mentions for t in tagged[:4]]
