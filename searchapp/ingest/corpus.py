@@ -344,10 +344,10 @@ class PassSummary:
         return f"corpus pass over {self.articles} articles (evidence gathered for {self.gathered}): {overlay}; {done} in {self.seconds:.1f}s"
 
 
-def collect_evidence(ix, index_dir: Path, base: Aliases, known: tuple) -> tuple[dict[str, Evidence], int]:
+def collect_evidence(ix, index_dir: Path, base: Aliases, known: tuple, keep: bool = True) -> tuple[dict[str, Evidence], int]:
     """Every article's evidence under ``base``: kept ones reused (same content hash, same base aliases), the rest gathered.
 
-    Returns (id -> evidence, how many were gathered); the kept evidence file is written again.
+    Returns (id -> evidence, how many were gathered); ``keep``: the kept evidence file is written again.
     """
     path = index_dir / CORPUS_EVIDENCE_FILE
     kept: dict = {}
@@ -381,6 +381,8 @@ def collect_evidence(ix, index_dir: Path, base: Aliases, known: tuple) -> tuple[
                 paragraphs = list(stored.get("paragraphs") or [])
                 raw = raw_from_json(entities["raw"], paragraphs) if "raw" in entities else []
                 evidence[stored["id"]] = gather(raw, paragraphs, stored.get("language"), base, known)
+    if not keep:
+        return evidence, len(missing)
     articles = {i: [hashes[i], e.as_json()] for i, e in evidence.items()}
     _write(path, json.dumps({"version": EVIDENCE_VERSION, "base": base.digest, "articles": articles}, ensure_ascii=False, separators=(",", ":")))
     return evidence, len(missing)
@@ -410,7 +412,7 @@ def corpus_pass(
     index_dir = Path(index_dir)
     base = load_aliases(user_file)
     known = (place_lookup(), place_spellings())
-    evidence, gathered = collect_evidence(ix, index_dir, base, known)
+    evidence, gathered = collect_evidence(ix, index_dir, base, known, keep=not dry_run)
     overlay = derive_overlay(evidence.values(), base)
     summary = PassSummary(articles=len(evidence), gathered=gathered, overlay=overlay)
     new_text = overlay.toml()

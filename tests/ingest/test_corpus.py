@@ -377,3 +377,27 @@ def test_evaluate_scores_the_gold_articles_after_the_pass_over_them(known):
     assert {(m.name, m.kind) for m in out[4].mentions} == {("Vellorin", "place")}
     assert {(m.name, m.kind) for m in out[-1].mentions if m.facet} == {(FRONT, "org")}
     assert [t.mentions for t in out[:4]] == [t.mentions for t in tagged[:4]]
+
+
+def test_entities_corpus_pass_runs_it_alone_and_dry_run_writes_nothing(known, tmp_path):
+    from click.testing import CliRunner
+
+    from searchapp.cli import main
+    from searchapp.ingest.run import IndexOptions, index_paths
+
+    index_dir = tmp_path / "ix"
+    ids = ["p0", "p1", "p2", "p3", "p4", "q1", "d1", "a1"]
+    index_paths([write_corpus(tmp_path / "all.jsonl", ids)], index_dir, IndexOptions(processes=1, corpus_pass=False), tagger=ScriptedTagger(index_dir, known))
+    before = values(index_dir)
+    result = CliRunner().invoke(main, ["entities", "--index-dir", str(index_dir), "--corpus-pass", "--dry-run", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    # q1 re-kinded, a1 joined, d1 holding VLF as a spelling of the front
+    assert "would rewrite 3 " in result.stderr and "  Vellorin (person) -> Vellorin (place): 1 article" in result.stderr
+    assert sorted(p.name for p in index_dir.iterdir() if p.name.startswith("corpus")) == [] and values(index_dir) == before
+    result = CliRunner().invoke(main, ["entities", "--index-dir", str(index_dir), "--corpus-pass", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert "rewrote 3 " in result.stderr
+    assert values(index_dir)["q1"] == {("Vellorin", "place")} and values(index_dir)["a1"] == {(FRONT, "org")}
+    assert sorted(p.name for p in index_dir.iterdir() if p.name.startswith("corpus")) == ["corpus-aliases.toml", "corpus-evidence.json"]
+    result = CliRunner().invoke(main, ["entities", "--index-dir", str(index_dir), "--dry-run"])
+    assert result.exit_code == 2 and "--dry-run needs --apply-aliases TOML or --corpus-pass" in result.output
