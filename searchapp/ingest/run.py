@@ -27,6 +27,7 @@ from pathlib import Path
 from ..config import Settings
 from ..store.custom import FacetError, FacetSpec, load_facets, merge_facets, save_facets
 from ..store.index import (
+    ALIASES_RECORD,
     CORPUS_ALIASES_FILE,
     IndexerLock,
     batch_writer,
@@ -366,6 +367,9 @@ def index_paths(
         # built-in, the corpus aliases of the index's last corpus pass, the user's (searchapp.ingest.corpus)
         aliases = index_aliases(index_dir, aliases_file)
         aliases_changed = applied_digest(index_dir) not in (None, aliases.digest)
+        # an index the pass never ran on (written by an older searchapp): its first pass normalises every
+        # article again, so that what the older version left (spelling keys made before) is brought up to date
+        first_pass = not options.rebuild and kept_overlay(index_dir) is None and index_dir.joinpath(ALIASES_RECORD).is_file()
         ix = open_index(index_dir, create=True, rebuild=options.rebuild)
         if not options.rebuild:  # never add to altered files: every checksum recorded at commit is verified
             verify_before_writing(index_dir)
@@ -402,7 +406,7 @@ def index_paths(
                 record_aliases(index_dir, aliases, aliases_file)
             changed = run.summary.indexed or run.summary.removed or options.rebuild or aliases_changed
             if options.corpus_pass and ix.doc_count() and (changed or kept_overlay(index_dir) is None):
-                run.summary.corpus_pass = corpus_pass(ix, index_dir, aliases_file, options.lock_timeout, options.batch_size)
+                run.summary.corpus_pass = corpus_pass(ix, index_dir, aliases_file, options.lock_timeout, options.batch_size, everything=first_pass)
             if options.max_segments and segment_count(ix) > options.max_segments:
                 merging = time.monotonic()
                 run.summary.merged_segments = merge_segments(ix, options.lock_timeout)

@@ -401,3 +401,15 @@ def test_entities_corpus_pass_runs_it_alone_and_dry_run_writes_nothing(known, tm
     assert sorted(p.name for p in index_dir.iterdir() if p.name.startswith("corpus")) == ["corpus-aliases.toml", "corpus-evidence.json"]
     result = CliRunner().invoke(main, ["entities", "--index-dir", str(index_dir), "--dry-run"])
     assert result.exit_code == 2 and "--dry-run needs --apply-aliases TOML or --corpus-pass" in result.output
+
+
+def test_the_first_pass_on_an_index_of_an_older_version_normalises_every_article(known, tmp_path):
+    """An index the pass never ran on (its articles normalised by an older searchapp: other spelling keys) is brought
+    up to date by its first run, even where no corpus alias touches an article."""
+    from searchapp.ingest.run import IndexOptions, index_paths
+
+    index_dir = tmp_path / "ix"
+    ids = ["p0", "p1", "p2", "p3", "p4", "q1", "d1", "a1"]
+    index_paths([write_corpus(tmp_path / "some.jsonl", ids)], index_dir, IndexOptions(processes=1, corpus_pass=False), tagger=ScriptedTagger(index_dir, known))
+    summary = index_paths([write_corpus(tmp_path / "all.jsonl", [*ids, "z1"])], index_dir, IndexOptions(processes=1), tagger=ScriptedTagger(index_dir, known))
+    assert summary.corpus_pass.renormalised == 9 and summary.corpus_pass.rewritten == 3  # q1, a1, d1
