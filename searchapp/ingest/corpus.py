@@ -63,7 +63,7 @@ from .models import Mention, TaggedArticle, raw_from_json
 MIN_ARTICLES = 5  # a kind decided by the corpus needs at least this many articles naming the value
 MAJORITY = 2 / 3  # ... and this share of them agreeing
 MIN_JOINED = 2  # an acronym never defined in brackets joins a full name spelt beside it in this many articles
-EVIDENCE_VERSION = 2  # bumped when what an article's evidence holds changes: the kept evidence is then gathered again
+EVIDENCE_VERSION = 3  # bumped when what an article's evidence holds changes: the kept evidence is then gathered again
 _ACRONYM = re.compile(r"[A-Z]{2,6}")
 _DEFINED = re.compile(r"\s*\(\s*([A-Z][A-Z.]{1,9})\s*\)")  # "Syrian Democratic Forces (SDF)"
 _DEFINED_INSIDE = re.compile(r"\s*\(\s*([A-Z][A-Z.]{1,9})\s*\)$")  # the tagger's span took the brackets in
@@ -171,6 +171,7 @@ def gather(raw: list[tuple], paragraphs: list[str], language: str | None, base: 
     evidence.acronyms = sorted((a, full, how) for (a, full), how in found.items())
     names = {fold(name) for name, _ in evidence.values}
     names.update(fold(clean_name(row[0], LABEL_KINDS.get(row[1], "org"))) for row in raw)
+    names.update([n[:-1] for n in names if n.endswith("s")])  # "VLFs", "Vellorins": a possessive scraped without apostrophe
     evidence.names = sorted(n for n in names if n)
     return evidence
 

@@ -197,6 +197,7 @@ SCRIPT = {
     "d1": (f"Fighters of the {FRONT} (VLF) shelled Kestrin Ridge.", [(FRONT, "ORG")]),
     "a1": ("The VLF attacked at dawn near Oskarvale.", [("VLF", "ORG")]),
     "z1": ("Dorrin Talbek met Amsel Quorn in Geneva.", [("Dorrin Talbek", "PERSON"), ("Amsel Quorn", "PERSON")]),
+    "s1": ("The VLFs commander spoke at dawn.", [("VLFs", "ORG")]),  # a possessive scraped without apostrophe
 }
 
 
@@ -413,3 +414,14 @@ def test_the_first_pass_on_an_index_of_an_older_version_normalises_every_article
     index_paths([write_corpus(tmp_path / "some.jsonl", ids)], index_dir, IndexOptions(processes=1, corpus_pass=False), tagger=ScriptedTagger(index_dir, known))
     summary = index_paths([write_corpus(tmp_path / "all.jsonl", [*ids, "z1"])], index_dir, IndexOptions(processes=1), tagger=ScriptedTagger(index_dir, known))
     assert summary.corpus_pass.renormalised == 9 and summary.corpus_pass.rewritten == 3  # q1, a1, d1
+
+
+def test_an_article_naming_an_entry_only_by_its_scraped_possessive_is_normalised_again(known, tmp_path):
+    from searchapp.ingest.run import IndexOptions, index_paths
+
+    index_dir = tmp_path / "ix"
+    index_paths([write_corpus(tmp_path / "one.jsonl", ["s1", "a1"])], index_dir, IndexOptions(processes=1), tagger=ScriptedTagger(index_dir, known))
+    assert values(index_dir)["s1"] == {("VLFs", "org")}  # nothing says what VLF is yet
+    summary = index_paths([write_corpus(tmp_path / "two.jsonl", ["s1", "a1", "d1"])], index_dir, IndexOptions(processes=1), tagger=ScriptedTagger(index_dir, known))
+    assert "normalised 3 articles again" in summary.corpus
+    assert values(index_dir)["s1"] == {(FRONT, "org")} and values(index_dir)["a1"] == {(FRONT, "org")}
