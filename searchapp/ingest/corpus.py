@@ -38,15 +38,17 @@ again.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
 import os
 import re
+import sys
 import time
 import tomllib
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,7 +65,7 @@ from .models import Mention, TaggedArticle, raw_from_json
 MIN_ARTICLES = 5  # a kind decided by the corpus needs at least this many articles naming the value
 MAJORITY = 2 / 3  # ... and this share of them agreeing
 MIN_JOINED = 2  # an acronym never defined in brackets joins a full name spelt beside it in this many articles
-EVIDENCE_VERSION = 3  # bumped when what an article's evidence holds changes: the kept evidence is then gathered again
+EVIDENCE_VERSION = 4  # bumped when what an article's evidence holds changes: the kept evidence is then gathered again
 _ACRONYM = re.compile(r"[A-Z]{2,6}")
 _DEFINED = re.compile(r"\s*\(\s*([A-Z][A-Z.]{1,9})\s*\)")  # "Syrian Democratic Forces (SDF)"
 _DEFINED_INSIDE = re.compile(r"\s*\(\s*([A-Z][A-Z.]{1,9})\s*\)$")  # the tagger's span took the brackets in
@@ -85,7 +87,11 @@ class Evidence:
 
     @classmethod
     def from_json(cls, data: list) -> Evidence:
-        return cls([tuple(v) for v in data[0]], [tuple(a) for a in data[1]], list(data[2]))
+        """Read back; names interned: an archive repeats a few thousand values over every article (memory)."""
+        intern = sys.intern
+        return cls(
+            [(intern(n), intern(k)) for n, k in data[0]], [(intern(a), intern(f), intern(h)) for a, f, h in data[1]], [intern(n) for n in data[2]]
+        )
 
 
 def abbreviates(acronym: str, name: str) -> bool:
@@ -345,31 +351,39 @@ class PassSummary:
         return f"corpus pass over {self.articles} articles (evidence gathered for {self.gathered}): {overlay}; {done} in {self.seconds:.1f}s"
 
 
+def _kept_evidence(path: Path, base: Aliases) -> Iterator[tuple[str, str, list]]:
+    """(id, content hash, evidence as JSON) of the kept evidence file, line by line (a damaged line is skipped;
+    another version or other base aliases: none)."""
+    try:
+        with open(path, encoding="utf-8") as lines:
+            header = json.loads(next(lines, "{}"))
+            if not isinstance(header, dict) or header.get("version") != EVIDENCE_VERSION or header.get("base") != base.digest:
+                return
+            for line in lines:
+                try:
+                    article_id, content_hash, data = json.loads(line)
+                except (ValueError, TypeError):
+                    continue
+                yield article_id, content_hash, data
+    except (OSError, ValueError, UnicodeDecodeError):  # none yet, or damaged: gathered again
+        return
+
+
 def collect_evidence(ix, index_dir: Path, base: Aliases, known: tuple, keep: bool = True) -> tuple[dict[str, Evidence], int]:
     """Every article's evidence under ``base``: kept ones reused (same content hash, same base aliases), the rest gathered.
 
-    Returns (id -> evidence, how many were gathered); ``keep``: the kept evidence file is written again.
+    Returns (id -> evidence, how many were gathered); ``keep``: the kept evidence file is written again
+    (JSON lines: a header, then one article a line, so that it is read and written without holding
+    it whole).
     """
     path = index_dir / CORPUS_EVIDENCE_FILE
-    kept: dict = {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") == EVIDENCE_VERSION and data.get("base") == base.digest:
-            kept = data.get("articles", {})
-    except (OSError, ValueError, AttributeError):  # none yet, or damaged: gathered again
-        kept = {}
     hashes = {key.id: key.content_hash for key in stored_keys(ix)}
     evidence: dict[str, Evidence] = {}
-    missing = []
-    for article_id, content_hash in hashes.items():
-        entry = kept.get(article_id)
-        try:
-            if entry and entry[0] == content_hash:
-                evidence[article_id] = Evidence.from_json(entry[1])
-                continue
-        except (IndexError, TypeError, ValueError, KeyError):  # a damaged entry: gathered again
-            pass
-        missing.append(article_id)
+    for article_id, content_hash, data in _kept_evidence(path, base):
+        if hashes.get(article_id) == content_hash:
+            with contextlib.suppress(IndexError, TypeError, ValueError, KeyError):  # a damaged entry: gathered again
+                evidence[article_id] = Evidence.from_json(data)
+    missing = [i for i in hashes if i not in evidence]
     if missing:
         with ix.searcher() as searcher:
             if len(missing) * 4 > len(hashes):  # most of the index: one sequential read
@@ -381,11 +395,14 @@ def collect_evidence(ix, index_dir: Path, base: Aliases, known: tuple, keep: boo
                 entities = stored.get("entities") or {}
                 paragraphs = list(stored.get("paragraphs") or [])
                 raw = raw_from_json(entities["raw"], paragraphs) if "raw" in entities else []
-                evidence[stored["id"]] = gather(raw, paragraphs, stored.get("language"), base, known)
-    if not keep:
-        return evidence, len(missing)
-    articles = {i: [hashes[i], e.as_json()] for i, e in evidence.items()}
-    _write(path, json.dumps({"version": EVIDENCE_VERSION, "base": base.digest, "articles": articles}, ensure_ascii=False, separators=(",", ":")))
+                evidence[stored["id"]] = Evidence.from_json(gather(raw, paragraphs, stored.get("language"), base, known).as_json())
+    if keep:
+        temporary = path.with_name(path.name + ".tmp")
+        with open(temporary, "w", encoding="utf-8") as out:
+            out.write(json.dumps({"version": EVIDENCE_VERSION, "base": base.digest}) + "\n")
+            for article_id, found in evidence.items():
+                out.write(json.dumps([article_id, hashes[article_id], found.as_json()], ensure_ascii=False, separators=(",", ":")) + "\n")
+        os.replace(temporary, path)
     return evidence, len(missing)
 
 

@@ -336,6 +336,8 @@ def test_arabic_articles_count_in_the_majority_and_follow_it(known):
         (CORPUS_ALIASES_FILE, "[merge\n"),  # cut short
         ("corpus-evidence.json", '{"version": 2, "base": "x", "articles": {"a1": [1]'),
         ("corpus-evidence.json", "[]"),
+        ("corpus-evidence.json", None),  # a line of it damaged
+
     ],
 )
 def test_damaged_corpus_files_are_written_again_and_never_stop_a_run(known, tmp_path, name, damage):
@@ -344,6 +346,9 @@ def test_damaged_corpus_files_are_written_again_and_never_stop_a_run(known, tmp_
     index_dir = tmp_path / "ix"
     ids = ["p0", "p1", "p2", "p3", "p4", "q1", "d1", "a1"]
     index_paths([write_corpus(tmp_path / "some.jsonl", ids[:-1])], index_dir, IndexOptions(processes=1), tagger=ScriptedTagger(index_dir, known))
+    if damage is None:  # the header kept, the second article's line cut short
+        lines = (index_dir / name).read_text(encoding="utf-8").splitlines()
+        damage = "\n".join([lines[0], lines[1], lines[2][:20], *lines[3:]]) + "\n"
     (index_dir / name).write_text(damage, encoding="utf-8")
     summary = index_paths([write_corpus(tmp_path / "all.jsonl", ids)], index_dir, IndexOptions(processes=1), tagger=ScriptedTagger(index_dir, known))
     assert summary.added == 1 and summary.corpus_pass is not None
