@@ -285,6 +285,11 @@ def derive_overlay(
         # entry only when the acronym is a value somewhere: a name the tagger saw
         if (n_defined >= 1 or n_joined >= min_joined) and (tagged or alone[acronym]):
             overlay.merges[acronym] = (full, {"defined": n_defined, "joined": n_joined, "alone": alone[acronym]})
+    # a merged value keeps one kind: "ICRC" tagged a person where it stands alone is the committee, an organisation
+    for acronym, (full, _) in overlay.merges.items():
+        joined_kinds = kinds.get(full, Counter()) + kinds.get(acronym, Counter())
+        if len(joined_kinds) > 1 and full not in overlay.kinds and open_name(full):
+            overlay.kinds[full] = (joined_kinds.most_common(1)[0][0], joined_kinds)
     return overlay
 
 

@@ -430,3 +430,13 @@ def test_an_article_naming_an_entry_only_by_its_scraped_possessive_is_normalised
     summary = index_paths([write_corpus(tmp_path / "two.jsonl", ["s1", "a1", "d1"])], index_dir, IndexOptions(processes=1), tagger=ScriptedTagger(index_dir, known))
     assert "normalised 3 articles again" in summary.corpus
     assert values(index_dir)["s1"] == {(FRONT, "org")} and values(index_dir)["a1"] == {(FRONT, "org")}
+
+
+def test_an_acronym_tagged_another_kind_where_it_stands_alone_takes_the_full_names(known):
+    person = evidence(known, "VLF told reporters the talks had failed.", [("VLF", "PERSON")])
+    assert person.values == [("VLF", "person")]
+    overlay = derive_overlay([defining(known), defining(known), person], load_aliases())
+    assert overlay.entries() == {"merge": {FRONT: ["VLF"]}, "kind": {FRONT: "org"}}
+    aliases = load_aliases(None, ("corpus aliases", overlay.toml()))
+    paragraphs = ["VLF told reporters the talks had failed."]
+    assert [(m.name, m.kind) for m in relink(raw_of(paragraphs, [("VLF", "PERSON")]), paragraphs, "en", aliases, known)] == [(FRONT, "org")]
