@@ -21,8 +21,12 @@ written to ``corpus-aliases.toml`` in the index folder, each entry with its evid
   with that much evidence);
 * ``[merge]``: an acronym the corpus defines at least once, or joins to a full name in at least
   :data:`MIN_JOINED` articles, becomes that full name in every article, also where it stands
-  alone; shown as the most frequent full form.  An acronym the corpus expands to two different
-  names ("FSA": Free Syrian Army, Financial Services Authority) is left alone.
+  alone (with the full name's kind: a ``[kind]`` entry when the acronym alone was tagged
+  another); shown as the most frequent full form.  Brackets after words no article tags as a
+  name ("Net National Income (NNI)", :func:`definitions`) count only for an acronym that is a
+  value somewhere.  An acronym the corpus expands to two different names ("API": American
+  Petroleum Institute, American Paper Institute) is left alone.  Corpus aliases are looked up as
+  written, never by transliteration key ("NYSE" and "Nesi" share one).
 
 Names the built-in or the user's aliases already decide are never in the corpus aliases; they
 apply between the two (user > corpus > built-in, :func:`.entities.load_aliases`) through the same
@@ -30,7 +34,7 @@ re-normalisation as an edited aliases file (:func:`.curate.renormalise_index`), 
 articles whose entities change.
 
 **Incremental**: the evidence of each article is kept beside the index (``corpus-evidence.json``,
-by article id and content hash, for one set of base aliases), so an indexing run that adds 10
+JSON lines by article id and content hash, for one set of base aliases), so an indexing run that adds 10
 articles to 100,000 normalises those 10 and, when the corpus aliases do not change, rewrites
 nothing; when they change, only the articles naming a name whose entry changed are normalised
 again.
