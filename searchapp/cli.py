@@ -192,27 +192,40 @@ def search_command(
     help="First apply this aliases file (the --aliases format, on top of the built-in aliases) to every indexed article, "
     "from its stored mentions, without tagging again; then list.",
 )
-@click.option("--dry-run", is_flag=True, help="With --apply-aliases: say what the file would change (values, articles), write nothing.")
+@click.option("--dry-run", is_flag=True, help="With --apply-aliases or --corpus-pass: say what would change (values, articles), write nothing.")
+@click.option(
+    "--corpus-pass",
+    is_flag=True,
+    help="First run the corpus-wide pass over every article (kinds by the majority of the articles, acronyms joined to "
+    "the full name the corpus gives them; <index>/corpus-aliases.toml), as every `searchapp index` run ends; then list.",
+)
 @click.pass_obj
-def entities_command(settings: Settings, index_dir, kinds, match, limit, as_json, aliases_file, dry_run) -> None:
+def entities_command(settings: Settings, index_dir, kinds, match, limit, as_json, aliases_file, dry_run, corpus_pass) -> None:
     """List the actor and place values of the index with their counts, kinds and the spellings folded into each.
 
     Sorted by articles.  To merge, rename, drop or re-kind values, write an aliases file and apply
     it with --apply-aliases (seconds, no tagging).  The file is then kept with the index: later
-    `searchapp index` runs use it unless --aliases or SEARCHAPP_ALIASES name another.
+    `searchapp index` runs use it unless --aliases or SEARCHAPP_ALIASES name another.  A value the
+    corpus-wide pass decided says so ("corpus: ..."), with the evidence; the entries are in
+    <index>/corpus-aliases.toml, and your aliases file overrides any of them.
     """
     from .query import SearchIndex
-    from .query.entities import list_entities
+    from .query.entities import corpus_decisions, list_entities
     from .web.render import entities_text
 
     settings = settings.replace(index_dir=index_dir)
-    if dry_run and aliases_file is None:
-        raise click.BadParameter("--dry-run needs --apply-aliases TOML", param_hint="--dry-run")
-    if aliases_file is not None:
-        from .ingest.curate import reapply_aliases
+    if dry_run and aliases_file is None and not corpus_pass:
+        raise click.BadParameter("--dry-run needs --apply-aliases TOML or --corpus-pass", param_hint="--dry-run")
+    if aliases_file is not None or corpus_pass:
+        from .ingest.corpus import apply_aliases, run_corpus_pass
 
         try:
-            summary = reapply_aliases(settings.index_dir, aliases_file, settings.lock_timeout, settings.batch_size, dry_run=dry_run)
+            if aliases_file is not None:
+                summary = apply_aliases(
+                    settings.index_dir, aliases_file, settings.lock_timeout, settings.batch_size, dry_run=dry_run, corpus=settings.corpus_pass or corpus_pass
+                )
+            else:
+                summary = run_corpus_pass(settings.index_dir, settings.lock_timeout, settings.batch_size, dry_run=dry_run)
         except KeyboardInterrupt:
             click.echo("interrupted: every batch committed before the interruption is kept; re-run to finish", err=True)
             sys.exit(EXIT_INTERRUPTED)
@@ -220,10 +233,15 @@ def entities_command(settings: Settings, index_dir, kinds, match, limit, as_json
         for line in summary.describe_changes():
             click.echo(line, err=True)
     listing = list_entities(SearchIndex.from_settings(settings), tuple(kinds), match, limit or None)
+    decisions = corpus_decisions(settings.index_dir)
     if as_json:
-        click.echo(json.dumps(listing.as_dict(), ensure_ascii=False, indent=2))
+        data = listing.as_dict()
+        for value in data["values"]:
+            if value["value"] in decisions:
+                value["corpus"] = decisions[value["value"]]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        click.echo(entities_text(listing))
+        click.echo(entities_text(listing, decisions=decisions))
 
 
 @main.command("check")
@@ -321,17 +339,39 @@ def serve_command(settings: Settings, index_dir, host, port, workers, read_only)
     default=None,
     help="Apply this aliases file on top of the built-in aliases (default: the built-in aliases only).",
 )
-def evaluate_command(gold: Path | None, as_json: bool, show_errors: bool, split: str, aliases_file: Path | None) -> None:
-    """Score the tagging against a gold set (default: each corpus of tests/eval apart, Reuters/samples and FA-KES)."""
+@click.option(
+    "--corpus-index",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    metavar="INDEX",
+    help="Apply the corpus aliases of this index (its corpus-aliases.toml: an index of the archive the gold articles come from) "
+    "instead of deriving them from the gold articles alone.",
+)
+@click.pass_obj
+def evaluate_command(settings: Settings, gold: Path | None, as_json: bool, show_errors: bool, split: str, aliases_file: Path | None, corpus_index: Path | None) -> None:
+    """Score the tagging against a gold set (default: each corpus of tests/eval apart, Reuters/samples and FA-KES).
+
+    The articles go through the corpus-wide pass as `searchapp index` ends: the gold set is the
+    corpus (or, with --corpus-index, the corpus aliases of that index apply), unless
+    SEARCHAPP_CORPUS_PASS is off.
+    """
     from .ingest.entities import load_aliases
     from .ingest.evaluate import DEFAULT_GOLDS, evaluate, format_report, load_gold
 
     aliases = load_aliases(aliases_file)
+    if corpus_index is not None:
+        from .store.index import CORPUS_ALIASES_FILE
+
+        path = corpus_index / CORPUS_ALIASES_FILE
+        if not path.is_file():
+            raise click.BadParameter(f"{path}: no such file (the corpus pass has not run on this index)", param_hint="--corpus-index")
+        aliases = load_aliases(aliases_file, (str(path), path.read_text(encoding="utf-8")))
+        settings = settings.replace(corpus_pass=False)  # the index's corpus aliases, not the gold set's
     if gold is not None:
         records = [r for r in load_gold(gold) if split == "all" or r.get("split", "dev") == split]
         if not records:
             raise SourceError(f"{gold}: no article in split {split!r}", param_hint="--split")
-        report = evaluate(records, aliases)
+        report = evaluate(records, aliases, settings.corpus_pass)
         summary = report.as_dict()
         if as_json:
             click.echo(json.dumps({**summary, "errors": report.errors}, ensure_ascii=False, indent=2))
@@ -352,7 +392,7 @@ def evaluate_command(gold: Path | None, as_json: bool, show_errors: bool, split:
         for part in parts:
             chosen = [r for r in records if part == "all" or r.get("split", "dev") == part]
             if chosen:
-                report = evaluate(chosen, aliases)
+                report = evaluate(chosen, aliases, settings.corpus_pass)
                 results[name][part] = {**report.as_dict(), **({"errors": report.errors} if as_json and part == "all" else {})}
                 if not as_json:
                     click.echo(f"== {name} ({path.name}), {part} ==")

@@ -79,6 +79,13 @@ class Settings:
         "(each segment is searched apart, so many of them slow every search). 0: never merge.",
         _count,
     )
+    corpus_pass: bool = _setting(
+        True,
+        "End every `searchapp index` run that changed the index with the corpus-wide pass: kinds decided by the "
+        "majority of the articles naming a value, acronyms joined to the full name the corpus gives them "
+        "(<index>/corpus-aliases.toml; your aliases file still has the last word). 0: off.",
+        _flag,
+    )
     tag_cache_entries: int = _setting(
         2_000_000,
         "Most paragraphs whose entity spans `searchapp index` keeps in the tag cache beside the index "

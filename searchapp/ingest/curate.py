@@ -30,7 +30,16 @@ from pathlib import Path
 
 from ..errors import AliasesError, IndexUnavailable
 from ..store.custom import load_facets
-from ..store.index import ALIASES_FILE, ALIASES_RECORD, IndexerLock, batch_writer, open_index, stored_keys, verify_before_writing
+from ..store.index import (
+    ALIASES_FILE,
+    ALIASES_RECORD,
+    CORPUS_ALIASES_FILE,
+    IndexerLock,
+    batch_writer,
+    open_index,
+    stored_keys,
+    verify_before_writing,
+)
 from ..store.schema import ARABIC, article_ref, text_fields
 from .arabic_tags import link_arabic
 from .documents import ENTITY_FIELDS, entity_fields, name_fields
@@ -61,6 +70,7 @@ class CurateSummary:
     changes: Counter = field(default_factory=Counter)
     seconds: float = 0.0  # normalising and writing, the gazetteer loaded
     load_seconds: float = 0.0  # loading the aliases and the gazetteer
+    corpus: str = ""  # what the corpus-wide pass derived (searchapp.ingest.corpus)
 
     def describe(self) -> str:
         kinds = ", ".join(f"{KIND_FIELDS[k]} {self.values_before.get(k, 0)} -> {self.values_after.get(k, 0)} values" for k in KIND_FIELDS)
@@ -70,6 +80,7 @@ class CurateSummary:
             f"(the others' entities are unchanged)"
             + (f", left {self.skipped} indexed before raw mentions were stored" if self.skipped else "")
             + f"; {kinds}; time {self.seconds:.1f}s (+{self.load_seconds:.1f}s loading)"
+            + (f"; {self.corpus}" if self.corpus else "")
         )
 
 
@@ -92,11 +103,25 @@ def moves(old: list, new: list[Mention]) -> set[tuple[tuple[str, str] | None, tu
     A value whose spans went to another value is renamed or merged; to none, dropped; a new value
     that took no span of an old one is (new).  Values that stay are left out.
     """
-    after: dict[tuple[int, ...], tuple[str, str]] = {}
+    after: dict[tuple[int, ...], list[tuple[str, str]]] = {}
+    values = set()
     for mention in new:
         if mention.facet:
+            values.add((mention.name, mention.kind))
             for span in mention.spans:
-                after[tuple(span)] = (mention.name, mention.kind)
+                after.setdefault(tuple(span), []).append((mention.name, mention.kind))
+    kept = values & {(m["name"], m["kind"]) for m in old if m.get("facet", True)}
+
+    def target_of(before: tuple[str, str], span) -> tuple[str, str] | None:
+        """The new value of an old one's span; of a span two values share ("Syrias National Defence Forces"), itself if it
+        is still there, else one that is not kept."""
+        if span is None:
+            return before if before in values else None
+        there = after.get(tuple(span), [])
+        if before in there:
+            return before
+        return next((v for v in there if v not in kept), there[0] if there else None)
+
     pairs: set = set()
     reached: set = set()
     for mention in old:
@@ -104,7 +129,7 @@ def moves(old: list, new: list[Mention]) -> set[tuple[tuple[str, str] | None, tu
             continue
         before = (mention["name"], mention["kind"])
         for span in mention.get("spans", ()) or [None]:
-            target = after.get(tuple(span)) if span is not None else (before if before in after.values() else None)
+            target = target_of(before, span)
             pairs.add((before, target))
             reached.add(target)
     for mention in new:
@@ -236,7 +261,8 @@ def reapply_aliases(
     mentions were stored (the error says to re-index with ``--rebuild``).  The file is then kept
     with the index (:func:`record_aliases`): later ``searchapp index`` runs use it unless told
     another.  ``progress`` is told how many articles were read, now and then.  ``dry_run``: nothing
-    is written; the summary says what would change.
+    is written; the summary says what would change.  The corpus aliases of the
+    index are removed: :func:`searchapp.ingest.corpus.apply_aliases` keeps them (what the CLI runs).
     """
     started = time.monotonic()
     aliases = load_user_aliases(aliases_file)
@@ -246,6 +272,8 @@ def reapply_aliases(
     with IndexerLock(index_dir, lock_timeout):
         ix = open_index(index_dir)
         verify_before_writing(index_dir)  # never build on altered files
+        if not dry_run:  # no corpus aliases under these (searchapp.ingest.corpus.apply_aliases keeps them)
+            (index_dir / CORPUS_ALIASES_FILE).unlink(missing_ok=True)
         renormalise_index(ix, index_dir, aliases, summary, lock_timeout, batch_size, progress, started=started, dry_run=dry_run)
         if not dry_run:
             record_aliases(index_dir, aliases, aliases_file)
@@ -263,11 +291,13 @@ def renormalise_index(
     strict: bool = True,
     started: float | None = None,
     dry_run: bool = False,
+    ids: set[str] | None = None,
 ) -> None:
     """The body of :func:`reapply_aliases`, for a caller holding the index's lock (an indexing run too).
 
     ``strict``: an article without stored raw mentions stops everything before any write (else it
-    is left as it is: an indexing run tags it again when its input is read).
+    is left as it is: an indexing run tags it again when its input is read).  ``ids``: only these
+    articles (the corpus pass's, :mod:`.corpus`: those a changed entry can touch); None: every one.
     """
     started = started if started is not None else time.monotonic()
     known = (place_lookup(), place_spellings())
@@ -279,7 +309,11 @@ def renormalise_index(
     facets = load_facets(index_dir)
     changed: dict[str, list[Mention]] = {}  # id -> its new mentions
     with ix.searcher() as searcher:
-        for stored in searcher.reader().all_stored_fields():
+        if ids is None:
+            every = searcher.reader().all_stored_fields()
+        else:
+            every = (searcher.stored_fields(n) for i in sorted(ids) if (n := searcher.document_number(id=i)) is not None)
+        for stored in every:
             summary.read += 1
             mentions = renormalised(stored, aliases, known)
             old = (stored.get("entities") or {}).get("mentions", [])

@@ -41,6 +41,7 @@ Scraped text adds its own classes of error, handled here for any outlet:
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 import unicodedata
@@ -252,7 +253,9 @@ class Aliases:
         if fold(old) in self.kinds and fold(new) not in self.kinds:
             self.kinds[fold(new)] = self.kinds[fold(old)]
 
-    def update(self, data: dict, origin: str) -> None:
+    def update(self, data: dict, origin: str, keyed: bool = True) -> None:
+        """Apply one aliases file's tables; ``keyed``: its variants are also looked up by transliteration key
+        (not for the corpus aliases, whose variants are acronyms: "NYSE" would key "Nesi", "LIFFE" "Life")."""
         unknown = set(data) - {"drop", "merge", "kind"}
         if unknown:
             raise AliasesError(f"{origin}: unknown section(s) {', '.join(sorted(unknown))}; expected drop, merge, kind")
@@ -274,7 +277,7 @@ class Aliases:
                     self.redirect(shown.pop(fold(variant)), display)
                 self.canonical[fold(variant)] = display
                 self.variants[variant] = display
-                if len(name_key(variant)) > 3:  # a user's merge of a spelling wins over the built-in one
+                if keyed and len(name_key(variant)) > 3:  # a user's merge of a spelling wins over the built-in one
                     self.keyed[name_key(variant)] = display
             self.dropped.discard(fold(display))
             shown[fold(display)] = display
@@ -288,11 +291,19 @@ class Aliases:
             self.kind_names[name] = kind
 
 
-def load_aliases(user_file: str | Path | None = None) -> Aliases:
-    """The built-in aliases, with the user's file (if any) applied on top."""
+def load_aliases(user_file: str | Path | None = None, corpus: tuple[str, str] | None = None) -> Aliases:
+    """The built-in aliases, the corpus's (if any) on top, and the user's file (if any) on top of both.
+
+    ``corpus`` is (origin, TOML text) of the aliases a corpus-wide pass derived
+    (:mod:`searchapp.ingest.corpus`): the user's file has the last word over them, and they over the
+    built-in ones.  The digest covers the corpus aliases' entries, not their comments (the evidence
+    counts written beside each entry change with every run without changing what is applied).
+    """
     aliases = Aliases()
     builtin = resources.files("searchapp.ingest").joinpath("data/aliases.toml").read_text(encoding="utf-8")
     texts = [("built-in aliases", builtin)]
+    if corpus is not None:
+        texts.append(corpus)
     if user_file:
         path = Path(user_file)
         try:
@@ -304,8 +315,9 @@ def load_aliases(user_file: str | Path | None = None) -> Aliases:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise AliasesError(f"{origin}: {exc}") from None
-        aliases.update(data, origin)
-    aliases.digest = hashlib.sha256("\0".join(t for _, t in texts).encode()).hexdigest()[:16]
+        aliases.update(data, origin, keyed=corpus is None or (origin, text) != corpus)
+    digested = [t if corpus is None or (o, t) != corpus else json.dumps(tomllib.loads(t), sort_keys=True) for o, t in texts]
+    aliases.digest = hashlib.sha256("\0".join(digested).encode()).hexdigest()[:16]
     return aliases
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..errors import SourceError
 from ..store.outlets import outlet_key
+from .corpus import apply_to_tagged
 from .credits import infer_outlet, infer_published
 from .entities import fold, load_aliases
 from .models import Rejection
@@ -76,6 +77,7 @@ class Report:
     errors: list[dict] = field(default_factory=list)
     words: int = 0
     seconds: float = 0.0
+    corpus: dict | None = None  # the corpus aliases the corpus pass derived from these articles (None: no pass)
 
     def as_dict(self) -> dict:
         def ratio(a: int, b: int) -> float | None:
@@ -95,6 +97,7 @@ class Report:
             "outlet": inference(self.outlet),
             "published_year": inference(self.published),
             "words_per_second": round(self.words / self.seconds) if self.seconds else None,
+            "corpus_aliases": self.corpus,
         }  # fmt: skip
 
 
@@ -131,14 +134,22 @@ def _overlaps(a: str, b: str) -> bool:
     return a in b or b in a
 
 
-def evaluate(records: list[dict], aliases=None) -> Report:
-    """Tag the gold articles with the real pipeline and score them."""
+def evaluate(records: list[dict], aliases=None, corpus_pass: bool = True) -> Report:
+    """Tag the gold articles with the real pipeline and score them.
+
+    ``corpus_pass``: the articles then go through the corpus-wide pass, as ``searchapp index``
+    ends (:func:`searchapp.ingest.corpus.apply_to_tagged`): the gold set is scored as an index of
+    exactly these articles would show them (the corpus aliases derived from them alone).
+    """
     aliases = aliases if aliases is not None else load_aliases()
     articles = [_article(r) for r in records]
     load_pipeline()
     started = time.perf_counter()
     tagged = tag_articles(articles, aliases)
     report = Report(articles=len(records), seconds=time.perf_counter() - started)
+    if corpus_pass:
+        tagged, overlay = apply_to_tagged(tagged, aliases)
+        report.corpus = overlay.entries()
     report.words = sum(len(p.split()) for a in articles for p in a.paragraphs)
 
     for record, result in zip(records, tagged, strict=True):
@@ -214,6 +225,11 @@ def format_report(summary: dict) -> str:
             f"{name:<14} inferred with metadata withheld: precision {pct(o['precision'])} ({o['right']}/{o['inferred']}), "
             f"coverage {pct(o['coverage'])} ({o['right_of_stated']}/{o['stated']} stated)"
         )
+    corpus = summary.get("corpus_aliases")
+    if corpus is not None:
+        merges = ", ".join(f"{v} -> {full}" for full, variants in corpus["merge"].items() for v in variants) or "none"
+        kinds = ", ".join(f"{name}: {kind}" for name, kind in corpus["kind"].items()) or "none"
+        lines.append(f"corpus pass (over these articles): acronyms joined {merges}; kinds decided {kinds}")
     if summary.get("words_per_second"):
         lines.append(f"\ntagging speed: {summary['words_per_second']} words/s (one process, model loaded)")
     return "\n".join(lines)

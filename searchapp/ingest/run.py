@@ -26,12 +26,23 @@ from pathlib import Path
 
 from ..config import Settings
 from ..store.custom import FacetError, FacetSpec, load_facets, merge_facets, save_facets
-from ..store.index import IndexerLock, batch_writer, merge_segments, open_index, segment_count, stored_keys, verify_before_writing
+from ..store.index import (
+    ALIASES_RECORD,
+    CORPUS_ALIASES_FILE,
+    IndexerLock,
+    batch_writer,
+    merge_segments,
+    open_index,
+    segment_count,
+    stored_keys,
+    verify_before_writing,
+)
 from ..store.outlets import outlets_digest
+from .corpus import PassSummary, corpus_pass, index_aliases, kept_overlay
 from .curate import CurateSummary, applied_digest, kept_aliases_file, record_aliases, renormalise_index
 from .dedupe import DuplicateGroups, Shingles, band_keys, keys_from_bytes, keys_to_bytes, shingles
 from .documents import document_fields, file_key
-from .entities import Aliases, load_aliases
+from .entities import Aliases
 from .furniture import mask_furniture
 from .models import Article, DateMention, Mention, Notice, Rejection, TaggedArticle, raw_from_json
 from .parallel import ParallelTagger
@@ -63,6 +74,11 @@ class Summary:
     reused_paragraphs: int = 0  # paragraphs whose spans came from the tag cache or an identical paragraph of their batch
     tag_cache_problem: str = ""  # why the tag cache was not used (the run tagged without it)
     merged_segments: int = 0  # segments merged into one at the end (IndexOptions.max_segments)
+    corpus_pass: PassSummary | None = None  # what the corpus-wide pass did (searchapp.ingest.corpus), if it ran
+
+    @property
+    def corpus(self) -> str:
+        return self.corpus_pass.describe() if self.corpus_pass else ""
 
     @property
     def indexed(self) -> int:
@@ -91,6 +107,8 @@ class Summary:
             parts.append(f"tag cache not used: {self.tag_cache_problem}")
         if self.merged_segments:
             parts.append(f"{self.merged_segments} segments merged into one")
+        if self.corpus:
+            parts.append(self.corpus)
         parts.append(f"time {self.seconds:.1f}s ({rate:.0f} articles/s, {self.words / self.seconds if self.seconds else 0:.0f} words/s)")
         return ("interrupted: " if self.interrupted else "") + ", ".join(parts)
 
@@ -115,6 +133,7 @@ class IndexOptions:
     max_file_bytes: int = Settings.max_file_bytes
     tag_cache_entries: int = Settings.tag_cache_entries  # 0: no tag cache (searchapp.ingest.tagcache)
     max_segments: int = Settings.max_segments  # past it, the run ends by merging the segments (0: never)
+    corpus_pass: bool = Settings.corpus_pass  # end with the corpus-wide pass (searchapp.ingest.corpus)
 
     @classmethod
     def from_settings(cls, settings: Settings, **options) -> IndexOptions:
@@ -133,6 +152,7 @@ class IndexOptions:
                 "max_file_bytes": settings.max_file_bytes,
                 "tag_cache_entries": settings.tag_cache_entries,
                 "max_segments": settings.max_segments,
+                "corpus_pass": settings.corpus_pass,
                 **options,
             }
         )
@@ -340,9 +360,16 @@ def index_paths(
     index_dir = Path(index_dir)
     # the aliases kept with the index (the last ones applied to it) unless the run names others
     aliases_file = options.aliases_file or (None if options.rebuild else kept_aliases_file(index_dir))
-    aliases = load_aliases(aliases_file)
     started = time.monotonic()
     with IndexerLock(index_dir, options.lock_timeout):
+        if options.rebuild or not options.corpus_pass:  # the corpus aliases of other articles, or none wanted
+            (index_dir / CORPUS_ALIASES_FILE).unlink(missing_ok=True)
+        # built-in, the corpus aliases of the index's last corpus pass, the user's (searchapp.ingest.corpus)
+        aliases = index_aliases(index_dir, aliases_file)
+        aliases_changed = applied_digest(index_dir) not in (None, aliases.digest)
+        # an index the pass never ran on (written by an older searchapp): its first pass normalises every
+        # article again, so that what the older version left (spelling keys made before) is brought up to date
+        first_pass = not options.rebuild and kept_overlay(index_dir) is None and index_dir.joinpath(ALIASES_RECORD).is_file()
         ix = open_index(index_dir, create=True, rebuild=options.rebuild)
         if not options.rebuild:  # never add to altered files: every checksum recorded at commit is verified
             verify_before_writing(index_dir)
@@ -378,6 +405,9 @@ def index_paths(
                     run.write([], clear, facets)
             if options.rebuild:  # every article is now normalised with these aliases
                 record_aliases(index_dir, aliases, aliases_file)
+            changed = run.summary.indexed or run.summary.removed or options.rebuild or aliases_changed
+            if options.corpus_pass and ix.doc_count() and (changed or kept_overlay(index_dir) is None):
+                run.summary.corpus_pass = corpus_pass(ix, index_dir, aliases_file, options.lock_timeout, options.batch_size, everything=first_pass)
             if options.max_segments and segment_count(ix) > options.max_segments:
                 merging = time.monotonic()
                 run.summary.merged_segments = merge_segments(ix, options.lock_timeout)

@@ -14,10 +14,13 @@ articles but no spelling of its own there.
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
+from ..store.index import CORPUS_ALIASES_FILE
 from .search import SearchIndex
 
 KINDS = ("person", "org", "place")
@@ -106,3 +109,38 @@ def list_entities(index: SearchIndex, kinds: tuple[str, ...] = KINDS, match: str
         values.append(EntityValue(name, kind, count, sum(counter.values()), ordered))
     values.sort(key=lambda v: (-v.articles, -v.mentions, v.value.casefold(), v.kind))
     return EntityListing(documents, len(values), tuple(values[:limit] if limit else values))
+
+
+_ENTRY = re.compile(r'^\s*("(?:[^"\\]|\\.)*")\s*=\s*(.+?)\s*#\s*(.+)$')
+
+
+def corpus_decisions(index_dir: str | Path) -> dict[str, list[str]]:
+    """What the index's corpus-wide pass decided about each value, with its evidence (``<index>/corpus-aliases.toml``).
+
+    "Syrian Democratic Forces" -> ["joins SDF: defined in 2, spelt beside it in 5, alone in 9 articles"];
+    "Palmyra" -> ["kind place: place in 12 of 14 articles (person 2)"].  Empty without a corpus pass.
+    """
+    try:
+        text = (Path(index_dir) / CORPUS_ALIASES_FILE).read_text(encoding="utf-8")
+        tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    decisions: dict[str, list[str]] = {}
+    section = ""
+    for line in text.splitlines():
+        header = re.match(r"\s*\[(\w+)\]", line)
+        if header:
+            section = header.group(1)
+            continue
+        entry = _ENTRY.match(line)
+        if not entry:
+            continue
+        name = tomllib.loads(f"x = {entry.group(1)}")["x"]
+        evidence = entry.group(3).strip()
+        if section == "merge":
+            acronym, _, how = evidence.partition(": ")
+            decisions.setdefault(name, []).append(f"joins {acronym}: {how}")
+        elif section == "kind":
+            kind = tomllib.loads(f"x = {entry.group(2)}")["x"]
+            decisions.setdefault(name, []).append(f"kind {kind}: {evidence}")
+    return decisions

@@ -279,12 +279,16 @@ def _sha256(file: Path) -> str:
 # user's file, and the digest of the aliases (built-in and user's) last applied to every article.
 ALIASES_FILE = "aliases.toml"
 ALIASES_RECORD = "aliases.digest"  # JSON, under a name no reader takes for an input
+# The corpus-wide pass (searchapp.ingest.corpus): the aliases it derived (read by users) and each article's evidence.
+CORPUS_ALIASES_FILE = "corpus-aliases.toml"
+CORPUS_EVIDENCE_FILE = "corpus-evidence.json"
 
 
 def _ours(name: str) -> bool:
     """A file that an empty index folder may hold: the lock, checksums, facets, git keepers, Whoosh's leftovers of a failed creation."""
     return name in (
-        LOCK_FILE, CHECKSUMS_FILE, CHECKSUMS_FILE + ".tmp", ".gitignore", ".gitkeep", "MAIN_WRITELOCK", FACETS_FILE, ALIASES_FILE, ALIASES_RECORD, TAG_CACHE_FOLDER
+        LOCK_FILE, CHECKSUMS_FILE, CHECKSUMS_FILE + ".tmp", ".gitignore", ".gitkeep", "MAIN_WRITELOCK", FACETS_FILE, ALIASES_FILE, ALIASES_RECORD, TAG_CACHE_FOLDER,
+        CORPUS_ALIASES_FILE, CORPUS_EVIDENCE_FILE,
     ) or name.startswith("_MAIN_")
 
 

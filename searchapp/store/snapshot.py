@@ -30,7 +30,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from ..errors import SnapshotError
 from .custom import FACETS_FILE
-from .index import CHECKSUMS_FILE, open_index, recorded_checksums
+from .index import CHECKSUMS_FILE, CORPUS_ALIASES_FILE, open_index, recorded_checksums
 from .internals import committed_generation
 
 ATTEMPTS = 50  # generations the snapshot may chase before giving up (each commit is a new one)
@@ -91,8 +91,9 @@ def _copy_generation(index_dir: Path, staging: Path) -> SnapshotInfo:
                 except OSError as exc:
                     raise SnapshotError(f"{staging.parent}: cannot write the snapshot: {exc.strerror or exc}") from None
                 total += os.fstat(source.fileno()).st_size
-        if (index_dir / FACETS_FILE).is_file():  # the custom facets travel with the index
-            shutil.copyfile(index_dir / FACETS_FILE, staging / FACETS_FILE)
+        for kept in (FACETS_FILE, CORPUS_ALIASES_FILE):  # the custom facets and the corpus aliases travel with the index
+            if (index_dir / kept).is_file():  # (the corpus aliases: `searchapp entities` on a replica says what they decided)
+                shutil.copyfile(index_dir / kept, staging / kept)
         sums = {name: value for name, value in recorded_checksums(index_dir).items() if name in names}
         (staging / CHECKSUMS_FILE).write_text(json.dumps(sums, indent=0, sort_keys=True), encoding="utf-8")  # `check` verifies the copy
         return SnapshotInfo(generation, open_index(staging, read_only=True).doc_count(), len(names), total)

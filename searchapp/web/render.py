@@ -158,8 +158,9 @@ def result_text(result: SearchResult, facet_size: int = 8) -> str:
     return "\n".join(lines)
 
 
-def entities_text(listing: EntityListing, spellings: int = 6) -> str:
-    """``searchapp entities`` for a terminal: one value a line, its kind, counts and most frequent spellings."""
+def entities_text(listing: EntityListing, spellings: int = 6, decisions: dict[str, list[str]] | None = None) -> str:
+    """``searchapp entities`` for a terminal: one value a line, its kind, counts and most frequent spellings;
+    under a value the corpus-wide pass decided, what it decided and on what evidence (``decisions``)."""
     lines = [
         f"{len(listing.values)} of {listing.total} values in {listing.articles} articles, most articles first "
         "(articles as the facets count them; spellings as written, with their mentions)"
@@ -170,4 +171,6 @@ def entities_text(listing: EntityListing, spellings: int = 6) -> str:
         shown = ", ".join(f"{s.text} ({s.mentions})" for s in value.spellings[:spellings])
         more = f", +{len(value.spellings) - spellings} more" if len(value.spellings) > spellings else ""
         lines.append(f"{value.articles:>8} {value.mentions:>8}  {value.kind:<6}  {value.value}" + (f"  <-  {shown}{more}" if shown else ""))
+        for decision in (decisions or {}).get(value.value, ()):
+            lines.append(f"{'':>8} {'':>8}  {'':<6}    corpus: {decision}")
     return "\n".join(lines)

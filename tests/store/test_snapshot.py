@@ -163,3 +163,12 @@ def test_snapshot_errors_are_clear_and_leave_nothing_behind(sample_index, tmp_pa
     if setup != "no index":
         with pytest.raises(SnapshotError):
             take_snapshot(source, destination)
+
+
+def test_the_corpus_aliases_travel_with_a_snapshot(sample_index, tmp_path):
+    """`searchapp entities` on a replica says what the corpus-wide pass decided, as on the index it copies."""
+    from searchapp.store.index import CORPUS_ALIASES_FILE, CORPUS_EVIDENCE_FILE
+
+    take_snapshot(sample_index, tmp_path / "snap")
+    assert (tmp_path / "snap" / CORPUS_ALIASES_FILE).read_text(encoding="utf-8") == (sample_index / CORPUS_ALIASES_FILE).read_text(encoding="utf-8")
+    assert not (tmp_path / "snap" / CORPUS_EVIDENCE_FILE).exists()  # the evidence is the writer's, rebuilt when needed
