@@ -219,7 +219,7 @@ class ScriptedTagger:
     def describe(self) -> str:
         return "scripted"
 
-    def tag(self, batches):
+    def tag(self, batches, backlog=0):
         aliases = index_aliases(self.index_dir, self.user_file)
         for batch in batches:
             out = []
