@@ -126,6 +126,7 @@ class FacetTable:
         self.value_ids: dict[str, dict[str, list[int]]] = {}
         self.name_rank: dict[str, np.ndarray] = {}  # each value's place in name order
         self._folded: dict[str, list[str]] = {}  # each facet's values folded for facet search, made on first use
+        self._doc_major: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # FacetTable._by_document, made on first use
 
         cache = segment_cache if segment_cache is not None else {}
         leaves = reader.leaf_readers()
@@ -286,10 +287,38 @@ class FacetTable:
         return names
 
     def count(self, facet: str, mask: np.ndarray) -> np.ndarray:
+        """How many documents of ``mask`` carry each value of ``facet``.
+
+        A search that matches few documents reads only their values (the facet's values in
+        document order, made on first use); one that matches many reads every posting, which is
+        cheaper than gathering the values of most documents one by one.
+        """
         values = self.posting_values[facet]
         if not len(values):
             return np.zeros(0, dtype=np.int64)
+        docs = np.flatnonzero(mask)
+        if len(docs) * SPARSE_SHARE < self.doc_count:
+            starts, by_doc = self._by_document(facet)
+            first, lengths = starts[docs], starts[docs + 1] - starts[docs]
+            total = int(lengths.sum())
+            # each document's run of values, end to end: positions first[i] .. first[i] + lengths[i] - 1
+            positions = np.repeat(first - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+            return np.bincount(by_doc[positions], minlength=len(self.values[facet]))
         return np.bincount(values[mask[self.posting_docs[facet]]], minlength=len(self.values[facet]))
+
+    def _by_document(self, facet: str) -> tuple[np.ndarray, np.ndarray]:
+        """(where each document's values start, the facet's values in document order)."""
+        made = self._doc_major.get(facet)
+        if made is None:
+            docs = self.posting_docs[facet]
+            order = np.argsort(docs, kind="stable")
+            starts = np.zeros(self.doc_count + 1, dtype=np.int64)
+            np.cumsum(np.bincount(docs, minlength=self.doc_count), out=starts[1:])
+            made = self._doc_major[facet] = (starts, self.posting_values[facet][order])
+        return made
+
+
+SPARSE_SHARE = 8  # a mask of fewer than one document in 8 is counted document by document (FacetTable.count)
 
 
 def _duplicate_groups(reader, doc_count: int) -> np.ndarray:
@@ -347,13 +376,17 @@ def facet_counts(
     ops = ops or {}
     listings = listings or {}
     result: dict[str, list[FacetValue]] = {}
+    masks: dict[frozenset, np.ndarray] = {}  # by the filters applied: most facets share one mask
     for facet in table.values:
-        mask = query_mask.copy()
-        for other, other_mask in filter_masks.items():
-            if other != facet or ops.get(facet) == "all":
-                mask &= other_mask
-        if collapse:  # a story republished five times counts once
-            mask = table.collapse(mask)
+        applied = frozenset(other for other in filter_masks if other != facet or ops.get(facet) == "all")
+        mask = masks.get(applied)
+        if mask is None:
+            mask = query_mask.copy()
+            for other in applied:
+                mask &= filter_masks[other]
+            if collapse:  # a story republished five times counts once
+                mask = table.collapse(mask)
+            masks[applied] = mask
         counts = table.count(facet, mask)
         present = np.flatnonzero(counts)
         rank = table.name_rank[facet][present]

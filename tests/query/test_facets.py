@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from whoosh import index
 
 from searchapp.ingest.run import IndexOptions, index_paths
@@ -82,3 +83,50 @@ def test_places_roll_up_to_their_governorate_and_country(tmp_path):
     assert [h.id for h in result.hits] == ["ks"]  # the article never says "Syria"
     places = {v.value: v.within for v in result.facets["place"]}
     assert places == {"Khan Sheikhoun": ("Idlib", "Syria"), "Idlib": ("Syria",), "Syria": ()}
+
+
+def counted_both_ways(index_dir, monkeypatch, masks_of) -> list[tuple]:
+    """(facet, counts read document by document, counts read from every posting) for each mask."""
+    import numpy as np
+
+    import searchapp.query.facets as facets
+
+    ix = index.open_dir(str(index_dir))
+    with ix.searcher() as searcher:
+        table = FacetTable(searcher.reader())
+        out = []
+        for mask in masks_of(table.doc_count):
+            for facet in table.values:
+                monkeypatch.setattr(facets, "SPARSE_SHARE", 10**9)
+                sparse = table.count(facet, mask)
+                monkeypatch.setattr(facets, "SPARSE_SHARE", 0)
+                dense = table.count(facet, mask)
+                out.append((facet, sparse.tolist(), dense.tolist(), int(np.count_nonzero(mask))))
+        return out
+
+
+def masks_of(doc_count: int):
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    yield np.zeros(doc_count, dtype=bool)
+    yield np.ones(doc_count, dtype=bool)
+    single = np.zeros(doc_count, dtype=bool)
+    single[doc_count - 1] = True
+    yield single
+    for share in (0.01, 0.1, 0.5):
+        yield rng.random(doc_count) < share
+
+
+def test_a_few_documents_are_counted_as_every_posting_counts_them(sample_index, monkeypatch):
+    rows = counted_both_ways(sample_index, monkeypatch, masks_of)
+    assert rows and all(sparse == dense for _, sparse, dense, _ in rows)
+    assert any(sum(sparse) > 0 for _, sparse, _, _ in rows)
+
+
+@pytest.mark.slow
+def test_fakes_facets_counted_document_by_document_as_by_postings(fakes_index, monkeypatch):
+    rows = counted_both_ways(fakes_index, monkeypatch, masks_of)
+    mismatched = [(facet, hits) for facet, sparse, dense, hits in rows if sparse != dense]
+    assert mismatched == []
+    assert {facet for facet, sparse, _, _ in rows if sum(sparse) > 100} >= {"actor", "place", "outlet", "year"}
