@@ -2,9 +2,11 @@
 
 import json
 
+import numpy as np
 import pytest
 from whoosh import index
 
+import searchapp.query.facets as facets
 from searchapp.ingest.run import IndexOptions, index_paths
 from searchapp.query.facets import FacetTable
 from searchapp.store.index import remove_ids
@@ -87,10 +89,6 @@ def test_places_roll_up_to_their_governorate_and_country(tmp_path):
 
 def counted_both_ways(index_dir, monkeypatch, masks_of) -> list[tuple]:
     """(facet, counts read document by document, counts read from every posting) for each mask."""
-    import numpy as np
-
-    import searchapp.query.facets as facets
-
     ix = index.open_dir(str(index_dir))
     with ix.searcher() as searcher:
         table = FacetTable(searcher.reader())
@@ -106,8 +104,6 @@ def counted_both_ways(index_dir, monkeypatch, masks_of) -> list[tuple]:
 
 
 def masks_of(doc_count: int):
-    import numpy as np
-
     rng = np.random.default_rng(7)
     yield np.zeros(doc_count, dtype=bool)
     yield np.ones(doc_count, dtype=bool)
