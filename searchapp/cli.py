@@ -290,15 +290,28 @@ def snapshot_command(settings: Settings, index_dir, destination) -> None:
     help="Serve the generation found at start, never look for newer commits or write to the folder: "
     "a replica serving a `searchapp snapshot` (default: $SEARCHAPP_READ_ONLY).",
 )
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run each search on the workers of this Dask scheduler (tcp://HOST:PORT), each keeping the index open; "
+    "default $SEARCHAPP_SEARCH_SCHEDULER, else searches run in the server's processes.",
+)
 @click.pass_obj
-def serve_command(settings: Settings, index_dir, host, port, workers, read_only) -> None:
+def serve_command(settings: Settings, index_dir, host, port, workers, read_only, scheduler) -> None:
     """Serve the search web site and JSON API with gunicorn."""
     from .web.serve import make_server, server_options
 
     settings = settings.replace(index_dir=index_dir, workers=workers, read_only=read_only or None)
+    if scheduler or settings.search_scheduler:
+        from .ingest.cluster import check_address  # the same check as the tagging cluster's
+
+        address = check_address(scheduler or settings.search_scheduler, from_environment=not scheduler, variable="SEARCHAPP_SEARCH_SCHEDULER")
+        settings = settings.replace(search_scheduler=address)
     if not settings.index_dir.is_dir():
         raise click.BadParameter(f"{settings.index_dir}: no such folder (build an index with `searchapp index` first)", param_hint="--index-dir")
     mode = ", read-only" if settings.read_only else ""
+    mode += f", searching on the Dask cluster {settings.search_scheduler}" if settings.search_scheduler else ""
     click.echo(f"searchapp: serving {settings.index_dir} on http://{host}:{port}/ with {settings.workers} workers{mode} (Ctrl-C stops)", err=True)
     make_server(settings, server_options(host, port, settings.workers)).run()
 

@@ -86,6 +86,18 @@ class Settings:
         "past it the least recently used are dropped. 0: no cache.",
         _count,
     )
+    search_scheduler: str = _setting(
+        "",
+        "Address of a Dask scheduler (tcp://HOST:PORT) on whose workers `searchapp serve` runs each search, every worker "
+        "keeping the index it searches open; empty: searches run in the server's own processes. Distinct from "
+        "`scheduler`, the cluster that tags for `searchapp index`.",
+    )
+    search_timeout: float = _setting(
+        10.0,
+        "Seconds a search on the Dask cluster (search_scheduler) may take, reaching the scheduler included: "
+        "past them, or with no worker connected, the search is answered 503 (service unavailable).",
+        _positive_float,
+    )
     lock_timeout: float = _setting(30.0, "Seconds a second indexer waits for the index lock before giving up.", float)
     per_page: int = _setting(10, "Results per page.", _positive_int)
     facet_size: int = _setting(10, "Values shown per facet before 'more'.", _positive_int)

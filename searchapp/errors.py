@@ -91,6 +91,21 @@ class ClusterError(SearchappError):
     status = 503
 
 
+class ServiceUnavailable(SearchappError):
+    """The searching service is out of reach for now: the Dask cluster a search runs on has no worker,
+    its scheduler does not answer, or the answers did not come back in time.
+
+    The full message (with the scheduler's address) is logged; a visitor reads ``public_reason``,
+    which says what happened in general terms without naming the servers.
+    """
+
+    status = 503
+
+    def __init__(self, message: str, *, public_reason: str = "the search cluster does not answer", param_hint: str | None = None) -> None:
+        super().__init__(message, param_hint=param_hint)
+        self.public_reason = public_reason
+
+
 class SnapshotError(SearchappError):
     """A snapshot cannot be taken (names the folder and what to do)."""
 

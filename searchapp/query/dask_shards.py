@@ -1,0 +1,256 @@
+"""Searches run on the workers of a Dask distributed cluster: ``searchapp serve --scheduler tcp://HOST:PORT``.
+
+The shard protocol (``ShardExecutor``, shared with the local process pool of the sharded index):
+an executor's ``run(fn, tasks) -> list`` calls ``fn(shard_dir, payload)`` once per task
+``(shard_dir, payload)`` and returns the answers in the order of ``tasks``.  ``fn`` is a
+module-level function (it travels by name), ``shard_dir`` a folder every worker can read at that
+same path (a shared or replicated file system), ``payload`` and the answer picklable.  A worker keeps
+what it opened in a module-level cache keyed by the folder, so only a worker's first request for
+a shard pays for opening it.
+
+:class:`DaskShardExecutor` is that protocol on a Dask cluster, a scatter/gather per request:
+
+* **Placement**: each shard goes to one worker chosen by rendezvous hashing over the workers
+  connected now (the highest hash of worker and shard), so a shard stays on the worker that holds it
+  open, request after request, and a worker that joins or leaves moves only its own share of the
+  shards.  The task is pinned there with ``allow_other_workers=True``: when that worker is gone, the
+  scheduler runs it on another, which opens the shard (and keeps it open from then on).
+* **A worker that dies mid-search**: the scheduler reschedules the tasks it held on the workers left
+  (up to ``distributed.scheduler.allowed-failures`` deaths per task, 3 by default), so the request is
+  still answered.  No ``retries`` are set on the tasks: an error raised by the search itself (a query
+  that cannot be read, a limit passed) is the user's answer and comes back at once, the same
+  exception a local search raises; a lost worker is not an error of the task and is retried anyway.
+* **Out of reach**: no worker connected, the scheduler unreachable, a task that killed every worker
+  it ran on, or the answers not all back within ``timeout`` seconds (``search_timeout``) raise
+  :class:`~searchapp.errors.ServiceUnavailable` (503).  After a failed connection, requests within
+  the next :data:`RECONNECT_AFTER` seconds are refused at once rather than each waiting out the timeout.
+* **Processes**: a Dask client runs an event loop thread, which a fork does not copy, so each
+  gunicorn worker connects its own client at its first search (and again after a fork); the
+  client is shared by the process's request threads.
+
+:class:`ClusterSearchIndex` is a :class:`~searchapp.query.search.SearchIndex` whose ``search`` runs
+on the cluster through the executor: the index folder is one shard, searched by
+:func:`search_on_worker` with the very :func:`~searchapp.query.search.run_search` of a local search,
+so the answer is the local answer.  The document pages, exports and facet lists still read the
+index in the server's process.  Dask is imported only when a scheduler is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..config import Settings
+from ..errors import ServiceUnavailable
+from ..store.outlets import use_outlets_file
+from .limits import Limits
+from .parse import parse_query
+from .search import SearchIndex, SearchRequest, SearchResult
+
+RECONNECT_AFTER = 5.0  # seconds during which a scheduler that could not be reached is not tried again
+
+
+class ShardExecutor(Protocol):
+    """Runs ``fn(shard_dir, payload)`` for each task, answers in the order of the tasks."""
+
+    def run(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]]) -> list: ...
+
+
+def rendezvous(shard: str, workers: Sequence[str]) -> str:
+    """The worker that holds ``shard``: the highest hash of (worker, shard), so that each worker that
+    leaves moves only its own shards, each to the worker that ranked second for it."""
+    if not workers:
+        raise ValueError("no worker to place a shard on")
+    return max(workers, key=lambda worker: hashlib.blake2b(f"{worker}\0{shard}".encode(), digest_size=8).digest())
+
+
+class DaskShardExecutor:
+    """The shard protocol on the Dask cluster whose scheduler is at ``address`` (see the module's docstring).
+
+    ``timeout`` bounds a whole request: reaching the scheduler, and every answer back.
+    """
+
+    def __init__(self, address: str, timeout: float = 10.0) -> None:
+        self.address = address
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._pid = 0
+        self._down_until = 0.0
+        self._down_reason = ""
+
+    def run(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]]) -> list:
+        """``fn(shard_dir, payload)`` for every task on the cluster, the answers in task order.
+
+        An exception ``fn`` raises on a worker is raised here as it is; the cluster's own failures
+        raise :class:`~searchapp.errors.ServiceUnavailable`.
+        """
+        from distributed import KilledWorker
+
+        if not tasks:
+            return []
+        deadline = time.monotonic() + self.timeout
+        client = self._connected()
+        try:
+            workers = sorted(client.nthreads())
+        except (OSError, TimeoutError) as exc:
+            self._drop(client)
+            raise self._unreachable(exc) from None
+        if not workers:
+            raise ServiceUnavailable(
+                f"search cluster {self.address}: no worker is connected (start some with `dask worker {self.address}`)",
+                public_reason="no search worker is running",
+            )
+        request = uuid.uuid4().hex[:12]
+        futures = [
+            client.submit(
+                fn, shard, payload, key=f"searchapp-search-{request}-{n}", workers=[rendezvous(shard, workers)],
+                allow_other_workers=True, pure=False,
+            )
+            for n, (shard, payload) in enumerate(tasks)
+        ]  # fmt: skip
+        try:
+            return [future.result(timeout=max(0.001, deadline - time.monotonic())) for future in futures]
+        except TimeoutError:
+            client.cancel(futures)
+            raise ServiceUnavailable(
+                f"search cluster {self.address}: {len(tasks)} shard searches not all answered within {self.timeout:g}s",
+                public_reason=f"the search took longer than {self.timeout:g} seconds",
+            ) from None
+        except KilledWorker:
+            client.cancel(futures)
+            raise ServiceUnavailable(
+                f"search cluster {self.address}: a shard search was lost with every worker that ran it (out of memory?)",
+                public_reason="the search workers failed on this search",
+            ) from None
+        except Exception as exc:  # a search's own error comes back as raised; a lost scheduler cancels the futures
+            if type(exc).__name__ in ("CancelledError", "FutureCancelledError"):
+                self._drop(client)
+                raise self._unreachable(exc) from None
+            raise
+
+    def _connected(self):
+        from distributed import Client
+
+        with self._lock:
+            if self._pid != os.getpid():  # forked: the parent's client and its loop thread are not ours
+                self._client, self._pid = None, os.getpid()
+            if self._client is not None and self._client.status == "running":
+                return self._client
+            if self._client is not None and self._client.status == "connecting":  # the scheduler was lost: the client is trying again
+                raise self._unreachable("the connection was lost; reconnecting")
+            if time.monotonic() < self._down_until:
+                raise self._unreachable(self._down_reason)
+            if self._client is not None:
+                self._client.close(timeout=1)
+                self._client = None
+            try:
+                self._client = Client(self.address, timeout=self.timeout, set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as exc:
+                self._down_until, self._down_reason = time.monotonic() + RECONNECT_AFTER, str(exc)
+                raise self._unreachable(exc) from None
+            return self._client
+
+    def _drop(self, client) -> None:
+        with self._lock:
+            if self._client is client:
+                self._client = None
+        client.close(timeout=1)
+
+    def _unreachable(self, exc: object) -> ServiceUnavailable:
+        return ServiceUnavailable(
+            f"search cluster {self.address}: cannot reach the Dask scheduler: {exc}",
+            public_reason="the search cluster cannot be reached",
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None and self._pid == os.getpid():
+            client.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# On the workers: indexes opened once per process, kept open across requests
+
+
+_open: dict[tuple, SearchIndex] = {}
+_opens: Counter = Counter()
+_open_lock = threading.Lock()
+
+
+def worker_index(index_dir: str, read_only: bool = False, limits: Limits | None = None) -> SearchIndex:
+    """This process's :class:`SearchIndex` of ``index_dir``, opened at the first call and kept.
+
+    A kept index serves each new committed generation itself (see :class:`SearchIndex`), so
+    the cache never needs emptying.
+    """
+    key = (index_dir, read_only, limits or Limits())
+    with _open_lock:
+        index = _open.get(key)
+        if index is None:
+            index = _open[key] = SearchIndex(index_dir, read_only, key[2])
+            _opens[index_dir] += 1
+        return index
+
+
+def opened_indexes() -> dict[str, int]:
+    """How many times this process opened each index folder (``client.run(opened_indexes)`` asks every worker)."""
+    return dict(_opens)
+
+
+def search_on_worker(index_dir: str, payload: tuple[SearchRequest, bool, Limits, str]) -> SearchResult:
+    """A worker's part of a :class:`ClusterSearchIndex` search: payload (request, read_only, limits, outlets file)."""
+    request, read_only, limits, outlets = payload
+    use_outlets_file(outlets or None)  # the server's outlet table (outlet: queries are analysed by Whoosh)
+    return worker_index(index_dir, read_only, limits).search(request)
+
+
+@dataclass(frozen=True)
+class ShardProbe:
+    """What a worker sees of a shard: its live documents, and the ids a query matches (sorted)."""
+
+    doc_count: int
+    ids: tuple[str, ...]
+
+
+def probe_shard(shard_dir: str, q: str) -> ShardProbe:
+    """A shard's document count and the ids that ``q`` matches, from the worker's kept index: the
+    smallest real per-shard task (used to check that workers see the shards, and to measure the
+    cluster's own cost per request)."""
+    index = worker_index(shard_dir)
+    with index.reading():
+        searcher = index.searcher()
+        ids = tuple(sorted(hit["id"] for hit in searcher.search(parse_query(q, searcher.schema), limit=None))) if q else ()
+        return ShardProbe(searcher.doc_count(), ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# The server's side
+
+
+class ClusterSearchIndex(SearchIndex):
+    """A :class:`SearchIndex` whose searches run on the Dask cluster (``search_scheduler``)."""
+
+    def __init__(self, index_dir: str | Path, executor: ShardExecutor, read_only: bool = False, limits: Limits | None = None, outlets: str = "") -> None:
+        super().__init__(index_dir, read_only, limits)
+        self.executor = executor
+        self.outlets = str(Path(outlets).resolve()) if outlets else ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClusterSearchIndex:
+        use_outlets_file(settings.outlets or None)
+        executor = DaskShardExecutor(settings.search_scheduler, settings.search_timeout)
+        return cls(settings.index_dir, executor, settings.read_only, Limits.from_settings(settings), settings.outlets)
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        [result] = self.executor.run(search_on_worker, [(str(self.index_dir.resolve()), (request, self.read_only, self.limits, self.outlets))])
+        return result
