@@ -61,3 +61,17 @@ def app(sample_index):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture()
+def cluster(tmp_path):
+    """A Dask scheduler on loopback, without workers (``cluster.add_worker(name)``), stopped after the test."""
+    from tests.dask_cluster import Cluster
+
+    folder = tmp_path / "cluster"
+    folder.mkdir()
+    running = Cluster(folder)
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -123,7 +123,7 @@ class DaskShardExecutor:
             client.cancel(futures)
             raise ServiceUnavailable(
                 f"search cluster {self.address}: {len(tasks)} shard searches not all answered within {self.timeout:g}s",
-                public_reason=f"the search took longer than {self.timeout:g} seconds",
+                public_reason=f"the search did not finish within {self.timeout:g} s",
             ) from None
         except KilledWorker:
             client.cancel(futures)

@@ -1,0 +1,259 @@
+"""Searches on a real Dask cluster (a scheduler and worker processes on loopback, tests/dask_cluster.py).
+
+The cluster's answers are compared with the same function run in this process: the whole search
+(:class:`ClusterSearchIndex` against :class:`SearchIndex`, and through the JSON API), and the per-shard
+probe on three shards spread over two workers.  Workers are SIGKILLed between and during requests;
+with none left, or no scheduler, the web answers 503 with a literal message.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+from bs4 import BeautifulSoup
+from click.testing import CliRunner
+
+from searchapp.cli import main
+from searchapp.errors import BadRequest, ServiceUnavailable
+from searchapp.query import SearchIndex, SearchRequest
+from searchapp.query.dask_shards import ClusterSearchIndex, DaskShardExecutor, opened_indexes, probe_shard, rendezvous
+from searchapp.query.limits import Limits
+from searchapp.web import create_app
+from tests.dask_cluster import Cluster
+
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+UNAVAILABLE = "the search index is not available right now: "
+REQUESTS = [
+    SearchRequest(q="aleppo"),
+    SearchRequest(q='"security council"'),
+    SearchRequest(q="syria OR damascus NOT aleppo"),
+    SearchRequest(q="aleppo", sort="newest", per_page=2, page=2),
+    SearchRequest(q="", filters={"place": ["Syria"]}),
+    SearchRequest(q="alepo"),  # did you mean
+    SearchRequest(q="talks", collapse=False),
+]
+PROBES = ["aleppo", "damascus OR geneva", '"united nations"', ""]
+
+
+@pytest.fixture()
+def shards(sample_index, tmp_path) -> list[str]:
+    """Three shard folders (copies of the sample index) that every worker reads at the same path."""
+    folders = []
+    for n in range(3):
+        shutil.copytree(sample_index, tmp_path / "shards" / f"{n:02d}")
+        folders.append(str(tmp_path / "shards" / f"{n:02d}"))
+    return folders
+
+
+def worker_names(cluster: Cluster) -> dict[str, str]:
+    with cluster.client() as client:
+        return {address: info["name"] for address, info in client.scheduler_info()["workers"].items()}
+
+
+def opens_by_name(cluster: Cluster) -> dict[str, dict[str, int]]:
+    """Each live worker's count of index openings, by worker name."""
+    with cluster.client() as client:
+        names = {address: info["name"] for address, info in client.scheduler_info()["workers"].items()}
+        return {names[address]: opens for address, opens in client.run(opened_indexes).items()}
+
+
+def wait_for_worker_count(cluster: Cluster, count: int) -> None:
+    with cluster.client() as client:
+        deadline = time.monotonic() + 30
+        while len(client.nthreads()) != count:
+            assert time.monotonic() < deadline, client.nthreads()
+            time.sleep(0.05)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Without a cluster
+
+
+@pytest.mark.parametrize("leaving", ["tcp://10.0.0.1:1", "tcp://10.0.0.2:1", "tcp://10.0.0.3:1"])
+def test_a_worker_that_leaves_moves_only_its_own_shards(leaving):
+    workers = ["tcp://10.0.0.1:1", "tcp://10.0.0.2:1", "tcp://10.0.0.3:1"]
+    shards = [f"/data/index/shards/{n:02d}" for n in range(24)]
+    before = {shard: rendezvous(shard, workers) for shard in shards}
+    assert set(before.values()) == set(workers)  # every worker holds some
+    assert before == {shard: rendezvous(shard, list(reversed(workers))) for shard in shards}  # whatever the order listed
+    after = {shard: rendezvous(shard, [w for w in workers if w != leaving]) for shard in shards}
+    assert {shard for shard in shards if after[shard] != before[shard]} == {shard for shard in shards if before[shard] == leaving}
+
+
+def test_an_unreachable_scheduler_is_a_503_page_and_json(sample_index):
+    address = f"tcp://127.0.0.1:{closed_port()}"
+    app = create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "SEARCH_SCHEDULER": address, "SEARCH_TIMEOUT": "1"})
+    client = app.test_client()
+    answer = client.get("/api/search?q=aleppo")
+    assert answer.status_code == 503
+    assert answer.get_json() == {"error": UNAVAILABLE + "the search cluster cannot be reached"}
+    page = client.get("/?q=aleppo")  # refused at once: the scheduler is not tried again for a few seconds
+    assert page.status_code == 503
+    soup = BeautifulSoup(page.data, "html.parser")
+    assert soup.select_one("#error-title").get_text() == "Service unavailable (503)"
+    assert soup.select_one("p.error").get_text() == UNAVAILABLE + "the search cluster cannot be reached"
+    assert client.get("/api/search?q=aleppo").get_json() == {"error": UNAVAILABLE + "the search cluster cannot be reached"}
+
+
+@pytest.mark.parametrize(
+    "args, environment, message",
+    [
+        (["--scheduler", "localhost"], {}, "--scheduler 'localhost': not a scheduler address"),
+        (["--scheduler", "udp://127.0.0.1:8786"], {}, "--scheduler 'udp://127.0.0.1:8786': unsupported scheme 'udp'"),
+        ([], {"SEARCHAPP_SEARCH_SCHEDULER": "nonsense://"}, "SEARCHAPP_SEARCH_SCHEDULER='nonsense://': not a scheduler address"),
+    ],
+)
+def test_serve_names_a_bad_scheduler_address(sample_index, args, environment, message):
+    done = CliRunner().invoke(main, ["serve", "--index-dir", str(sample_index), *args], env=environment)
+    assert done.exit_code == 2
+    assert f"error: {message}" in done.output
+
+
+# ---------------------------------------------------------------------------------------------
+# On a real cluster
+
+
+def test_searches_on_the_cluster_answer_as_in_process_and_keep_the_index_open(cluster, sample_index):
+    cluster.add_worker("w1")
+    cluster.wait_for_workers(1)
+    executor = DaskShardExecutor(cluster.address, timeout=30)
+    remote, local = ClusterSearchIndex(sample_index, executor), SearchIndex(sample_index)
+    try:
+        for request in REQUESTS:
+            assert remote.search(request) == local.search(request), request.q
+        assert opens_by_name(cluster) == {"w1": {str(sample_index.resolve()): 1}}  # seven searches, one opening
+        with pytest.raises(BadRequest, match="^q: the query has 2 wildcard, prefix and range clauses; the limit is 1$"):  # as raised
+            ClusterSearchIndex(sample_index, executor, limits=Limits(max_wildcards=1)).search(SearchRequest(q="al* sy*"))
+    finally:
+        executor.close()
+
+
+@pytest.mark.slow
+def test_the_api_answers_on_the_cluster_as_in_process(cluster, sample_index):
+    cluster.add_worker("w1")
+    cluster.add_worker("w2")
+    cluster.wait_for_workers(2)
+    on_cluster = create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "SEARCH_SCHEDULER": cluster.address}).test_client()
+    in_process = create_app({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
+    for url in ["/api/search?q=aleppo", "/api/search?q=&place=Syria&sort=oldest", "/api/search?q=alepo", "/api/search?q=%22security+council%22&page=2&per_page=1"]:
+        answer = on_cluster.get(url)
+        assert answer.status_code == 200
+        assert answer.get_json() == in_process.get(url).get_json(), url
+    assert on_cluster.get("/api/search?q=aleppo&page=0").get_json() == in_process.get("/api/search?q=aleppo&page=0").get_json()
+
+
+@pytest.mark.slow
+def test_shards_stay_open_on_their_workers_and_move_when_one_is_killed(cluster, shards):
+    cluster.add_worker("w1")
+    cluster.add_worker("w2")
+    cluster.wait_for_workers(2)
+    expected = [[probe_shard(shard, q) for shard in shards] for q in PROBES]
+    executor = DaskShardExecutor(cluster.address, timeout=30)
+    try:
+        for q, answers in zip(PROBES, expected, strict=True):
+            assert executor.run(probe_shard, [(shard, q) for shard in shards]) == answers
+        first = opens_by_name(cluster)
+        assert sorted(shard for opens in first.values() for shard in opens) == shards  # each shard opened once, on one worker
+        assert all(count == 1 for opens in first.values() for count in opens.values())
+        names = worker_names(cluster)
+        placed = {shard: names[rendezvous(shard, sorted(names))] for shard in shards}
+        assert {name: sorted(opens) for name, opens in first.items() if opens} == {
+            name: sorted(shard for shard in shards if placed[shard] == name) for name in set(placed.values())
+        }  # where rendezvous hashing put them
+
+        victim = placed[shards[0]]
+        survivor = ({"w1", "w2"} - {victim}).pop()
+        cluster.kill(victim)
+        wait_for_worker_count(cluster, 1)
+        for q, answers in zip(PROBES, expected, strict=True):
+            assert executor.run(probe_shard, [(shard, q) for shard in shards]) == answers
+        assert opens_by_name(cluster) == {survivor: {shard: 1 for shard in shards}}  # the victim's shards reopened there, once
+    finally:
+        executor.close()
+
+
+@pytest.mark.slow
+def test_a_worker_killed_during_a_request_has_its_shard_searched_elsewhere(tmp_path, shards):
+    folder = tmp_path / "cluster"
+    folder.mkdir()
+    cluster = Cluster(folder, DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING="False")  # the task must wait on the victim
+    executor = DaskShardExecutor(cluster.address, timeout=60)
+    try:
+        cluster.add_worker("w1")
+        cluster.add_worker("w2")
+        cluster.wait_for_workers(2)
+        names = worker_names(cluster)
+        shard = shards[0]
+        victim_address = rendezvous(shard, sorted(names))
+        victim = names[victim_address]
+        with cluster.client() as client:
+            busy = client.submit(time.sleep, 120, workers=[victim_address], allow_other_workers=False, pure=False)  # holds its one thread
+            answers: list = []
+            request = threading.Thread(target=lambda: answers.append(executor.run(probe_shard, [(shard, "aleppo")])))
+            request.start()
+            deadline = time.monotonic() + 30
+            while not any(str(key).startswith("searchapp-search-") for key in client.processing().get(victim_address, ())):
+                assert time.monotonic() < deadline, client.processing()
+                time.sleep(0.02)
+            cluster.kill(victim)
+            request.join(timeout=60)
+            assert answers == [[probe_shard(shard, "aleppo")]]
+            assert opens_by_name(cluster) == {({"w1", "w2"} - {victim}).pop(): {shard: 1}}
+            client.cancel(busy)
+    finally:
+        executor.close()
+        cluster.stop()
+
+
+@pytest.mark.slow
+def test_no_worker_left_no_scheduler_or_too_slow_is_a_503(cluster, sample_index):
+    cluster.add_worker("w1")
+    cluster.wait_for_workers(1)
+    app = create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "SEARCH_SCHEDULER": cluster.address, "SEARCH_TIMEOUT": "2"})
+    client = app.test_client()
+    assert client.get("/api/search?q=aleppo").get_json()["total"] == 3
+
+    with cluster.client() as dask:  # the only worker busy for longer than the search may take
+        worker = next(iter(dask.nthreads()))
+        busy = dask.submit(time.sleep, 120, workers=[worker], allow_other_workers=False, pure=False)
+        while not dask.processing().get(worker):
+            time.sleep(0.02)
+        slow = client.get("/api/search?q=aleppo")
+        assert slow.status_code == 503
+        assert slow.get_json() == {"error": UNAVAILABLE + "the search did not finish within 2 s"}
+        dask.cancel(busy)
+
+    cluster.kill("w1")
+    wait_for_worker_count(cluster, 0)
+    answer = client.get("/api/search?q=aleppo")
+    assert answer.status_code == 503
+    assert answer.get_json() == {"error": UNAVAILABLE + "no search worker is running"}
+    page = client.get("/?q=aleppo")
+    assert page.status_code == 503
+    assert BeautifulSoup(page.data, "html.parser").select_one("p.error").get_text() == UNAVAILABLE + "no search worker is running"
+
+    cluster.stop()  # the scheduler too
+    gone = client.get("/api/search?q=aleppo")
+    assert gone.status_code == 503
+    assert gone.get_json() == {"error": UNAVAILABLE + "the search cluster cannot be reached"}
+    app.extensions["searchapp"].index.executor.close()
+
+
+def test_the_executor_says_who_it_cannot_reach():
+    address = f"tcp://127.0.0.1:{closed_port()}"
+    executor = DaskShardExecutor(address, timeout=0.5)
+    with pytest.raises(ServiceUnavailable, match=f"^search cluster {address}: cannot reach the Dask scheduler: ") as caught:
+        executor.run(probe_shard, [("/nowhere", "aleppo")])
+    assert caught.value.status == 503 and caught.value.public_reason == "the search cluster cannot be reached"
+    assert executor.run(probe_shard, []) == []  # nothing to search: no cluster needed
