@@ -10,10 +10,10 @@ a shard pays for opening it.
 
 :class:`DaskShardExecutor` is that protocol on a Dask cluster, a scatter/gather per request:
 
-* **Placement**: each shard goes to one worker chosen by rendezvous hashing over the workers
-  connected now (the highest hash of worker and shard), so a shard stays on the worker that holds it
-  open, request after request, and a worker that joins or leaves moves only its own share of the
-  shards.  The task is pinned there with ``allow_other_workers=True``: when that worker is gone, the
+* **Placement**: each shard goes to one worker chosen by rendezvous hashing with bounded loads
+  over the workers connected now (:func:`placement`), so a shard stays on the worker that holds it
+  open, request after request, every worker holds its share, and a worker that joins or leaves
+  moves its own shards and few others.  The task is pinned there with ``allow_other_workers=True``: when that worker is gone, the
   scheduler runs it on another, which opens the shard (and keeps it open from then on).
 * **A worker that dies mid-search**: the scheduler reschedules the tasks it held on the workers left
   (up to ``distributed.scheduler.allowed-failures`` deaths per task, 3 by default), so the request is
@@ -64,12 +64,27 @@ class ShardExecutor(Protocol):
     def run(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]]) -> list: ...
 
 
-def rendezvous(shard: str, workers: Sequence[str]) -> str:
-    """The worker that holds ``shard``: the highest hash of (worker, shard), so that each worker that
-    leaves moves only its own shards, each to the worker that ranked second for it."""
+def placement(shards: Sequence[str], workers: Sequence[str]) -> dict[str, str]:
+    """Which worker holds each shard: rendezvous hashing with bounded loads.
+
+    Each shard ranks the workers by a hash of (worker, shard) and goes to the first of its ranking
+    that holds fewer than ``ceil(shards / workers)``; shards are placed in sorted order.  So the
+    placement depends only on which shards and workers exist (not on any order or history), every
+    worker holds its fair share (two shards on two workers: one each, never both on one, which would
+    search them one after the other), and a worker that leaves moves its own shards and at most a
+    few others (the loads are rebalanced), so little is opened again.
+    """
     if not workers:
         raise ValueError("no worker to place a shard on")
-    return max(workers, key=lambda worker: hashlib.blake2b(f"{worker}\0{shard}".encode(), digest_size=8).digest())
+    unique = sorted(set(shards))
+    cap = -(-len(unique) // len(workers))
+    load = dict.fromkeys(workers, 0)
+    placed = {}
+    for shard in unique:
+        ranking = sorted(workers, key=lambda worker: hashlib.blake2b(f"{worker}\0{shard}".encode(), digest_size=8).digest(), reverse=True)
+        placed[shard] = worker = next(worker for worker in ranking if load[worker] < cap)
+        load[worker] += 1
+    return placed
 
 
 class DaskShardExecutor:
@@ -110,9 +125,10 @@ class DaskShardExecutor:
                 public_reason="no search worker is running",
             )
         request = uuid.uuid4().hex[:12]
+        placed = placement([shard for shard, _ in tasks], workers)
         futures = [
             client.submit(
-                fn, shard, payload, key=f"searchapp-search-{request}-{n}", workers=[rendezvous(shard, workers)],
+                fn, shard, payload, key=f"searchapp-search-{request}-{n}", workers=[placed[shard]],
                 allow_other_workers=True, pure=False,
             )
             for n, (shard, payload) in enumerate(tasks)

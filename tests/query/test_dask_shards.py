@@ -12,6 +12,7 @@ import shutil
 import socket
 import threading
 import time
+from collections import Counter
 
 import pytest
 from bs4 import BeautifulSoup
@@ -20,7 +21,7 @@ from click.testing import CliRunner
 from searchapp.cli import main
 from searchapp.errors import BadRequest, ServiceUnavailable
 from searchapp.query import SearchIndex, SearchRequest
-from searchapp.query.dask_shards import ClusterSearchIndex, DaskShardExecutor, opened_indexes, probe_shard, rendezvous
+from searchapp.query.dask_shards import ClusterSearchIndex, DaskShardExecutor, opened_indexes, placement, probe_shard
 from searchapp.query.limits import Limits
 from searchapp.web import create_app
 from tests.dask_cluster import Cluster
@@ -80,15 +81,30 @@ def closed_port() -> int:
 # Without a cluster
 
 
-@pytest.mark.parametrize("leaving", ["tcp://10.0.0.1:1", "tcp://10.0.0.2:1", "tcp://10.0.0.3:1"])
-def test_a_worker_that_leaves_moves_only_its_own_shards(leaving):
-    workers = ["tcp://10.0.0.1:1", "tcp://10.0.0.2:1", "tcp://10.0.0.3:1"]
-    shards = [f"/data/index/shards/{n:02d}" for n in range(24)]
-    before = {shard: rendezvous(shard, workers) for shard in shards}
-    assert set(before.values()) == set(workers)  # every worker holds some
-    assert before == {shard: rendezvous(shard, list(reversed(workers))) for shard in shards}  # whatever the order listed
-    after = {shard: rendezvous(shard, [w for w in workers if w != leaving]) for shard in shards}
-    assert {shard for shard in shards if after[shard] != before[shard]} == {shard for shard in shards if before[shard] == leaving}
+WORKERS = [f"tcp://10.0.0.{n}:8788" for n in range(1, 5)]
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4])
+@pytest.mark.parametrize("shard_count", [2, 3, 8, 24])
+def test_shards_are_spread_evenly_and_a_leaving_worker_moves_few_others(workers, shard_count):
+    workers, shards = WORKERS[:workers], [f"/data/index/shards/{n:02d}" for n in range(shard_count)]
+    before = placement(shards, workers)
+    assert before == placement(list(reversed(shards)), list(reversed(workers)))  # whatever the order listed
+    loads = Counter(before.values())
+    assert max(loads.values()) == -(-shard_count // len(workers))  # at most the fair share each ...
+    assert len(loads) == min(shard_count, len(workers))  # ... so every worker holds some when it can
+    for leaving in workers:
+        after = placement(shards, [w for w in workers if w != leaving])
+        assert leaving not in after.values()
+        own = [shard for shard in shards if before[shard] == leaving]
+        others_moved = [shard for shard in shards if before[shard] != leaving and after[shard] != before[shard]]
+        assert len(others_moved) <= len(own), leaving  # its own shards move, and at most as many others (rebalancing)
+
+
+def test_two_shards_on_two_workers_one_each():
+    for n in range(50):  # whatever the folders and addresses
+        shards, workers = [f"/srv/ix{n}/shards/00", f"/srv/ix{n}/shards/01"], [f"tcp://10.1.{n}.1:8788", f"tcp://10.1.{n}.2:8788"]
+        assert sorted(placement(shards, workers).values()) == workers
 
 
 def test_an_unreachable_scheduler_is_a_503_page_and_json(sample_index):
@@ -167,7 +183,7 @@ def test_shards_stay_open_on_their_workers_and_move_when_one_is_killed(cluster, 
         assert sorted(shard for opens in first.values() for shard in opens) == shards  # each shard opened once, on one worker
         assert all(count == 1 for opens in first.values() for count in opens.values())
         names = worker_names(cluster)
-        placed = {shard: names[rendezvous(shard, sorted(names))] for shard in shards}
+        placed = {shard: names[placement(shards, sorted(names))[shard]] for shard in shards}
         assert {name: sorted(opens) for name, opens in first.items() if opens} == {
             name: sorted(shard for shard in shards if placed[shard] == name) for name in set(placed.values())
         }  # where rendezvous hashing put them
@@ -195,7 +211,7 @@ def test_a_worker_killed_during_a_request_has_its_shard_searched_elsewhere(tmp_p
         cluster.wait_for_workers(2)
         names = worker_names(cluster)
         shard = shards[0]
-        victim_address = rendezvous(shard, sorted(names))
+        victim_address = placement(shards, sorted(names))[shard]
         victim = names[victim_address]
         with cluster.client() as client:
             busy = client.submit(time.sleep, 120, workers=[victim_address], allow_other_workers=False, pure=False)  # holds its one thread
