@@ -224,7 +224,7 @@ def main() -> None:
         shown = report(out, shown)
 
     if "dask" in only:
-        out += ["## 8. Search on a Dask cluster: the cost of a scatter/gather", "", *dask_search.dask_section(
+        out += ["## Search on a Dask cluster: the cost of a scatter/gather (issue 17)", "", *dask_search.dask_section(
             300 if args.smoke else 2000, 1 if args.smoke else 2, CACHE, queries_n
         )]  # fmt: skip
         shown = report(out, shown)

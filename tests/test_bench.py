@@ -35,7 +35,7 @@ def test_bench_smoke_writes_every_section(tmp_path):
         tagged, reused = (int(x.replace(",", "")) for x in cells[3].split("/"))
         assert tagged > 0 and float(cells[6].strip(" *")) > 0
     assert text.count("paragraphs tagged 0, reused") == 2
-    dask = text.split("## 8. Search on a Dask cluster")[1]
+    dask = text.split("## Search on a Dask cluster")[1]
     assert [line.split("|")[1].strip() for line in dask.splitlines() if line.startswith(("| in process", "| Dask"))] == ["in process", "Dask, 1 worker", "Dask, 2 workers"]
     assert '1 worker: w0 {"00": 1, "01": 1}; 2 workers: ' in dask  # shards opened once each, and on two workers one per worker:
     assert '2 workers: w0 {"00": 1}, w1 {"01": 1}' in dask or '2 workers: w0 {"01": 1}, w1 {"00": 1}' in dask
