@@ -72,6 +72,7 @@ class ShardPayload:
     end: int = 0  # each shard returns its best ``end`` hits (the merged page is ``end - per_page .. end``)
     outlets: str | None = None  # the outlets file in force (a worker process applies it before searching)
     read_only: bool = False
+    build_from: int = 0  # hits ranked before this are returned as sort keys only (one index: the page's own)
 
 
 @dataclass
@@ -82,7 +83,7 @@ class ShardAnswer:
     query_count: int = 0  # matches of the query alone (did-you-mean is offered when few)
     tallies: dict[str, FacetTally] = field(default_factory=dict)  # facet -> counts by value
     months: dict[str, int] = field(default_factory=dict)  # "2016-03" -> matches published that month
-    hits: list[tuple[tuple, Hit]] = field(default_factory=list)  # (sort key, hit), best first
+    hits: list[tuple[tuple, Hit | None]] = field(default_factory=list)  # (sort key, hit), best first
 
 
 class ShardExecutor(Protocol):
@@ -218,8 +219,9 @@ def merge_answers(answers: Sequence[ShardAnswer], end: int) -> Merged:
 
 def month_counts(keys: np.ndarray, missing: int) -> dict[str, int]:
     """Matches per published month ("2016-03" -> count) of published-date sort keys (``missing``: undated)."""
-    from whoosh.util.times import datetime_to_long
     import datetime
+
+    from whoosh.util.times import datetime_to_long
 
     keys = keys[keys != missing]
     if not len(keys):

@@ -284,7 +284,8 @@ ALIASES_RECORD = "aliases.digest"  # JSON, under a name no reader takes for an i
 def _ours(name: str) -> bool:
     """A file that an empty index folder may hold: the lock, checksums, facets, git keepers, Whoosh's leftovers of a failed creation."""
     return name in (
-        LOCK_FILE, CHECKSUMS_FILE, CHECKSUMS_FILE + ".tmp", ".gitignore", ".gitkeep", "MAIN_WRITELOCK", FACETS_FILE, ALIASES_FILE, ALIASES_RECORD, TAG_CACHE_FOLDER
+        LOCK_FILE, CHECKSUMS_FILE, CHECKSUMS_FILE + ".tmp", ".gitignore", ".gitkeep", "MAIN_WRITELOCK", FACETS_FILE, ALIASES_FILE, ALIASES_RECORD, TAG_CACHE_FOLDER,
+        "shards", "shards.toml",  # a sharded index (searchapp.store.shards) rebuilt as one
     ) or name.startswith("_MAIN_")
 
 
