@@ -13,6 +13,7 @@ import pickle
 import re
 import struct
 import threading
+import weakref
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,8 +43,7 @@ from .matches import match_mask, ranking_query
 from .names import NAME_FIELD, NameMatch, expand_names
 from .parse import parse_query, query_hints
 from .shards import (
-    _LOCAL,
-    InProcessExecutor,
+        InProcessExecutor,
     ShardAnswer,
     ShardExecutor,
     ShardPayload,
@@ -51,7 +51,6 @@ from .shards import (
     merge_answers,
     month_counts,
     process_count,
-    search_shard,
 )
 from .timeline import TimelineBar, timeline_bars
 
@@ -450,6 +449,39 @@ def shard_answer(searcher, table: FacetTable, payload: ShardPayload) -> ShardAns
     ]
     months = month_counts(table.published[matches.final], MISSING_DATE)
     return ShardAnswer(total, int(np.count_nonzero(matches.query_mask)), tallies, months, hits)
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker's side
+
+#: shards opened by this process (a worker), kept open for the next search: shard_dir -> ShardIndex
+_OPEN: dict[str, ShardIndex] = {}
+#: shards a coordinator searches in its own process (its SearchIndex's): looked up first, never kept alive here
+_LOCAL: weakref.WeakValueDictionary[str, ShardIndex] = weakref.WeakValueDictionary()
+_outlets_in_force: list[str | None] = [None]
+
+
+def open_shard(shard_dir: str, read_only: bool = False) -> ShardIndex:
+    """The shard at ``shard_dir``, opened once per process and reused (it reopens itself on a new generation)."""
+    shard = _LOCAL.get(shard_dir)
+    if shard is not None:
+        return shard
+    shard = _OPEN.get(shard_dir)
+    if shard is None or shard.read_only != read_only:
+        shard = _OPEN[shard_dir] = ShardIndex(shard_dir, read_only=read_only)
+    return shard
+
+
+def search_shard(shard_dir: str, payload: ShardPayload) -> ShardAnswer:
+    """One shard's part of a search (:func:`shard_answer`), in whichever process runs it."""
+    if shard_dir not in _LOCAL and payload.outlets != _outlets_in_force[0]:
+        use_outlets_file(payload.outlets)
+        _outlets_in_force[0] = payload.outlets
+    shard = open_shard(shard_dir, payload.read_only)
+    with shard.reading():
+        searcher = shard.searcher()
+        return shard_answer(searcher, shard.facet_table(searcher), payload)
+
 
 
 def run_search(index: SearchIndex, request: SearchRequest) -> SearchResult:

@@ -9,7 +9,7 @@ one-index case is the N=1 case of the same code (:func:`searchapp.query.search.r
    parsed, checked against the limits, its names and hamza seats expanded, and the *global
    statistics* its scoring needs are summed (documents, each term's document frequency, each
    field's total length: :class:`~searchapp.store.internals.GlobalStatistics`).
-2. **Scatter**: an executor calls the module-level :func:`search_shard` once per shard with a
+2. **Scatter**: an executor calls the module-level ``search.search_shard`` once per shard with a
    picklable :class:`ShardPayload`; it returns a picklable :class:`ShardAnswer` (counts, facet
    tallies, month counts, its top hits' sort keys and built :class:`~searchapp.query.search.Hit`).
 3. **Merge**: :func:`merge_answers` (pure) sums totals, facet tallies and month counts and keeps
@@ -23,10 +23,12 @@ The executor protocol (:class:`ShardExecutor`) is all another executor (a Dask c
         def run(self, fn, tasks: Sequence[tuple[str, Any]]) -> list: ...   # fn(shard_dir, payload) per task, answers in task order
         def close(self) -> None: ...
 
-``fn`` is a module-level function of this module (:func:`search_shard`), so it pickles by name;
-``shard_dir`` is a ``str`` path, the payload a :class:`ShardPayload`.  A worker keeps the shards
-it searched open in a module-level cache keyed by ``shard_dir`` (:func:`open_shard`), each a
-:class:`~searchapp.query.search.SearchIndex`, reopened when a new generation is committed.
+``fn`` is the module-level :func:`searchapp.query.search.search_shard`, so it pickles by name
+(it lives beside the search it runs: this module imports nothing of ``search.py``, which imports
+it); ``shard_dir`` is a ``str`` path, the payload a :class:`ShardPayload`.  A worker keeps the
+shards it searched open in a module-level cache keyed by ``shard_dir``
+(:func:`searchapp.query.search.open_shard`), each a :class:`~searchapp.query.search.ShardIndex`,
+reopened when a new generation is committed.
 Errors raised in a worker are :class:`searchapp.errors.SearchappError` subclasses (picklable),
 raised again by ``run`` in the caller.
 
@@ -38,7 +40,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
     from .facets import FacetTally
     from .limits import Limits
     from .names import NameMatch
-    from .search import Hit, SearchIndex, SearchRequest
 
 #: what a shard is asked: a page of hits with every count ("page"), or only the total ("count": did-you-mean)
 MODES = ("page", "count")
@@ -63,7 +63,7 @@ MODES = ("page", "count")
 class ShardPayload:
     """What every shard is sent for one search (picklable: Whoosh queries pickle, so do the rest)."""
 
-    request: SearchRequest
+    request: Any  # searchapp.query.search.SearchRequest (this module imports nothing of search.py, which imports it)
     parsed: query.Query  # the query as prepared over every shard: names and hamza seats expanded
     names: list[NameMatch]
     stats: GlobalStatistics  # documents, term frequencies and field lengths of every shard together
@@ -83,7 +83,7 @@ class ShardAnswer:
     query_count: int = 0  # matches of the query alone (did-you-mean is offered when few)
     tallies: dict[str, FacetTally] = field(default_factory=dict)  # facet -> counts by value
     months: dict[str, int] = field(default_factory=dict)  # "2016-03" -> matches published that month
-    hits: list[tuple[tuple, Hit | None]] = field(default_factory=list)  # (sort key, hit), best first
+    hits: list[tuple[tuple, Any]] = field(default_factory=list)  # (sort key, search.Hit or None below build_from), best first
 
 
 class ShardExecutor(Protocol):
@@ -142,43 +142,6 @@ def make_executor(shard_count: int, processes: int) -> ShardExecutor:
     return InProcessExecutor()
 
 
-# ---------------------------------------------------------------------------------------------
-# The worker's side
-
-#: shards opened by this process (a worker), kept open for the next search: shard_dir -> SearchIndex
-_OPEN: dict[str, SearchIndex] = {}
-#: shards a coordinator searches in its own process (its SearchIndex's): looked up first, never kept alive here
-_LOCAL: weakref.WeakValueDictionary[str, SearchIndex] = weakref.WeakValueDictionary()
-_outlets_in_force: list[str | None] = [None]
-
-
-def open_shard(shard_dir: str, read_only: bool = False) -> SearchIndex:
-    """The shard at ``shard_dir``, opened once per process and reused (it reopens itself on a new generation)."""
-    from .search import SearchIndex
-
-    shard = _LOCAL.get(shard_dir)
-    if shard is not None:
-        return shard
-    shard = _OPEN.get(shard_dir)
-    if shard is None or shard.read_only != read_only:
-        shard = _OPEN[shard_dir] = SearchIndex(shard_dir, read_only=read_only)
-    return shard
-
-
-def search_shard(shard_dir: str, payload: ShardPayload) -> ShardAnswer:
-    """One shard's part of a search (:func:`searchapp.query.search.shard_answer`), in whichever process runs it."""
-    from ..store.outlets import use_outlets_file
-    from .search import shard_answer
-
-    if shard_dir not in _LOCAL and payload.outlets != _outlets_in_force[0]:
-        use_outlets_file(payload.outlets)
-        _outlets_in_force[0] = payload.outlets
-    shard = open_shard(shard_dir, payload.read_only)
-    with shard.reading():
-        searcher = shard.searcher()
-        return shard_answer(searcher, shard.facet_table(searcher), payload)
-
-
 def process_count(setting: int) -> int:
     """Search processes for the ``search_processes`` setting (0: one per core)."""
     return setting if setting > 0 else (os.cpu_count() or 1)
@@ -196,7 +159,7 @@ class Merged:
     query_count: int
     tallies: dict[str, FacetTally]
     months: dict[str, int]
-    hits: list[tuple[tuple, Hit]]
+    hits: list[tuple[tuple, Any]]
 
 
 def merge_answers(answers: Sequence[ShardAnswer], end: int) -> Merged:
