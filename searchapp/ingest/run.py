@@ -335,7 +335,7 @@ def _check_facet_fields(ix, facets: dict[str, FacetSpec], rebuild: bool) -> None
             raise FacetError(f"--facet {spec.option}: the index holds {spec.name!r} with another kind; run with --rebuild to change it")
 
 
-def _apply_changed_aliases(ix, index_dir: Path, aliases: Aliases, options: IndexOptions, report: Report) -> None:
+def _apply_changed_aliases(ix, index_dir: Path, target: Path, aliases: Aliases, options: IndexOptions, report: Report) -> None:
     """Aliases other than those last applied to the index: the indexed articles are normalised again
     from their stored raw mentions first (:mod:`.curate`, no tagging), so that the whole index holds
     one set of aliases and unchanged inputs are still skipped."""
@@ -343,8 +343,8 @@ def _apply_changed_aliases(ix, index_dir: Path, aliases: Aliases, options: Index
     if applied is None or applied == aliases.digest or ix.doc_count() == 0:
         return
     summary = CurateSummary(options.aliases_file or "the built-in aliases")
-    report(f"{index_dir}: aliases changed since they were last applied; normalising the {ix.doc_count()} indexed articles again, without tagging")
-    renormalise_index(ix, index_dir, aliases, summary, options.lock_timeout, options.batch_size, strict=False)
+    report(f"{target}: aliases changed since they were last applied; normalising the {ix.doc_count()} indexed articles again, without tagging")
+    renormalise_index(ix, target, aliases, summary, options.lock_timeout, options.batch_size, strict=False)
     report(summary.describe())
 
 
@@ -399,7 +399,7 @@ def index_paths(
                 save_facets(folder, facets)
         if not options.rebuild:
             for ix, target in zip(ixes, targets, strict=True):
-                _apply_changed_aliases(ix, target, aliases, options, report)
+                _apply_changed_aliases(ix, index_dir, target, aliases, options, report)
             record_aliases(index_dir, aliases, aliases_file)
         bar = progress(count_inputs(paths, options.manifest, options.max_file_bytes)) if progress else None
         run = IndexRun(options, aliases, ixes, report, bar)

@@ -150,7 +150,6 @@ def start_layout(index_dir: str | Path, dirs: list[Path] | None, rebuild: bool) 
 
 def finish_layout(index_dir: str | Path, dirs: list[Path] | None) -> None:
     """After a rebuild: remove what the old shape left (one index's files, or the shards and their manifest)."""
-    from .index import CHECKSUMS_FILE
     from .internals import is_index_file
 
     index_dir = Path(index_dir)
@@ -160,5 +159,5 @@ def finish_layout(index_dir: str | Path, dirs: list[Path] | None) -> None:
             shutil.rmtree(index_dir / SHARDS_FOLDER)
         return
     for path in index_dir.iterdir():
-        if path.is_file() and (is_index_file(path.name) or path.name in (CHECKSUMS_FILE, "MAIN_WRITELOCK")):
+        if path.is_file() and (is_index_file(path.name) or path.name in ("checksums.json", "MAIN_WRITELOCK")):
             path.unlink(missing_ok=True)
