@@ -310,7 +310,9 @@ class SearchIndex(ShardIndex):
         """Every shard's answer to one prepared search (:func:`searchapp.query.shards.search_shard`)."""
         stats = prepared.stats if self.sharded else None  # one index's own statistics are the global ones
         build_from = max(0, end - request.per_page) if not self.sharded else 0  # merged shards may rank any of a shard's best
-        payload = ShardPayload(request, prepared.parsed, prepared.names, stats, self.limits, mode, end, self.outlets, self.read_only, build_from)
+        payload = ShardPayload(
+            request, prepared.parsed, prepared.names, stats, self.limits, mode, end, self.outlets, self.read_only, build_from, prepared.ranking
+        )
         return self.executor.run(search_shard, [(str(shard.index_dir), payload) for shard in self.shards])
 
     def count(self, request: SearchRequest) -> int:
@@ -355,6 +357,7 @@ class Prepared:
     parsed: query.Query
     names: list[NameMatch]
     stats: GlobalStatistics | None
+    ranking: query.Query | None = None  # ``parsed`` as ranked: patterns expanded over every shard (:func:`expand_patterns`)
 
 
 def prepare(reader, request: SearchRequest, limits: Limits, stats: bool = False) -> Prepared:
@@ -367,7 +370,42 @@ def prepare(reader, request: SearchRequest, limits: Limits, stats: bool = False)
         raise BadRequest(problem)
     parsed, names = _with_names(parsed, request.q, reader, limits)
     parsed = _with_seats(parsed, reader, limits)
-    return Prepared(parsed, names, global_statistics(reader, _scored_terms(parsed, reader)) if stats else None)
+    ranking = expand_patterns(parsed, reader)
+    return Prepared(parsed, names, global_statistics(reader, _scored_terms(ranking, reader)) if stats else None, ranking)
+
+
+def expand_patterns(node: query.Query, reader) -> query.Query:
+    """``node`` with each prefix, wildcard or range replaced by the OR of the terms it matches in ``reader``.
+
+    What the ranking runs: Whoosh expands a pattern per index (per shard) and scores the OR of its
+    terms by a matcher it picks from their number and the segment's size, so a shard holding two
+    of a prefix's three words would score otherwise than the whole index.  Expanded once over
+    every shard's terms (a constant score where the pattern asks for one), and ranked with
+    :func:`fixed_matchers`, every shard scores as the one index.
+    """
+    if isinstance(node, query.MultiTerm):
+        fieldname = node.field()
+        if fieldname is None or fieldname not in reader.schema:
+            return query.NullQuery
+        field_type = reader.schema[fieldname]
+        terms = [query.Term(fieldname, field_type.from_bytes(b), boost=node.boost) for _, b in node.expanded_terms(reader)]
+        if not terms:
+            return query.NullQuery
+        either = terms[0] if len(terms) == 1 else query.Or(terms)
+        return query.ConstantScoreQuery(either, node.boost) if getattr(node, "constantscore", False) else either
+    return node if node.is_leaf() else node.apply(lambda child: expand_patterns(child, reader))
+
+
+def fixed_matchers(node: query.Query) -> query.Query:
+    """``node`` with every OR matched by Whoosh's default tree of unions (its scores the sum of the
+    matching clauses'), never by the preloaded array Whoosh picks for a small index or segment:
+    the choice would depend on the shard's size.  In place; returns ``node``."""
+    if isinstance(node, query.Or):
+        node.matcher_type = query.Or.DEFAULT_MATCHER
+    if not node.is_leaf():
+        for child in node.children():
+            fixed_matchers(child)
+    return node
 
 
 def _scored_terms(parsed: query.Query, reader) -> Iterator[tuple[str, object]]:
@@ -441,7 +479,7 @@ def shard_answer(searcher, table: FacetTable, payload: ShardPayload) -> ShardAns
         return ShardAnswer(total)
     tallies = facet_tallies(table, matches.query_mask, matches.filter_masks, request.filters, matches.collapse, request.ops)
     with use_statistics(searcher, payload.stats):
-        ranked = _ranked(searcher, table, matches, request, payload.end)
+        ranked = _ranked(searcher, table, matches, request, payload.end, payload.ranking)
     terms = query_terms(matches.parsed, matches.names)
     hits = [
         (key, _hit(searcher, table, docnum, score, terms, matches) if rank >= payload.build_from else None)
@@ -552,7 +590,7 @@ def iter_hits(index: SearchIndex, request: SearchRequest, limit: int) -> tuple[i
 
     def stream(searcher, table: FacetTable, matches: _Matches, count: int) -> Iterator[tuple[tuple, Hit]]:
         with use_statistics(searcher, prepared.stats if index.sharded else None):
-            ranked = _ranked(searcher, table, matches, request, count)
+            ranked = _ranked(searcher, table, matches, request, count, prepared.ranking)
         for key, docnum, score in ranked:
             yield key, _hit(searcher, table, docnum, score, terms, matches, every_version_id=True)
 
@@ -603,7 +641,9 @@ def facet_values(spec: FacetSpec, stored) -> list[str]:
     return [v for v in str(stored).split(VALUE_SEPARATOR) if v]
 
 
-def _ranked(searcher, table: FacetTable, matches: _Matches, request: SearchRequest, end: int) -> list[tuple[tuple, int, float | None]]:
+def _ranked(
+    searcher, table: FacetTable, matches: _Matches, request: SearchRequest, end: int, ranked_query: query.Query
+) -> list[tuple[tuple, int, float | None]]:
     """The best ``end`` matches of one index or shard in the request's order: (sort key, docnum, score).
 
     The order is total and the same on every shard, so merging the shards' lists by sort key is
@@ -621,7 +661,7 @@ def _ranked(searcher, table: FacetTable, matches: _Matches, request: SearchReque
         # The filter is needed only when facets or collapsing narrowed the query's own matches.
         narrowed = bool(matches.filter_masks) or matches.collapse
         allowed = set(np.flatnonzero(final).tolist()) if narrowed else None
-        ranking = ranking_query(searcher, matches.parsed, matches.phrases)
+        ranking = fixed_matchers(ranking_query(searcher, ranked_query, matches.phrases))
         limit = end
         while True:
             results = searcher.search(ranking, filter=allowed, limit=limit)

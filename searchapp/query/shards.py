@@ -73,6 +73,7 @@ class ShardPayload:
     outlets: str | None = None  # the outlets file in force (a worker process applies it before searching)
     read_only: bool = False
     build_from: int = 0  # hits ranked before this are returned as sort keys only (one index: the page's own)
+    ranking: query.Query | None = None  # ``parsed`` as ranked: its patterns expanded over every shard
 
 
 @dataclass

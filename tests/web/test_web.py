@@ -322,7 +322,7 @@ def test_csv_export_holds_every_hit_ranked_once(sample_index, monkeypatch):
 
     rankings = []
     real_ranked = search._ranked
-    monkeypatch.setattr(search, "_ranked", lambda *args: rankings.append(args[-1]) or real_ranked(*args))
+    monkeypatch.setattr(search, "_ranked", lambda *args: rankings.append(args[4]) or real_ranked(*args))
     monkeypatch.setattr(search, "facet_tallies", lambda *args: pytest.fail("an export computes no facets"))
     app = web.create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "PER_PAGE": 1})
     response = app.test_client().get("/export.csv?q=Syria&sort=oldest&page=2")
