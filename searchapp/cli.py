@@ -71,10 +71,17 @@ def main(ctx: click.Context) -> None:
 @click.option("--processes", type=click.IntRange(1, 64), default=None, help="Tagging processes (default: $SEARCHAPP_PROCESSES or the number of cores).")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Tag on the Dask cluster of this scheduler (tcp://HOST:PORT) instead of local processes; default $SEARCHAPP_SCHEDULER.")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=None, help="Articles per committed batch (default: $SEARCHAPP_BATCH_SIZE or 500).")
+@click.option(
+    "--shards",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Split a new index into N shards searched in parallel (default: $SEARCHAPP_SHARDS or 1); "
+    "an existing index keeps its number (--rebuild --shards N changes it).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_obj
-def index_command(settings: Settings, index_dir, manifest, rebuild, fields, facets, aliases, processes, scheduler, batch_size, quiet, paths) -> None:
+def index_command(settings: Settings, index_dir, manifest, rebuild, fields, facets, aliases, processes, scheduler, batch_size, shards, quiet, paths) -> None:
     """Read, tag and index PATHS (files or folders: .txt .md .html .jsonl .json .csv, optionally .gz)."""
     from tqdm import tqdm  # a well-kept progress bar: rate, ETA and clean output beside log lines
 
@@ -104,7 +111,9 @@ def index_command(settings: Settings, index_dir, manifest, rebuild, fields, face
     )
     if scheduler or settings.scheduler:
         settings = settings.replace(scheduler=check_address(scheduler or settings.scheduler, from_environment=not scheduler))
-    options = IndexOptions.from_settings(settings, manifest=manifest, field_map=field_map, rebuild=rebuild, facets=facet_specs)
+    if shards is None and settings.shards != Settings.shards:  # $SEARCHAPP_SHARDS
+        shards = settings.shards
+    options = IndexOptions.from_settings(settings, manifest=manifest, field_map=field_map, rebuild=rebuild, facets=facet_specs, shards=shards)
 
     def progress(total):
         return tqdm(total=total, unit=" articles", desc="indexing", disable=quiet, dynamic_ncols=True, smoothing=0.1)
@@ -168,7 +177,7 @@ def search_command(
             ops={facet.strip(): "all" for facet in all_of},
             published=published,
         )
-        result = SearchIndex.from_settings(settings).search(request)
+        result = SearchIndex.from_settings(settings.replace(search_processes=1)).search(request)  # one search: no processes to start
     except BadRequest as exc:  # the query, a filter or a limit: a usage error about it
         raise click.BadParameter(str(exc), param_hint=exc.param_hint or "QUERY") from None
     if as_json:

@@ -116,6 +116,17 @@ class Settings:
         "absolute links are built on it, never on the Host header a client sends.",
     )
     workers: int = _setting(2, "Gunicorn worker processes started by `searchapp serve`.", _positive_int)
+    shards: int = _setting(
+        1,
+        "Shards a new index is split into by `searchapp index` (--shards; at most 64): a search runs on every shard at once. "
+        "An existing index keeps its number of shards; `--rebuild --shards N` changes it.",
+        _positive_int,
+    )
+    search_processes: int = _setting(
+        os.cpu_count() or 1,
+        "Processes that search the shards of a sharded index, each holding its shards open (1: searched in the serving process).",
+        _positive_int,
+    )
     read_only: bool = _setting(
         False,
         "Serve the generation found at start and never look for newer commits or write to the index folder "
