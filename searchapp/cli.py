@@ -177,7 +177,7 @@ def search_command(
             ops={facet.strip(): "all" for facet in all_of},
             published=published,
         )
-        result = SearchIndex.from_settings(settings.replace(search_processes=1)).search(request)  # one search: no processes to start
+        result = SearchIndex.from_settings(settings.replace(search_processes=1, search_scheduler="")).search(request)  # one search: no processes or cluster
     except BadRequest as exc:  # the query, a filter or a limit: a usage error about it
         raise click.BadParameter(str(exc), param_hint=exc.param_hint or "QUERY") from None
     if as_json:

@@ -1,20 +1,19 @@
-"""Searches run on the workers of a Dask distributed cluster: ``searchapp serve --scheduler tcp://HOST:PORT``.
+"""The shards of an index searched by the workers of a Dask distributed cluster: ``searchapp serve --scheduler tcp://HOST:PORT``.
 
-The shard protocol (``ShardExecutor``, shared with the local process pool of the sharded index):
-an executor's ``run(fn, tasks) -> list`` calls ``fn(shard_dir, payload)`` once per task
-``(shard_dir, payload)`` and returns the answers in the order of ``tasks``.  ``fn`` is a
-module-level function (it travels by name), ``shard_dir`` a folder every worker can read at that
-same path (a shared or replicated file system), ``payload`` and the answer picklable.  A worker keeps
-what it opened in a module-level cache keyed by the folder, so only a worker's first request for
-a shard pays for opening it.
-
-:class:`DaskShardExecutor` is that protocol on a Dask cluster, a scatter/gather per request:
+:class:`DaskShardExecutor` implements the shard protocol of :mod:`searchapp.query.shards`
+(``run(fn, tasks) -> list``, ``close()``): ``fn`` is the module-level
+:func:`searchapp.query.search.search_shard`, called as ``fn(shard_dir, payload)`` for each task, and
+the answers come back in task order, to be merged by :func:`~searchapp.query.shards.merge_answers`
+exactly as those of the local processes.  ``shard_dir`` is a folder every worker reads at that
+same path (a shared or replicated file system); a worker keeps each shard it searched open
+(:func:`searchapp.query.search.open_shard`), so only its first search of a shard pays for opening
+it.  One index that is not sharded is its own only shard.  A scatter/gather per request:
 
 * **Placement**: each shard goes to one worker chosen by rendezvous hashing with bounded loads
   over the workers connected now (:func:`placement`), so a shard stays on the worker that holds it
   open, request after request, every worker holds its share, and a worker that joins or leaves
-  moves its own shards and few others.  The task is pinned there with ``allow_other_workers=True``: when that worker is gone, the
-  scheduler runs it on another, which opens the shard (and keeps it open from then on).
+  moves its own shards and few others.  The task is pinned there with ``allow_other_workers=True``:
+  when that worker is gone, the scheduler runs it on another, which opens the shard (and keeps it).
 * **A worker that dies mid-search**: the scheduler reschedules the tasks it held on the workers left
   (up to ``distributed.scheduler.allowed-failures`` deaths per task, 3 by default), so the request is
   still answered.  No ``retries`` are set on the tasks: an error raised by the search itself (a query
@@ -28,11 +27,8 @@ a shard pays for opening it.
   gunicorn worker connects its own client at its first search (and again after a fork); the
   client is shared by the process's request threads.
 
-:class:`ClusterSearchIndex` is a :class:`~searchapp.query.search.SearchIndex` whose ``search`` runs
-on the cluster through the executor: the index folder is one shard, searched by
-:func:`search_on_worker` with the very :func:`~searchapp.query.search.run_search` of a local search,
-so the answer is the local answer.  The document pages, exports and facet lists still read the
-index in the server's process.  Dask is imported only when a scheduler is given.
+Dask is imported only when a scheduler is given; this module imports nothing else of searchapp's
+search (``search.py`` imports it when ``search_scheduler`` is set).
 """
 
 from __future__ import annotations
@@ -42,26 +38,12 @@ import os
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from ..config import Settings
 from ..errors import ServiceUnavailable
-from ..store.outlets import use_outlets_file
-from .limits import Limits
-from .parse import parse_query
-from .search import SearchIndex, SearchRequest, SearchResult
 
 RECONNECT_AFTER = 5.0  # seconds during which a scheduler that could not be reached is not tried again
-
-
-class ShardExecutor(Protocol):
-    """Runs ``fn(shard_dir, payload)`` for each task, answers in the order of the tasks."""
-
-    def run(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]]) -> list: ...
 
 
 def placement(shards: Sequence[str], workers: Sequence[str]) -> dict[str, str]:
@@ -192,81 +174,3 @@ class DaskShardExecutor:
             client, self._client = self._client, None
         if client is not None and self._pid == os.getpid():
             client.close()
-
-
-# ---------------------------------------------------------------------------------------------
-# On the workers: indexes opened once per process, kept open across requests
-
-
-_open: dict[tuple, SearchIndex] = {}
-_opens: Counter = Counter()
-_open_lock = threading.Lock()
-
-
-def worker_index(index_dir: str, read_only: bool = False, limits: Limits | None = None) -> SearchIndex:
-    """This process's :class:`SearchIndex` of ``index_dir``, opened at the first call and kept.
-
-    A kept index serves each new committed generation itself (see :class:`SearchIndex`), so
-    the cache never needs emptying.
-    """
-    key = (index_dir, read_only, limits or Limits())
-    with _open_lock:
-        index = _open.get(key)
-        if index is None:
-            index = _open[key] = SearchIndex(index_dir, read_only, key[2])
-            _opens[index_dir] += 1
-        return index
-
-
-def opened_indexes() -> dict[str, int]:
-    """How many times this process opened each index folder (``client.run(opened_indexes)`` asks every worker)."""
-    return dict(_opens)
-
-
-def search_on_worker(index_dir: str, payload: tuple[SearchRequest, bool, Limits, str]) -> SearchResult:
-    """A worker's part of a :class:`ClusterSearchIndex` search: payload (request, read_only, limits, outlets file)."""
-    request, read_only, limits, outlets = payload
-    use_outlets_file(outlets or None)  # the server's outlet table (outlet: queries are analysed by Whoosh)
-    return worker_index(index_dir, read_only, limits).search(request)
-
-
-@dataclass(frozen=True)
-class ShardProbe:
-    """What a worker sees of a shard: its live documents, and the ids a query matches (sorted)."""
-
-    doc_count: int
-    ids: tuple[str, ...]
-
-
-def probe_shard(shard_dir: str, q: str) -> ShardProbe:
-    """A shard's document count and the ids that ``q`` matches, from the worker's kept index: the
-    smallest real per-shard task (used to check that workers see the shards, and to measure the
-    cluster's own cost per request)."""
-    index = worker_index(shard_dir)
-    with index.reading():
-        searcher = index.searcher()
-        ids = tuple(sorted(hit["id"] for hit in searcher.search(parse_query(q, searcher.schema), limit=None))) if q else ()
-        return ShardProbe(searcher.doc_count(), ids)
-
-
-# ---------------------------------------------------------------------------------------------
-# The server's side
-
-
-class ClusterSearchIndex(SearchIndex):
-    """A :class:`SearchIndex` whose searches run on the Dask cluster (``search_scheduler``)."""
-
-    def __init__(self, index_dir: str | Path, executor: ShardExecutor, read_only: bool = False, limits: Limits | None = None, outlets: str = "") -> None:
-        super().__init__(index_dir, read_only, limits)
-        self.executor = executor
-        self.outlets = str(Path(outlets).resolve()) if outlets else ""
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ClusterSearchIndex:
-        use_outlets_file(settings.outlets or None)
-        executor = DaskShardExecutor(settings.search_scheduler, settings.search_timeout)
-        return cls(settings.index_dir, executor, settings.read_only, Limits.from_settings(settings), settings.outlets)
-
-    def search(self, request: SearchRequest) -> SearchResult:
-        [result] = self.executor.run(search_on_worker, [(str(self.index_dir.resolve()), (request, self.read_only, self.limits, self.outlets))])
-        return result

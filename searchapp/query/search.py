@@ -255,8 +255,12 @@ class SearchIndex(ShardIndex):
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchIndex:
         use_outlets_file(settings.outlets or None)  # outlet: queries are analysed inside Whoosh, beyond any argument
-        count = shard_count(settings.index_dir)
-        executor = make_executor(count, process_count(settings.search_processes))
+        if settings.search_scheduler:  # every shard searched on the Dask cluster's workers (searchapp.query.dask_shards)
+            from .dask_shards import DaskShardExecutor
+
+            executor: ShardExecutor = DaskShardExecutor(settings.search_scheduler, settings.search_timeout)
+        else:
+            executor = make_executor(shard_count(settings.index_dir), process_count(settings.search_processes))
         return cls(settings.index_dir, settings.read_only, Limits.from_settings(settings), executor, settings.outlets or None)
 
     def close(self) -> None:
@@ -508,6 +512,12 @@ def open_shard(shard_dir: str, read_only: bool = False) -> ShardIndex:
     if shard is None or shard.read_only != read_only:
         shard = _OPEN[shard_dir] = ShardIndex(shard_dir, read_only=read_only)
     return shard
+
+
+def open_shards() -> dict[str, int]:
+    """The shards this process holds open, each with the id of its :class:`ShardIndex` (asked of every
+    Dask worker with ``client.run``: the same id request after request means the shard was not reopened)."""
+    return {shard_dir: id(shard) for shard_dir, shard in _OPEN.items()}
 
 
 def search_shard(shard_dir: str, payload: ShardPayload) -> ShardAnswer:

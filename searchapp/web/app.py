@@ -23,7 +23,6 @@ from werkzeug.exceptions import HTTPException
 from ..config import Settings
 from ..errors import SearchappError
 from ..query import SearchIndex
-from ..query.dask_shards import ClusterSearchIndex
 from . import api, exports, feed, pages
 from .helpers import WebState, facet_label, http_url, human_date, lang_attrs, public_message, templates_folder, url_with, url_without
 from .render import paragraph_link
@@ -66,8 +65,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config.update(flask_config)
     app.json.sort_keys = False
     app.json.ensure_ascii = False
-    index = ClusterSearchIndex.from_settings(settings) if settings.search_scheduler else SearchIndex.from_settings(settings)
-    app.extensions["searchapp"] = WebState(settings, index)
+    app.extensions["searchapp"] = WebState(settings, SearchIndex.from_settings(settings))
     app.jinja_env.globals.update(url_with=url_with, url_without=url_without, facet_label=facet_label, para_link=paragraph_link)
     app.jinja_env.globals.update(lang_attrs=lang_attrs)
     app.jinja_env.filters.update(human_date=human_date, http_url=http_url)

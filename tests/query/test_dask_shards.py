@@ -1,9 +1,10 @@
 """Searches on a real Dask cluster (a scheduler and worker processes on loopback, tests/dask_cluster.py).
 
-The cluster's answers are compared with the same function run in this process: the whole search
-(:class:`ClusterSearchIndex` against :class:`SearchIndex`, and through the JSON API), and the per-shard
-probe on three shards spread over two workers.  Workers are SIGKILLed between and during requests;
-with none left, or no scheduler, the web answers 503 with a literal message.
+The sample corpus is indexed in 3 shards by ``searchapp index``'s own code; a search through
+:class:`DaskShardExecutor` (every shard's :func:`search_shard` on a worker, merged here) must equal
+the same search with every shard searched in this process, result for result, and the API's JSON
+likewise.  Workers are SIGKILLed between and during requests; with none left, the answers too
+slow, or no scheduler, the web answers 503 with a literal message.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
@@ -20,10 +22,14 @@ from click.testing import CliRunner
 
 from searchapp.cli import main
 from searchapp.errors import BadRequest, ServiceUnavailable
-from searchapp.query import SearchIndex, SearchRequest
-from searchapp.query.dask_shards import ClusterSearchIndex, DaskShardExecutor, opened_indexes, placement, probe_shard
+from searchapp.ingest.run import IndexOptions, index_paths
+from searchapp.query.dask_shards import DaskShardExecutor, placement
 from searchapp.query.limits import Limits
+from searchapp.query.search import SearchIndex, SearchRequest, open_shards, search_shard
+from searchapp.query.shards import InProcessExecutor
+from searchapp.store.shards import shard_dirs
 from searchapp.web import create_app
+from tests.conftest import SAMPLES
 from tests.dask_cluster import Cluster
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -38,29 +44,34 @@ REQUESTS = [
     SearchRequest(q="alepo"),  # did you mean
     SearchRequest(q="talks", collapse=False),
 ]
-PROBES = ["aleppo", "damascus OR geneva", '"united nations"', ""]
 
 
-@pytest.fixture()
-def shards(sample_index, tmp_path) -> list[str]:
-    """Three shard folders (copies of the sample index) that every worker reads at the same path."""
-    folders = []
-    for n in range(3):
-        shutil.copytree(sample_index, tmp_path / "shards" / f"{n:02d}")
-        folders.append(str(tmp_path / "shards" / f"{n:02d}"))
-    return folders
+@pytest.fixture(scope="module")
+def sharded(sample_index, tmp_path_factory) -> Path:
+    """The sample corpus in 3 shards (tags reused from the sample index's cache)."""
+    folder = tmp_path_factory.mktemp("sharded") / "ix"
+    folder.mkdir()
+    shutil.copytree(sample_index / "tag-cache", folder / "tag-cache")
+    options = IndexOptions(manifest=SAMPLES / "manifest.csv", aliases_file=str(SAMPLES / "aliases.toml"), processes=1, shards=3)
+    summary = index_paths([SAMPLES], folder, options)
+    assert summary.added == 5 and not summary.rejected
+    return folder
+
+
+def shards_of(index_dir: Path) -> list[str]:
+    return [str(d) for d in shard_dirs(index_dir)]
+
+
+def held(cluster: Cluster) -> dict[str, dict[str, int]]:
+    """The shards each live worker holds open (by worker name), each with its ShardIndex's id."""
+    with cluster.client() as client:
+        names = {address: info["name"] for address, info in client.scheduler_info()["workers"].items()}
+        return {names[address]: shards for address, shards in client.run(open_shards).items()}
 
 
 def worker_names(cluster: Cluster) -> dict[str, str]:
     with cluster.client() as client:
         return {address: info["name"] for address, info in client.scheduler_info()["workers"].items()}
-
-
-def opens_by_name(cluster: Cluster) -> dict[str, dict[str, int]]:
-    """Each live worker's count of index openings, by worker name."""
-    with cluster.client() as client:
-        names = {address: info["name"] for address, info in client.scheduler_info()["workers"].items()}
-        return {names[address]: opens for address, opens in client.run(opened_indexes).items()}
 
 
 def wait_for_worker_count(cluster: Cluster, count: int) -> None:
@@ -107,9 +118,9 @@ def test_two_shards_on_two_workers_one_each():
         assert sorted(placement(shards, workers).values()) == workers
 
 
-def test_an_unreachable_scheduler_is_a_503_page_and_json(sample_index):
+def test_an_unreachable_scheduler_is_a_503_page_and_json(sharded):
     address = f"tcp://127.0.0.1:{closed_port()}"
-    app = create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "SEARCH_SCHEDULER": address, "SEARCH_TIMEOUT": "1"})
+    app = create_app({"TESTING": True, "INDEX_DIR": str(sharded), "SEARCH_SCHEDULER": address, "SEARCH_TIMEOUT": "1"})
     client = app.test_client()
     answer = client.get("/api/search?q=aleppo")
     assert answer.status_code == 503
@@ -140,92 +151,104 @@ def test_serve_names_a_bad_scheduler_address(sample_index, args, environment, me
 # On a real cluster
 
 
-def test_searches_on_the_cluster_answer_as_in_process_and_keep_the_index_open(cluster, sample_index):
+def test_searches_on_the_cluster_answer_as_in_process_and_keep_the_shards_open(cluster, sharded):
     cluster.add_worker("w1")
     cluster.wait_for_workers(1)
     executor = DaskShardExecutor(cluster.address, timeout=30)
-    remote, local = ClusterSearchIndex(sample_index, executor), SearchIndex(sample_index)
+    remote, local = SearchIndex(sharded, executor=executor), SearchIndex(sharded, executor=InProcessExecutor())
     try:
         for request in REQUESTS:
             assert remote.search(request) == local.search(request), request.q
-        assert opens_by_name(cluster) == {"w1": {str(sample_index.resolve()): 1}}  # seven searches, one opening
+        first = held(cluster)
+        assert sorted(first["w1"]) == shards_of(sharded)  # one worker: it holds every shard
+        for request in REQUESTS:
+            remote.search(request)
+        assert held(cluster) == first  # the same open shards: none reopened by the second round
         with pytest.raises(BadRequest, match="^q: the query has 2 wildcard, prefix and range clauses; the limit is 1$"):  # as raised
-            ClusterSearchIndex(sample_index, executor, limits=Limits(max_wildcards=1)).search(SearchRequest(q="al* sy*"))
+            SearchIndex(sharded, limits=Limits(max_wildcards=1), executor=executor).search(SearchRequest(q="al* sy*"))
     finally:
         executor.close()
 
 
 @pytest.mark.slow
-def test_the_api_answers_on_the_cluster_as_in_process(cluster, sample_index):
+def test_the_api_answers_on_the_cluster_as_in_process(cluster, sharded, sample_index):
     cluster.add_worker("w1")
     cluster.add_worker("w2")
     cluster.wait_for_workers(2)
-    on_cluster = create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "SEARCH_SCHEDULER": cluster.address}).test_client()
-    in_process = create_app({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
-    for url in ["/api/search?q=aleppo", "/api/search?q=&place=Syria&sort=oldest", "/api/search?q=alepo", "/api/search?q=%22security+council%22&page=2&per_page=1"]:
-        answer = on_cluster.get(url)
-        assert answer.status_code == 200
-        assert answer.get_json() == in_process.get(url).get_json(), url
-    assert on_cluster.get("/api/search?q=aleppo&page=0").get_json() == in_process.get("/api/search?q=aleppo&page=0").get_json()
+    for index_dir in (sharded, sample_index):  # 3 shards, and one index (its own only shard)
+        on_cluster = create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "SEARCH_SCHEDULER": cluster.address})
+        in_process = create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "SEARCH_PROCESSES": "1"}).test_client()
+        client = on_cluster.test_client()
+        for url in ["/api/search?q=aleppo", "/api/search?q=&place=Syria&sort=oldest", "/api/search?q=alepo", "/api/search?q=%22security+council%22&page=2&per_page=1"]:
+            answer = client.get(url)
+            assert answer.status_code == 200
+            assert answer.get_json() == in_process.get(url).get_json(), url
+        assert client.get("/api/search?q=aleppo&page=0").get_json() == in_process.get("/api/search?q=aleppo&page=0").get_json()
+        on_cluster.extensions["searchapp"].index.close()
+    opened = [shard for shards in held(cluster).values() for shard in shards]
+    assert sorted(opened) == sorted([*shards_of(sharded), str(sample_index)])  # each opened by one worker only
 
 
 @pytest.mark.slow
-def test_shards_stay_open_on_their_workers_and_move_when_one_is_killed(cluster, shards):
+def test_shards_stay_on_their_workers_and_move_when_one_is_killed(cluster, sharded):
     cluster.add_worker("w1")
     cluster.add_worker("w2")
     cluster.wait_for_workers(2)
-    expected = [[probe_shard(shard, q) for shard in shards] for q in PROBES]
+    shards = shards_of(sharded)
+    local = SearchIndex(sharded, executor=InProcessExecutor())
+    expected = [local.search(request) for request in REQUESTS]
     executor = DaskShardExecutor(cluster.address, timeout=30)
+    remote = SearchIndex(sharded, executor=executor)
     try:
-        for q, answers in zip(PROBES, expected, strict=True):
-            assert executor.run(probe_shard, [(shard, q) for shard in shards]) == answers
-        first = opens_by_name(cluster)
-        assert sorted(shard for opens in first.values() for shard in opens) == shards  # each shard opened once, on one worker
-        assert all(count == 1 for opens in first.values() for count in opens.values())
+        assert [remote.search(request) for request in REQUESTS] == expected
+        first = held(cluster)
         names = worker_names(cluster)
-        placed = {shard: names[placement(shards, sorted(names))[shard]] for shard in shards}
-        assert {name: sorted(opens) for name, opens in first.items() if opens} == {
-            name: sorted(shard for shard in shards if placed[shard] == name) for name in set(placed.values())
-        }  # where rendezvous hashing put them
+        placed = {shard: names[address] for shard, address in placement(shards, sorted(names)).items()}
+        assert {name: sorted(opened) for name, opened in first.items()} == {
+            name: sorted(shard for shard in shards if placed[shard] == name) for name in ("w1", "w2")
+        }  # each shard opened on the worker placement gives it, and there only
 
         victim = placed[shards[0]]
         survivor = ({"w1", "w2"} - {victim}).pop()
         cluster.kill(victim)
         wait_for_worker_count(cluster, 1)
-        for q, answers in zip(PROBES, expected, strict=True):
-            assert executor.run(probe_shard, [(shard, q) for shard in shards]) == answers
-        assert opens_by_name(cluster) == {survivor: {shard: 1 for shard in shards}}  # the victim's shards reopened there, once
+        assert [remote.search(request) for request in REQUESTS] == expected
+        after = held(cluster)
+        assert sorted(after[survivor]) == shards  # the victim's shards reopened on the survivor ...
+        assert {shard: after[survivor][shard] for shard in first[survivor]} == first[survivor]  # ... which kept its own open
     finally:
         executor.close()
 
 
 @pytest.mark.slow
-def test_a_worker_killed_during_a_request_has_its_shard_searched_elsewhere(tmp_path, shards):
+def test_a_worker_killed_during_a_request_has_its_shard_searched_elsewhere(tmp_path, sharded):
     folder = tmp_path / "cluster"
     folder.mkdir()
-    cluster = Cluster(folder, DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING="False")  # the task must wait on the victim
+    cluster = Cluster(folder, DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING="False")  # the victim's task must wait there
     executor = DaskShardExecutor(cluster.address, timeout=60)
     try:
         cluster.add_worker("w1")
         cluster.add_worker("w2")
         cluster.wait_for_workers(2)
-        names = worker_names(cluster)
-        shard = shards[0]
-        victim_address = placement(shards, sorted(names))[shard]
-        victim = names[victim_address]
+        shards = shards_of(sharded)
+        victim_address = placement(shards, sorted(worker_names(cluster)))[shards[0]]
+        victim = worker_names(cluster)[victim_address]
+        request = SearchRequest(q="aleppo OR talks")
+        expected = SearchIndex(sharded, executor=InProcessExecutor()).search(request)
+        remote = SearchIndex(sharded, executor=executor)
         with cluster.client() as client:
             busy = client.submit(time.sleep, 120, workers=[victim_address], allow_other_workers=False, pure=False)  # holds its one thread
             answers: list = []
-            request = threading.Thread(target=lambda: answers.append(executor.run(probe_shard, [(shard, "aleppo")])))
-            request.start()
+            searching = threading.Thread(target=lambda: answers.append(remote.search(request)))
+            searching.start()
             deadline = time.monotonic() + 30
             while not any(str(key).startswith("searchapp-search-") for key in client.processing().get(victim_address, ())):
                 assert time.monotonic() < deadline, client.processing()
                 time.sleep(0.02)
             cluster.kill(victim)
-            request.join(timeout=60)
-            assert answers == [[probe_shard(shard, "aleppo")]]
-            assert opens_by_name(cluster) == {({"w1", "w2"} - {victim}).pop(): {shard: 1}}
+            searching.join(timeout=60)
+            assert answers == [expected]
+            assert sorted(held(cluster)[({"w1", "w2"} - {victim}).pop()]) == shards  # every shard now on the survivor
             client.cancel(busy)
     finally:
         executor.close()
@@ -233,10 +256,10 @@ def test_a_worker_killed_during_a_request_has_its_shard_searched_elsewhere(tmp_p
 
 
 @pytest.mark.slow
-def test_no_worker_left_no_scheduler_or_too_slow_is_a_503(cluster, sample_index):
+def test_no_worker_left_no_scheduler_or_too_slow_is_a_503(cluster, sharded):
     cluster.add_worker("w1")
     cluster.wait_for_workers(1)
-    app = create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "SEARCH_SCHEDULER": cluster.address, "SEARCH_TIMEOUT": "2"})
+    app = create_app({"TESTING": True, "INDEX_DIR": str(sharded), "SEARCH_SCHEDULER": cluster.address, "SEARCH_TIMEOUT": "2"})
     client = app.test_client()
     assert client.get("/api/search?q=aleppo").get_json()["total"] == 3
 
@@ -263,13 +286,13 @@ def test_no_worker_left_no_scheduler_or_too_slow_is_a_503(cluster, sample_index)
     gone = client.get("/api/search?q=aleppo")
     assert gone.status_code == 503
     assert gone.get_json() == {"error": UNAVAILABLE + "the search cluster cannot be reached"}
-    app.extensions["searchapp"].index.executor.close()
+    app.extensions["searchapp"].index.close()
 
 
 def test_the_executor_says_who_it_cannot_reach():
     address = f"tcp://127.0.0.1:{closed_port()}"
     executor = DaskShardExecutor(address, timeout=0.5)
     with pytest.raises(ServiceUnavailable, match=f"^search cluster {address}: cannot reach the Dask scheduler: ") as caught:
-        executor.run(probe_shard, [("/nowhere", "aleppo")])
+        executor.run(search_shard, [("/nowhere", None)])
     assert caught.value.status == 503 and caught.value.public_reason == "the search cluster cannot be reached"
-    assert executor.run(probe_shard, []) == []  # nothing to search: no cluster needed
+    assert executor.run(search_shard, []) == []  # nothing to search: no cluster needed
