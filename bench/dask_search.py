@@ -1,27 +1,27 @@
-"""Searching on a Dask cluster: what a scatter/gather adds to each request, against the same call in process.
+"""Searching the shards on a Dask cluster: what a scatter/gather adds to each request, against the same shards in process.
 
     nice -n 10 .venv/bin/python bench/dask_search.py [--n 2000] [--repeat 2] [--smoke]
 
-A synthetic corpus (../shared/bench/make_corpus.py, ``--n`` articles) is indexed as two shards
-(its articles split by a hash of their id, each shard a complete searchapp index), in bench/.cache.
-Then, over the 200 fixed queries (every third with an outlet and a year filter), one after another:
+A synthetic corpus (../shared/bench/make_corpus.py, ``--n`` articles) is indexed in two shards by
+``searchapp index --shards 2`` (kept in bench/.cache).  Over the 200 fixed queries (every third with
+an outlet and a year filter), one request after another, the same :class:`SearchIndex` searches
+with its shards searched four ways:
 
-* **probe**, a small real per-shard task: :func:`searchapp.query.dask_shards.probe_shard` (the ids a
-  query matches in a shard, and its document count) on both shards, called in this process one
-  shard after the other, then through :class:`DaskShardExecutor` on a cluster of 1 and of 2 workers
-  (``dask worker --nthreads 1``) on loopback: one scatter/gather of two tasks per request;
-* **search**, a whole searchapp search (facets, snippets, timeline) of the first shard:
-  :class:`SearchIndex` in this process against :class:`ClusterSearchIndex` on the same clusters.
+* in process, one shard after the other (:class:`InProcessExecutor`: the reference);
+* by 2 local search processes (:class:`LocalShardExecutor`, ``search_processes`` 2);
+* on a Dask cluster of 1, then 2 workers (``dask worker --nthreads 1``) on loopback
+  (:class:`DaskShardExecutor`, ``serve --scheduler``).
 
-The first pass over the queries warms every worker (each opens its shards once); ``--repeat`` passes
-are timed.  After the run, every worker is asked how often it opened each shard (1: kept open).
+Each request's whole search (prepare, scatter, merge, facet pages, timeline) is timed, and apart
+from it the scatter/gather itself: every ``executor.run(search_shard, tasks)`` of the request, a
+small real per-shard task (a shard's counts, facet tallies and best hits).  A first pass over the
+queries opens the shards everywhere and is not timed.  After the run every worker is asked which
+shards it holds open, with the id of each (the same id all run long: opened once).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import subprocess
 import sys
 import tempfile
@@ -39,121 +39,126 @@ CACHE = ROOT / "bench" / ".cache"
 MAKE_CORPUS = next((p / "shared/bench/make_corpus.py" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT.parent / "shared/bench/make_corpus.py")
 
 
-def build_shards(n: int, cache: Path, shard_count: int = 2) -> list[Path]:
-    """``shard_count`` indexes of the n-article synthetic corpus, split by a hash of the id (built once, kept)."""
+def build_sharded(n: int, cache: Path, shards: int = 2) -> Path:
+    """The n-article synthetic corpus indexed in ``shards`` shards by `searchapp index --shards` (built once, kept)."""
     corpus = cache / f"corpus-{n}.jsonl"
     if not corpus.exists():
         subprocess.run([sys.executable, str(MAKE_CORPUS), "--n", str(n), str(corpus)], check=True, capture_output=True)
-    folder = cache / f"dask-search-{n}"
-    shards = [folder / f"{s:02d}" for s in range(shard_count)]
-    if all((shard / "done").exists() for shard in shards):
-        return shards
-    folder.mkdir(parents=True, exist_ok=True)
-    parts = [folder / f"{s:02d}.jsonl" for s in range(shard_count)]
-    outs = [part.open("w", encoding="utf-8") for part in parts]
-    with corpus.open(encoding="utf-8") as lines:
-        for line in lines:
-            article_id = json.loads(line)["id"]
-            outs[int.from_bytes(hashlib.blake2b(article_id.encode(), digest_size=4).digest(), "big") % shard_count].write(line)
-    for out in outs:
-        out.close()
-    for shard, part in zip(shards, parts, strict=True):
-        command = [str(ROOT / ".venv/bin/searchapp"), "index", "--quiet", "--processes", "2", "--batch-size", "500", "--index-dir", str(shard), "--rebuild", str(part)]
-        subprocess.run(command, check=True, capture_output=True)
-        (shard / "done").write_text("built\n")
-    return shards
+    index_dir = cache / f"dask-search-{n}-{shards}shards"
+    if (index_dir / "built").exists():
+        return index_dir
+    command = [str(ROOT / ".venv/bin/searchapp"), "index", "--quiet", "--processes", "2", "--batch-size", "500", "--shards", str(shards),
+               "--index-dir", str(index_dir), "--rebuild", str(corpus)]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True)
+    (index_dir / "built").write_text("built\n")
+    return index_dir
 
 
-def timed(call: Callable[[], object], rounds: int) -> list[float]:
-    times = []
-    for _ in range(rounds):
+class TimedExecutor:
+    """An executor that times each scatter/gather of the one it wraps (milliseconds, per request)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.request_ms = 0.0
+
+    def run(self, fn, tasks):
         started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
+        try:
+            return self.inner.run(fn, tasks)
+        finally:
+            self.request_ms += (time.perf_counter() - started) * 1000
+
+    def close(self) -> None:
+        self.inner.close()
 
 
-def measure(shards: list[Path], requests: list[dict], repeat: int, address: str | None) -> dict[str, list[float]]:
-    """Milliseconds per probe request (both shards) and per whole search (first shard), in process or on ``address``."""
+def measure(index_dir: Path, requests: list[dict], repeat: int, executor, warmed: Callable[[], None] = lambda: None) -> dict[str, list[float]]:
+    """Milliseconds per whole search and per scatter/gather of each request, the shards searched by ``executor``
+    (``warmed`` is called after the first, untimed pass)."""
     from searchapp.query import SearchIndex, SearchRequest
-    from searchapp.query.dask_shards import ClusterSearchIndex, DaskShardExecutor, probe_shard
 
-    folders = [str(shard.resolve()) for shard in shards]
+    timed = TimedExecutor(executor)
+    index = SearchIndex(index_dir, executor=timed)
     searches = [SearchRequest(q=r["q"], filters={k: [v] for k, v in r.items() if k != "q"}) for r in requests]
-    if address is None:
-        def probe(q: str) -> list:
-            return [probe_shard(folder, q) for folder in folders]
-
-        index = SearchIndex(folders[0])
-        executor = None
-    else:
-        executor = DaskShardExecutor(address, timeout=60)
-
-        def probe(q: str) -> list:
-            return executor.run(probe_shard, [(folder, q) for folder in folders])
-
-        index = ClusterSearchIndex(folders[0], executor)
-    times: dict[str, list[float]] = {"probe": [], "search": []}
+    times: dict[str, list[float]] = {"search": [], "scatter": []}
     try:
-        for timing in (False, *([True] * repeat)):  # the first pass opens the shards (not timed)
-            for r, request in zip(requests, searches, strict=True):
-                probe_ms = timed(lambda q=r["q"]: probe(q), 1)
-                search_ms = timed(lambda request=request: index.search(request), 1)
-                if timing:
-                    times["probe"] += probe_ms
-                    times["search"] += search_ms
+        for number in range(repeat + 1):  # the first pass opens the shards (not timed)
+            if number == 1:
+                warmed()
+            for request in searches:
+                timed.request_ms = 0.0
+                started = time.perf_counter()
+                index.search(request)
+                if number:
+                    times["search"].append((time.perf_counter() - started) * 1000)
+                    times["scatter"].append(timed.request_ms)
     finally:
-        if executor is not None:
-            executor.close()
+        index.close()
     return times
 
 
-def opened(address: str) -> dict[str, dict[str, int]]:
+def held(address: str) -> dict[str, dict[str, int]]:
+    """The shards each worker holds open (by worker name), each with its ShardIndex's id."""
     from distributed import Client
 
-    from searchapp.query.dask_shards import opened_indexes
+    from searchapp.query.search import open_shards
 
     with Client(address, timeout=30, set_as_default=False) as client:
         names = {a: info["name"] for a, info in client.scheduler_info()["workers"].items()}
-        return {names[a]: {Path(folder).name: count for folder, count in opens.items()} for a, opens in client.run(opened_indexes).items()}
+        return {names[a]: {Path(folder).name: ident for folder, ident in shards.items()} for a, shards in client.run(open_shards).items()}
 
 
 def dask_section(n: int, repeat: int, cache: Path = CACHE, queries: int | None = None) -> list[str]:
     """The BENCHMARKS.md lines of this benchmark."""
+    from searchapp.query.dask_shards import DaskShardExecutor
+    from searchapp.query.shards import InProcessExecutor, LocalShardExecutor
+    from searchapp.store.shards import shard_dirs
+
     cache.mkdir(parents=True, exist_ok=True)
-    shards = build_shards(n, cache)
+    index_dir = build_sharded(n, cache)
     requests = search.bench_requests(search.load_queries()[:queries])
-    rows = {"in process": measure(shards, requests, repeat, None)}
-    placements = {}
+    rows = {"in process (one shard after the other)": measure(index_dir, requests, repeat, InProcessExecutor())}
+    rows["2 local search processes"] = measure(index_dir, requests, repeat, LocalShardExecutor(2))
+    holding = {}
     with tempfile.TemporaryDirectory(prefix="dask-search-") as folder:
         for workers in (1, 2):
             with dask_cluster(workers, Path(folder)) as address:
-                rows[f"Dask, {workers} worker{'s' * (workers > 1)}"] = measure(shards, requests, repeat, address)
-                placements[workers] = opened(address)
-    base = {kind: search.summary(rows["in process"][kind]) for kind in ("probe", "search")}
-    sizes = ", ".join(f"{shard.name}: {sum(1 for _ in shard.with_suffix('.jsonl').open(encoding='utf-8')):,} articles" for shard in shards)
+                warm: list = []
+                executor = DaskShardExecutor(address, timeout=60)
+                rows[f"Dask, {workers} worker{'s' * (workers > 1)}"] = measure(index_dir, requests, repeat, executor, lambda warm=warm, address=address: warm.append(held(address)))
+                holding[workers] = (warm[0], held(address))
+    base = {kind: search.summary(rows["in process (one shard after the other)"][kind]) for kind in ("search", "scatter")}
+    sizes = ", ".join(f"{d.name}: {_live(d):,}" for d in shard_dirs(index_dir))
     lines = [
-        f"{len(requests)} queries x {repeat} (after a pass that opens the shards), one request at a time, on {n:,} synthetic articles in 2 shards "
-        f"({sizes}); "
-        "workers `dask worker --nthreads 1` on loopback. probe: a shard's matching ids and document count, both shards per request; "
-        "search: a whole searchapp search (5 facets, 10 snippets, timeline) of shard 00.", "",
-        "| | probe p50 ms | probe p95 ms | added p50 ms | search p50 ms | search p95 ms | added p50 ms |", "|---|---:|---:|---:|---:|---:|---:|",
+        f"{len(requests)} queries x {repeat} (after a pass that opens the shards), one request at a time, on {n:,} synthetic articles "
+        f"indexed by `searchapp index --shards 2` (articles per shard: {sizes}); workers `dask worker --nthreads 1` on loopback, "
+        "on the same 2 cores as this process. search: the whole `SearchIndex.search` (prepare, scatter, merge, 5 facets, "
+        "10 snippets, timeline); scatter/gather: its `executor.run(search_shard, tasks)` calls alone.", "",
+        "| shards searched by | search p50 ms | search p95 ms | scatter/gather p50 ms | scatter/gather p95 ms | added to p50 ms |",
+        "|---|---:|---:|---:|---:|---:|",
     ]  # fmt: skip
     for name, times in rows.items():
-        p, s = search.summary(times["probe"]), search.summary(times["search"])
+        whole, scatter = search.summary(times["search"]), search.summary(times["scatter"])
         lines.append(
-            f"| {name} | {p['p50']:.1f} | {p['p95']:.1f} | {p['p50'] - base['probe']['p50']:+.1f} | {s['p50']:.1f} | {s['p95']:.1f} | {s['p50'] - base['search']['p50']:+.1f} |"
+            f"| {name} | {whole['p50']:.1f} | {whole['p95']:.1f} | {scatter['p50']:.1f} | {scatter['p95']:.1f} | {whole['p50'] - base['search']['p50']:+.1f} |"
         )
-    lines += ["", "Shards opened per worker over the whole run (1: opened at the first request, kept open): " + "; ".join(
-        f"{w} worker{'s' * (w > 1)}: " + ", ".join(f"{name} {json.dumps(opens, sort_keys=True)}" for name, opens in sorted(p.items()))
-        for w, p in placements.items()
-    ), ""]  # fmt: skip
+    kept = all(before == after and all(before.values()) for before, after in holding.values())  # every worker holds some
+    lines += ["", "Shards held open at the end (worker: shards): " + "; ".join(
+        f"{w} worker{'s' * (w > 1)}: " + ", ".join(f"{name} {sorted(shards)}" for name, shards in sorted(after.items()))
+        for w, (_, after) in holding.items()
+    ) + f"; each opened once and kept (the same ShardIndex all run long): {'yes' if kept else 'NO'}.", ""]  # fmt: skip
     return lines
+
+
+def _live(shard: Path) -> int:
+    from whoosh import index
+
+    return index.open_dir(str(shard)).doc_count()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=2000, help="articles of the synthetic corpus (split in 2 shards)")
+    parser.add_argument("--n", type=int, default=2000, help="articles of the synthetic corpus (indexed in 2 shards)")
     parser.add_argument("--repeat", type=int, default=2, help="timed passes over the queries")
     parser.add_argument("--smoke", action="store_true", help="300 articles, 12 queries: checks the benchmark works")
     args = parser.parse_args()
