@@ -39,6 +39,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError
 from typing import Any
 
 from ..errors import ServiceUnavailable
@@ -129,11 +130,9 @@ class DaskShardExecutor:
                 f"search cluster {self.address}: a shard search was lost with every worker that ran it (out of memory?)",
                 public_reason="the search workers failed on this search",
             ) from None
-        except Exception as exc:  # a search's own error comes back as raised; a lost scheduler cancels the futures
-            if type(exc).__name__ in ("CancelledError", "FutureCancelledError"):
-                self._drop(client)
-                raise self._unreachable(exc) from None
-            raise
+        except CancelledError as exc:  # the scheduler was lost with the tasks (a search's own error is raised as it is)
+            self._drop(client)
+            raise self._unreachable(exc) from None
 
     def _connected(self):
         from distributed import Client
