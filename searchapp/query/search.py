@@ -35,7 +35,18 @@ from ..store.names import spelling_key
 from ..store.outlets import use_outlets_file
 from ..store.schema import word_analyzer
 from ..store.shards import shard_count, shard_dirs
-from .facets import MISSING_DATE, OPERATORS, FacetListing, FacetPage, FacetTable, FacetValue, facet_tallies, list_facets, published_range
+from .facets import (
+    MISSING_DATE,
+    OPERATORS,
+    FacetListing,
+    FacetPage,
+    FacetTable,
+    FacetValue,
+    facet_tallies,
+    list_facets,
+    place_hierarchy,
+    published_range,
+)
 from .hamza import with_hamza_seats
 from .highlight import Snippet, best_passages, query_terms
 from .limits import Limits, check_search, name_budget
@@ -43,7 +54,7 @@ from .matches import match_mask, ranking_query
 from .names import NAME_FIELD, NameMatch, expand_names
 from .parse import parse_query, query_hints
 from .shards import (
-        InProcessExecutor,
+    InProcessExecutor,
     ShardAnswer,
     ShardExecutor,
     ShardPayload,
@@ -287,6 +298,16 @@ class SearchIndex(ShardIndex):
     def custom_facets(self) -> dict[str, FacetSpec]:
         return load_facets(self.shards[0].index_dir) if self.sharded else super().custom_facets()
 
+    def place_within(self, reader) -> dict[str, tuple[str, ...]]:
+        """Each place's ancestors over every shard (``reader``: :meth:`reader`), kept until a shard commits."""
+        key = tuple(shard.searcher().reader().generation() for shard in self.shards)
+        cached = getattr(self, "_within", None)
+        if cached is None or cached[0] != key:
+            field = reader.schema["place_paths"] if "place_paths" in reader.schema else None  # noqa: SIM401 (a Whoosh Schema has no get)
+            paths = [field.from_bytes(b) for b in reader.lexicon("place_paths")] if field is not None else []
+            cached = self._within = (key, place_hierarchy(paths))
+        return cached[1]
+
     def facet_names(self) -> tuple[str, ...]:
         """Every facet of the index, built-in first: the filters a request may carry."""
         shard = self.shards[0]
@@ -478,6 +499,8 @@ def shard_answer(searcher, table: FacetTable, payload: ShardPayload) -> ShardAns
     if payload.mode == "count":
         return ShardAnswer(total)
     tallies = facet_tallies(table, matches.query_mask, matches.filter_masks, request.filters, matches.collapse, request.ops)
+    if payload.stats is not None and "place" in tallies:
+        tallies["place"].within = {}  # a shard's is partial: the coordinator sets every shard's (SearchIndex.place_within)
     with use_statistics(searcher, payload.stats):
         ranked = _ranked(searcher, table, matches, request, payload.end, payload.ranking)
     terms = query_terms(matches.parsed, matches.names)
@@ -533,6 +556,8 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResult:
     start = (request.page - 1) * request.per_page
     end = start + request.per_page
     merged = merge_answers(index.scatter(prepared, request, "page", end), end)
+    if index.sharded and "place" in merged.tallies:
+        merged.tallies["place"].within = index.place_within(reader)
     total = merged.total
     pages: dict[str, FacetPage] = {}
     facets = list_facets(merged.tallies, request.filters, request.facet_size, request.listings, pages)
