@@ -127,6 +127,7 @@ class FacetTable:
             if column is not None:
                 self._ids[offset : offset + count] = list(column)
         self._id_rank: np.ndarray | None = None
+        self._docnums: dict[str, int] | None = None
 
         cache = segment_cache if segment_cache is not None else {}
         leaves = reader.leaf_readers()
@@ -218,6 +219,12 @@ class FacetTable:
     def ids(self) -> list[str]:
         """Every document's article id, by document number (read with the table)."""
         return self._ids
+
+    def docnum(self, article_id: str) -> int:
+        """The document number of ``article_id`` (a live one: an update leaves the deleted version before it)."""
+        if self._docnums is None:
+            self._docnums = {i: n for n, i in enumerate(self._ids) if self.live[n]}
+        return self._docnums[article_id]
 
     def id_rank(self) -> np.ndarray:
         """Each document's place in id order: the tie-break between equal dates (the same on every shard)."""
