@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from whoosh import query
+from whoosh import classify, query
 from whoosh.analysis import STOP_WORDS
 
 from ..errors import NotFound
 from ..store.internals import global_statistics, use_statistics
-from .search import ArticleRef, SearchIndex, facet_values
+from .search import ArticleRef, SearchIndex, facet_values, fixed_matchers
 
 MAX_ID_LENGTH = 300  # an id longer than this cannot exist (the indexer allows 200)
 MORE_LIKE_THIS = 5
@@ -87,23 +87,23 @@ def _load(index: SearchIndex, doc_id: str) -> Document:
 
 
 def _more_like(index: SearchIndex, searcher, docnum: int, text: str, top: int) -> list[dict]:
-    """The stored fields of the ``top`` articles most like ``text`` (Whoosh's ``more_like``), over every shard.
+    """The stored fields of the ``top`` articles most like ``text`` (as Whoosh's ``more_like``), over every shard.
 
-    The key terms are chosen in the article's own index or shard (Whoosh's Bo1 model, as
-    ``Searcher.more_like``); they are searched in every shard with every shard's statistics and
-    merged by (score, id), as one index ranks them.
+    The key terms are chosen over every shard's statistics (Whoosh's Bo1 model, as
+    ``Searcher.more_like``), searched in every shard with every shard's statistics (the one index's
+    own when it is not sharded) and merged by (score, id): a sharded index finds what one index finds.
     """
-    terms = searcher.key_terms_from_text("text", text, numterms=5, normalize=True)
+    expander = classify.Expander(index.reader(), "text", model=classify.Bo1Model)
+    expander.add_text(text)
+    terms = expander.expanded_terms(5, normalize=True)
     if not terms:
         return []
-    like = query.Or([query.Term("text", word, boost=weight) for word, weight in terms])
-    if not index.sharded:
-        return [dict(hit) for hit in searcher.search(like, limit=top, mask={docnum})]
-    stats = global_statistics(index.reader(), like.iter_all_terms())
+    like = fixed_matchers(query.Or([query.Term("text", word, boost=weight) for word, weight in terms]))
+    stats = global_statistics(index.reader(), like.iter_all_terms()) if index.sharded else None
     found = []
     for shard in index.shards:
         other = shard.searcher()
         with use_statistics(other, stats):
-            results = other.search(like, limit=top, mask={docnum} if other is searcher else None)
+            results = other.search(like, limit=2 * top, mask={docnum} if other is searcher else None)  # twice: equal scores are ordered by id
             found.extend((-results.score(i), hit["id"], dict(hit)) for i, hit in enumerate(results))
     return [stored for *_, stored in sorted(found, key=lambda item: item[:2])[:top]]

@@ -127,6 +127,7 @@ class FacetTable:
             if column is not None:
                 self._ids[offset : offset + count] = list(column)
         self._id_rank: np.ndarray | None = None
+        self._docnums: dict[str, int] | None = None
 
         cache = segment_cache if segment_cache is not None else {}
         leaves = reader.leaf_readers()
@@ -150,10 +151,7 @@ class FacetTable:
         for stale in set(cache) - current:
             del cache[stale]
         # "Khan Sheikhoun › Idlib › Syria": the places each place value lies in, stored at index time
-        self.within: dict[str, tuple[str, ...]] = {}
-        for path in by_field["place_paths"]:
-            place, *ancestors = path.split(PATH_SEPARATOR)
-            self.within[place] = tuple(ancestors)
+        self.within: dict[str, tuple[str, ...]] = place_hierarchy(by_field["place_paths"])
 
         for facet, fieldnames in self.fields.items():
             names: list[str] = []
@@ -221,6 +219,12 @@ class FacetTable:
     def ids(self) -> list[str]:
         """Every document's article id, by document number (read with the table)."""
         return self._ids
+
+    def docnum(self, article_id: str) -> int:
+        """The document number of ``article_id`` (a live one: an update leaves the deleted version before it)."""
+        if self._docnums is None:
+            self._docnums = {i: n for n, i in enumerate(self._ids) if self.live[n]}
+        return self._docnums[article_id]
 
     def id_rank(self) -> np.ndarray:
         """Each document's place in id order: the tie-break between equal dates (the same on every shard)."""
@@ -367,7 +371,7 @@ class FacetTally:
     style: str  # "count" (by count, then name), "chrono" (newest first), "date" or "number" (a range facet's buckets)
     values: dict[tuple[str, str | None], int] = field(default_factory=dict)
     ticked: dict[str, tuple[str, str | None, str | None, int]] = field(default_factory=dict)
-    within: dict[str, tuple[str, ...]] = field(default_factory=dict)  # places: the places each lies in
+    within: dict[str, tuple[str, ...]] = field(default_factory=dict)  # places: the places each lies in (not sent by shards)
 
 
 KIND_ORDER = {None: 0, "person": 0, "org": 1}  # an actor who is both: listed as a person first (the fields' order)
@@ -412,9 +416,8 @@ def facet_tallies(
             label = names[numbers[0]] if numbers else None
             key = table._key(facet, label) if label is not None else table._key(facet, value)
             tally.ticked[value] = (key, label, kinds[numbers[0]] if numbers else None, count)
-        if facet == "place":
-            tally.within = {name: table.within[name] for name, _ in values if name in table.within}
-            tally.within.update({t[1]: table.within[t[1]] for t in tally.ticked.values() if t[1] in table.within})
+        if facet == "place":  # (a sharded index replaces it with every shard's: SearchIndex.place_within)
+            tally.within = table.within
         result[facet] = tally
     return result
 
@@ -437,7 +440,7 @@ def merge_tallies(parts: list[dict[str, FacetTally]]) -> dict[str, FacetTally]:
                     into.ticked[value] = (key, label, kind, known[3] + count)
                 else:
                     into.ticked[value] = (known[0], known[1], known[2], known[3] + count)
-            into.within.update(tally.within)
+            # (within: the places each place lies in, every shard's: set by the caller, SearchIndex.place_within)
     return merged
 
 
@@ -629,3 +632,16 @@ def _date_bound(text: str, end: bool) -> float:
         raise ValueError(text)
     first, after = _period(parts)
     return _ticks(after) - 1 if end else _ticks(first)
+
+
+def place_hierarchy(paths) -> dict[str, tuple[str, ...]]:
+    """Each place's ancestors from the ``place_paths`` terms ("Khan Sheikhoun › Idlib › Syria").
+
+    A name of two places ("Geneva" in Switzerland and in the United States) takes the greater
+    path: the same whichever shards or segments hold the terms.
+    """
+    within: dict[str, tuple[str, ...]] = {}
+    for path in paths:
+        place, *ancestors = path.split(PATH_SEPARATOR)
+        within[place] = max(within.get(place, ()), tuple(ancestors))
+    return within

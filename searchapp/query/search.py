@@ -13,6 +13,7 @@ import pickle
 import re
 import struct
 import threading
+import uuid
 import weakref
 import zlib
 from collections.abc import Iterator
@@ -35,7 +36,18 @@ from ..store.names import spelling_key
 from ..store.outlets import use_outlets_file
 from ..store.schema import word_analyzer
 from ..store.shards import shard_count, shard_dirs
-from .facets import MISSING_DATE, OPERATORS, FacetListing, FacetPage, FacetTable, FacetValue, facet_tallies, list_facets, published_range
+from .facets import (
+    MISSING_DATE,
+    OPERATORS,
+    FacetListing,
+    FacetPage,
+    FacetTable,
+    FacetValue,
+    facet_tallies,
+    list_facets,
+    place_hierarchy,
+    published_range,
+)
 from .hamza import with_hamza_seats
 from .highlight import Snippet, best_passages, query_terms
 from .limits import Limits, check_search, name_budget
@@ -43,7 +55,7 @@ from .matches import match_mask, ranking_query
 from .names import NAME_FIELD, NameMatch, expand_names
 from .parse import parse_query, query_hints
 from .shards import (
-        InProcessExecutor,
+    InProcessExecutor,
     ShardAnswer,
     ShardExecutor,
     ShardPayload,
@@ -291,6 +303,16 @@ class SearchIndex(ShardIndex):
     def custom_facets(self) -> dict[str, FacetSpec]:
         return load_facets(self.shards[0].index_dir) if self.sharded else super().custom_facets()
 
+    def place_within(self, reader) -> dict[str, tuple[str, ...]]:
+        """Each place's ancestors over every shard (``reader``: :meth:`reader`), kept until a shard commits."""
+        key = tuple(shard.searcher().reader().generation() for shard in self.shards)
+        cached = getattr(self, "_within", None)
+        if cached is None or cached[0] != key:
+            field = reader.schema["place_paths"] if "place_paths" in reader.schema else None  # noqa: SIM401 (a Whoosh Schema has no get)
+            paths = [field.from_bytes(b) for b in reader.lexicon("place_paths")] if field is not None else []
+            cached = self._within = (key, place_hierarchy(paths))
+        return cached[1]
+
     def facet_names(self) -> tuple[str, ...]:
         """Every facet of the index, built-in first: the filters a request may carry."""
         shard = self.shards[0]
@@ -310,14 +332,29 @@ class SearchIndex(ShardIndex):
         with self.reading():
             yield from hits
 
-    def scatter(self, prepared: Prepared, request: SearchRequest, mode: str = "page", end: int = 0) -> list[ShardAnswer]:
-        """Every shard's answer to one prepared search (:func:`searchapp.query.shards.search_shard`)."""
-        stats = prepared.stats if self.sharded else None  # one index's own statistics are the global ones
-        build_from = max(0, end - request.per_page) if not self.sharded else 0  # merged shards may rank any of a shard's best
-        payload = ShardPayload(
-            request, prepared.parsed, prepared.names, stats, self.limits, mode, end, self.outlets, self.read_only, build_from, prepared.ranking
-        )
+    def scatter(self, prepared: Prepared, request: SearchRequest, mode: str = "page", end: int = 0, token: str = "") -> list[ShardAnswer]:
+        """Every shard's answer to one prepared search (:func:`search_shard`)."""
+        payload = self._payload(prepared, request, mode, end, token)
         return self.executor.run(search_shard, [(str(shard.index_dir), payload) for shard in self.shards])
+
+    def _payload(self, prepared: Prepared, request: SearchRequest, mode: str, end: int, token: str) -> ShardPayload:
+        stats = prepared.stats if self.sharded else None  # one index's own statistics are the global ones
+        # one index builds its page at once; a shard's best hits are built once the merge has chosen the page
+        build_from = max(0, end - request.per_page) if not self.sharded else end
+        return ShardPayload(
+            request, prepared.parsed, prepared.names, stats, self.limits, mode, end, self.outlets, self.read_only, build_from, prepared.ranking, token
+        )
+
+    def build_hits(self, prepared: Prepared, request: SearchRequest, token: str, page: list[tuple[tuple, int, object]]) -> dict[tuple[int, str], Hit]:
+        """The hits of a merged page, each built by the shard holding it: (shard number, id) -> Hit."""
+        wanted: dict[int, list[tuple[str, float | None]]] = {}
+        for key, number, hit in page:
+            if hit is None:
+                wanted.setdefault(number, []).append((key[-1], round(-key[0], 4) if request.effective_sort == "relevance" else None))
+        base = self._payload(prepared, request, "hits", 0, token)
+        tasks = [(str(self.shards[number].index_dir), replace(base, build=tuple(ids))) for number, ids in sorted(wanted.items())]
+        answers = self.executor.run(search_shard, tasks)
+        return {(number, hit.id): hit for number, answer in zip(sorted(wanted), answers, strict=True) for _, hit in answer.hits}
 
     def count(self, request: SearchRequest) -> int:
         """How many results ``request`` has (what did-you-mean compares)."""
@@ -474,14 +511,27 @@ def _with_names(parsed: query.Query, q: str, reader, limits: Limits) -> tuple[qu
     return expand_names(parsed, q, lambda key: reader.doc_frequency(NAME_FIELD, key) > 0, name_budget(parsed, reader, limits))
 
 
-def shard_answer(searcher, table: FacetTable, payload: ShardPayload) -> ShardAnswer:
-    """One shard's part of a search: its counts, facet tallies, months and best hits (:mod:`.shards`)."""
+def shard_answer(searcher, table: FacetTable, payload: ShardPayload, recent: dict | None = None) -> ShardAnswer:
+    """One shard's part of a search: its counts, facet tallies, months and best hits (:mod:`.shards`).
+
+    Mode "page": every count, and the sort keys of the shard's best ``end`` hits (those ranked
+    from ``build_from`` built: one index builds its page at once); its masks are kept in
+    ``recent`` under the payload's token.  Mode "hits": the hits of the merged page this shard
+    holds, built from those masks (made again if they are gone).  Mode "count": the total alone.
+    """
     request = payload.request
+    if payload.mode == "hits":
+        kept = recent.pop(payload.token, None) if recent is not None else None
+        matches = kept[1] if kept is not None and kept[0] is table else _match(searcher, table, request, payload.parsed, payload.names)
+        terms = query_terms(matches.parsed, matches.names)
+        return ShardAnswer(0, hits=[((), _hit(searcher, table, table.docnum(i), score, terms, matches)) for i, score in payload.build])
     matches = _match(searcher, table, request, payload.parsed, payload.names)
     total = int(matches.final.sum())
     if payload.mode == "count":
         return ShardAnswer(total)
     tallies = facet_tallies(table, matches.query_mask, matches.filter_masks, request.filters, matches.collapse, request.ops)
+    if payload.stats is not None and "place" in tallies:
+        tallies["place"].within = {}  # a shard's is partial: the coordinator sets every shard's (SearchIndex.place_within)
     with use_statistics(searcher, payload.stats):
         ranked = _ranked(searcher, table, matches, request, payload.end, payload.ranking)
     terms = query_terms(matches.parsed, matches.names)
@@ -489,8 +539,15 @@ def shard_answer(searcher, table: FacetTable, payload: ShardPayload) -> ShardAns
         (key, _hit(searcher, table, docnum, score, terms, matches) if rank >= payload.build_from else None)
         for rank, (key, docnum, score) in enumerate(ranked)
     ]
+    if recent is not None and payload.token and payload.build_from < len(hits):
+        recent[payload.token] = (table, matches)
+        while len(recent) > RECENT_SEARCHES:
+            recent.pop(next(iter(recent)))
     months = month_counts(table.published[matches.final], MISSING_DATE)
     return ShardAnswer(total, int(np.count_nonzero(matches.query_mask)), tallies, months, hits)
+
+
+RECENT_SEARCHES = 16  # masks kept per process between a search's two steps (a few concurrent requests)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,6 +558,7 @@ _OPEN: dict[str, ShardIndex] = {}
 #: shards a coordinator searches in its own process (its SearchIndex's): looked up first, never kept alive here
 _LOCAL: weakref.WeakValueDictionary[str, ShardIndex] = weakref.WeakValueDictionary()
 _outlets_in_force: list[str | None] = [None]
+_RECENT: dict[str, dict] = {}  # shard_dir -> token -> (facet table, masks) of its searches' first steps
 
 
 def open_shard(shard_dir: str, read_only: bool = False) -> ShardIndex:
@@ -528,7 +586,7 @@ def search_shard(shard_dir: str, payload: ShardPayload) -> ShardAnswer:
     shard = open_shard(shard_dir, payload.read_only)
     with shard.reading():
         searcher = shard.searcher()
-        return shard_answer(searcher, shard.facet_table(searcher), payload)
+        return shard_answer(searcher, shard.facet_table(searcher), payload, _RECENT.setdefault(shard_dir, {}))
 
 
 
@@ -542,11 +600,18 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResult:
     prepared = prepare(reader, request, index.limits, stats=index.sharded)
     start = (request.page - 1) * request.per_page
     end = start + request.per_page
-    merged = merge_answers(index.scatter(prepared, request, "page", end), end)
+    token = uuid.uuid4().hex
+    merged = merge_answers(index.scatter(prepared, request, "page", end, token), end)
+    if index.sharded and "place" in merged.tallies:
+        merged.tallies["place"].within = index.place_within(reader)
+    page = merged.hits[start:end]
+    if any(hit is None for _, _, hit in page):  # a sharded index: each shard builds the hits of the page it holds
+        built = index.build_hits(prepared, request, token, page)
+        page = [(key, number, hit if hit is not None else built[(number, key[-1])]) for key, number, hit in page]
     total = merged.total
     pages: dict[str, FacetPage] = {}
     facets = list_facets(merged.tallies, request.filters, request.facet_size, request.listings, pages)
-    hits = [hit for _, hit in merged.hits[start:end]]
+    hits = [hit for _, _, hit in page]
     terms = query_terms(prepared.parsed, prepared.names)
     # names the archive never writes as typed ("Asad", "syra") found articles through the tags only: a
     # respelling that finds more is still worth offering

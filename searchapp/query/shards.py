@@ -55,8 +55,9 @@ if TYPE_CHECKING:
     from .limits import Limits
     from .names import NameMatch
 
-#: what a shard is asked: a page of hits with every count ("page"), or only the total ("count": did-you-mean)
-MODES = ("page", "count")
+#: what a shard is asked: every count and its best hits' sort keys ("page"), the page's hits it holds built
+#: ("hits"), or only the total ("count": did-you-mean)
+MODES = ("page", "hits", "count")
 
 
 @dataclass
@@ -74,6 +75,8 @@ class ShardPayload:
     read_only: bool = False
     build_from: int = 0  # hits ranked before this are returned as sort keys only (one index: the page's own)
     ranking: query.Query | None = None  # ``parsed`` as ranked: its patterns expanded over every shard
+    token: str = ""  # names this search: the "hits" step finds the masks the "page" step made (in the same process)
+    build: tuple[tuple[str, float | None], ...] = ()  # mode "hits": (id, score) of the hits to build, in page order
 
 
 @dataclass
@@ -106,27 +109,30 @@ class InProcessExecutor:
 
 
 class LocalShardExecutor:
-    """A process per core (``processes``), each searching the same shards every time (shard i in process i mod P).
+    """A process per core (``processes``), each searching the same shards every time.
 
-    Each process is a one-worker pool, so a shard is always searched where it is already open
-    (its searcher mapped, its facet table built); processes start with ``forkserver`` (never a
-    fork of a threaded web worker) on first use, and a process that dies is replaced by its pool
-    being started again at the next search.
+    Each process is a one-worker pool and a shard is always sent to the same one (the first
+    shard seen to process 0, the next to process 1, ...), so it is searched where it is already
+    open (its searcher mapped, its facet table built, the masks of the search's first step kept
+    for its second); processes start with ``forkserver`` (never a fork of a threaded web worker)
+    on first use, and a pool whose process died is started again at the next search.
     """
 
     def __init__(self, processes: int) -> None:
         self.processes = max(1, processes)
         self._pools: list[ProcessPoolExecutor | None] = [None] * self.processes
+        self._slots: dict[str, int] = {}
         self._context = multiprocessing.get_context("forkserver")
 
-    def _pool(self, slot: int) -> ProcessPoolExecutor:
+    def _pool(self, shard_dir: str) -> ProcessPoolExecutor:
+        slot = self._slots.setdefault(shard_dir, len(self._slots) % self.processes)
         pool = self._pools[slot]
         if pool is None or getattr(pool, "_broken", False):
             pool = self._pools[slot] = ProcessPoolExecutor(1, mp_context=self._context)
         return pool
 
     def run(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]]) -> list:
-        futures = [self._pool(number % self.processes).submit(fn, shard_dir, payload) for number, (shard_dir, payload) in enumerate(tasks)]
+        futures = [self._pool(shard_dir).submit(fn, shard_dir, payload) for shard_dir, payload in tasks]
         return [future.result() for future in futures]
 
     def close(self) -> None:
@@ -160,7 +166,7 @@ class Merged:
     query_count: int
     tallies: dict[str, FacetTally]
     months: dict[str, int]
-    hits: list[tuple[tuple, Any]]
+    hits: list[tuple[tuple, int, Any]]  # (sort key, number of the shard holding it, its Hit or None), best first
 
 
 def merge_answers(answers: Sequence[ShardAnswer], end: int) -> Merged:
@@ -171,7 +177,7 @@ def merge_answers(answers: Sequence[ShardAnswer], end: int) -> Merged:
     for answer in answers:
         for period, count in answer.months.items():
             months[period] = months.get(period, 0) + count
-    hits = sorted((pair for answer in answers for pair in answer.hits), key=lambda pair: pair[0])[:end]
+    hits = sorted(((key, number, hit) for number, answer in enumerate(answers) for key, hit in answer.hits), key=lambda item: item[:2])[:end]
     return Merged(
         total=sum(a.total for a in answers),
         query_count=sum(a.query_count for a in answers),

@@ -24,7 +24,7 @@ from searchapp.query.facets import FacetListing
 from searchapp.query.search import SearchIndex, SearchRequest, SearchResult
 from searchapp.query.shards import LocalShardExecutor
 from searchapp.store.shards import read_manifest
-from tests.conftest import FAKES, SAMPLES, SHARED
+from tests.conftest import FAKES, SHARED
 
 SHARDS = 3
 
@@ -105,9 +105,8 @@ def compare_all(one_dir: Path, many_dir: Path, executor=None) -> None:
 
 
 @pytest.fixture(scope="session")
-def sample_pair(tmp_path_factory) -> tuple[Path, Path]:
-    options = {"manifest": SAMPLES / "manifest.csv", "aliases_file": str(SAMPLES / "aliases.toml"), "processes": 1}
-    return build_pair(tmp_path_factory.mktemp("shards-sample"), [SAMPLES], options)
+def sample_pair(sample_index, sample_shards) -> tuple[Path, Path]:
+    return sample_index, sample_shards
 
 
 def test_the_sample_corpus_sharded_answers_as_one_index(sample_pair):
