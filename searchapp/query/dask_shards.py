@@ -10,9 +10,11 @@ same path (a shared or replicated file system); a worker keeps each shard it sea
 it.  One index that is not sharded is its own only shard.  A scatter/gather per request:
 
 * **Placement**: each shard goes to one worker chosen by rendezvous hashing with bounded loads
-  over the workers connected now (:func:`placement`), so a shard stays on the worker that holds it
-  open, request after request, every worker holds its share, and a worker that joins or leaves
-  moves its own shards and few others.  The task is pinned there with ``allow_other_workers=True``:
+  over the workers connected now (:func:`placement`) and every shard the executor has searched
+  (a search's second step asks only the shards that hold the page's hits: they go where the first
+  step went, which kept their masks), so a shard stays on the worker that holds it open, request
+  after request, every worker holds its share, and a worker that joins or leaves moves its own
+  shards and few others.  The task is pinned there with ``allow_other_workers=True``:
   when that worker is gone, the scheduler runs it on another, which opens the shard (and keeps it).
 * **A worker that dies mid-search**: the scheduler reschedules the tasks it held on the workers left
   (up to ``distributed.scheduler.allowed-failures`` deaths per task, 3 by default), so the request is
@@ -33,6 +35,7 @@ search (``search.py`` imports it when ``search_scheduler`` is set).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -84,6 +87,13 @@ class DaskShardExecutor:
         self._pid = 0
         self._down_until = 0.0
         self._down_reason = ""
+        self._known: set[str] = set()  # every shard searched so far: a request that asks only some (a
+        # search's second step asks the shards holding the page's hits) places them where all of them are placed
+
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def _placement(shards: tuple[str, ...], workers: tuple[str, ...]) -> dict[str, str]:
+        return placement(shards, workers)
 
     def run(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]]) -> list:
         """``fn(shard_dir, payload)`` for every task on the cluster, the answers in task order.
@@ -108,7 +118,10 @@ class DaskShardExecutor:
                 public_reason="no search worker is running",
             )
         request = uuid.uuid4().hex[:12]
-        placed = placement([shard for shard, _ in tasks], workers)
+        with self._lock:  # placed among every shard this executor has searched, not only this request's
+            self._known.update(shard for shard, _ in tasks)
+            known = tuple(sorted(self._known))
+        placed = self._placement(known, tuple(workers))
         futures = [
             client.submit(
                 fn, shard, payload, key=f"searchapp-search-{request}-{n}", workers=[placed[shard]],

@@ -9,11 +9,13 @@ slow, or no scheduler, the web answers 503 with a literal message.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
 import time
 from collections import Counter
+from itertools import combinations
 from pathlib import Path
 
 import pytest
@@ -116,6 +118,49 @@ def test_two_shards_on_two_workers_one_each():
     for n in range(50):  # whatever the folders and addresses
         shards, workers = [f"/srv/ix{n}/shards/00", f"/srv/ix{n}/shards/01"], [f"tcp://10.1.{n}.1:8788", f"tcp://10.1.{n}.2:8788"]
         assert sorted(placement(shards, workers).values()) == workers
+
+
+class _Answered:
+    """A finished Dask future."""
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def result(self, timeout=None):
+        return self.value
+
+
+class _RecordingClient:
+    """Stands in for a connected Dask client: runs each task at once and records the worker it was pinned to."""
+
+    status = "running"
+
+    def __init__(self, workers: list[str]) -> None:
+        self.workers = workers
+        self.pinned: dict[str, list[str]] = {}
+
+    def nthreads(self) -> dict[str, int]:
+        return dict.fromkeys(self.workers, 1)
+
+    def submit(self, fn, shard, payload, key, workers, allow_other_workers, pure):
+        assert allow_other_workers and not pure and key.startswith("searchapp-search-")
+        self.pinned.setdefault(shard, []).append(*workers)
+        return _Answered(fn(shard, payload))
+
+
+def test_a_search_second_step_goes_to_the_workers_of_its_first():
+    executor = DaskShardExecutor("tcp://127.0.0.1:8786")
+    executor._client, executor._pid = _RecordingClient(WORKERS[:2]), os.getpid()
+    shards = [f"/data/index/shards/{n:02d}" for n in range(3)]
+    assert executor.run(lambda shard, payload: (shard[-2:], payload), [(shard, "page") for shard in shards]) == [("00", "page"), ("01", "page"), ("02", "page")]
+    subsets = [list(subset) for size in (1, 2) for subset in combinations(shards, size)]  # the shards holding a page's hits
+    full = placement(shards, WORKERS[:2])
+    assert any(placement(subset, WORKERS[:2]) != {shard: full[shard] for shard in subset} for subset in subsets)  # alone, some would move
+    for asked in subsets:
+        executor.run(lambda shard, payload: None, [(shard, "hits") for shard in asked])
+    pinned = executor._client.pinned
+    assert all(len(set(workers)) == 1 for workers in pinned.values()), pinned  # each shard always on one worker
+    assert pinned == {shard: [full[shard]] * len(pinned[shard]) for shard in shards}
 
 
 def test_an_unreachable_scheduler_is_a_503_page_and_json(sharded):
