@@ -15,12 +15,14 @@ import socket
 import threading
 import time
 from collections import Counter
+from concurrent.futures import CancelledError
 from itertools import combinations
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
+from distributed import KilledWorker
 
 from searchapp.cli import main
 from searchapp.errors import BadRequest, ServiceUnavailable
@@ -161,6 +163,49 @@ def test_a_search_second_step_goes_to_the_workers_of_its_first():
     pinned = executor._client.pinned
     assert all(len(set(workers)) == 1 for workers in pinned.values()), pinned  # each shard always on one worker
     assert pinned == {shard: [full[shard]] * len(pinned[shard]) for shard in shards}
+
+
+class _Failing(_Answered):
+    def result(self, timeout=None):
+        raise self.value
+
+
+class _FailingClient(_RecordingClient):
+    """A connected client whose every task ends with ``failure`` raised by ``result``."""
+
+    def __init__(self, workers: list[str], failure: BaseException) -> None:
+        super().__init__(workers)
+        self.failure = failure
+        self.cancelled: list = []
+
+    def submit(self, fn, shard, payload, key, workers, allow_other_workers, pure):
+        return _Failing(self.failure)
+
+    def cancel(self, futures) -> None:
+        self.cancelled += futures
+
+    def close(self, timeout=None) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "failure, message, reason, cancels",
+    [
+        (TimeoutError(), "2 shard searches not all answered within 10s", "the search did not finish within 10 s", True),
+        (KilledWorker("k", "w", 3), "a shard search was lost with every worker that ran it (out of memory?)", "the search workers failed on this search", True),
+        (CancelledError("k"), "cannot reach the Dask scheduler: k", "the search cluster cannot be reached", False),
+    ],
+)
+def test_a_lost_slow_or_deadly_search_is_a_503(failure, message, reason, cancels):
+    executor = DaskShardExecutor("tcp://127.0.0.1:8786", timeout=10)
+    executor._client, executor._pid = _FailingClient(WORKERS[:2], failure), os.getpid()
+    client = executor._client
+    with pytest.raises(ServiceUnavailable) as caught:
+        executor.run(search_shard, [("/data/index/shards/00", None), ("/data/index/shards/01", None)])
+    assert str(caught.value) == f"search cluster tcp://127.0.0.1:8786: {message}"
+    assert caught.value.public_reason == reason and caught.value.status == 503
+    assert bool(client.cancelled) == cancels  # the tasks left are cancelled; a lost scheduler drops the client instead
+    assert (executor._client is client) == cancels
 
 
 def test_an_unreachable_scheduler_is_a_503_page_and_json(sharded):
