@@ -303,7 +303,7 @@ def snapshot_command(settings: Settings, index_dir, destination) -> None:
     "--scheduler",
     default=None,
     metavar="ADDRESS",
-    help="Run each search on the workers of this Dask scheduler (tcp://HOST:PORT), each keeping the index open; "
+    help="Search the shards on the workers of this Dask scheduler (tcp://HOST:PORT), each keeping its shards open; "
     "default $SEARCHAPP_SEARCH_SCHEDULER, else searches run in the server's processes.",
 )
 @click.pass_obj

@@ -88,8 +88,8 @@ class Settings:
     )
     search_scheduler: str = _setting(
         "",
-        "Address of a Dask scheduler (tcp://HOST:PORT) on whose workers `searchapp serve` runs each search, every worker "
-        "keeping the index it searches open; empty: searches run in the server's own processes. Distinct from "
+        "Address of a Dask scheduler (tcp://HOST:PORT) on whose workers `searchapp serve` searches the shards of the index, every worker "
+        "keeping the shards it searches open; empty: they are searched by the server's own processes. Distinct from "
         "`scheduler`, the cluster that tags for `searchapp index`.",
     )
     search_timeout: float = _setting(
