@@ -381,10 +381,7 @@ def index_paths(
     with IndexerLock(index_dir, options.lock_timeout):
         dirs = plan_layout(index_dir, options.shards, options.rebuild)  # --shards checked against the index's shape
         targets = dirs if dirs is not None else [index_dir]
-        if dirs is not None and not options.rebuild:
-            start_layout(index_dir, dirs, rebuild=False)
-        elif dirs is not None:
-            start_layout(index_dir, dirs, rebuild=True)
+        start_layout(index_dir, dirs, options.rebuild, PIPELINE_VERSION)
         ixes = [open_index(target, create=True, rebuild=options.rebuild) for target in targets]
         if not options.rebuild:  # never add to altered files: every checksum recorded at commit is verified
             for target in targets:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -123,23 +124,26 @@ class LocalShardExecutor:
         self._pools: list[ProcessPoolExecutor | None] = [None] * self.processes
         self._slots: dict[str, int] = {}
         self._context = multiprocessing.get_context("forkserver")
+        self._lock = threading.Lock()  # a web worker's threads search at once
 
     def _pool(self, shard_dir: str) -> ProcessPoolExecutor:
-        slot = self._slots.setdefault(shard_dir, len(self._slots) % self.processes)
-        pool = self._pools[slot]
-        if pool is None or getattr(pool, "_broken", False):
-            pool = self._pools[slot] = ProcessPoolExecutor(1, mp_context=self._context)
-        return pool
+        with self._lock:
+            slot = self._slots.setdefault(shard_dir, len(self._slots) % self.processes)
+            pool = self._pools[slot]
+            if pool is None or getattr(pool, "_broken", False):
+                pool = self._pools[slot] = ProcessPoolExecutor(1, mp_context=self._context)
+            return pool
 
     def run(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]]) -> list:
         futures = [self._pool(shard_dir).submit(fn, shard_dir, payload) for shard_dir, payload in tasks]
         return [future.result() for future in futures]
 
     def close(self) -> None:
-        for slot, pool in enumerate(self._pools):
+        with self._lock:
+            pools, self._pools = self._pools, [None] * self.processes
+        for pool in pools:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
-            self._pools[slot] = None
 
 
 def make_executor(shard_count: int, processes: int) -> ShardExecutor:
