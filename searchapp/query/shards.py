@@ -43,10 +43,13 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+from ..errors import IndexUnavailable
 
 if TYPE_CHECKING:
     from whoosh import query
@@ -135,8 +138,18 @@ class LocalShardExecutor:
             return pool
 
     def run(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]]) -> list:
-        futures = [self._pool(shard_dir).submit(fn, shard_dir, payload) for shard_dir, payload in tasks]
-        return [future.result() for future in futures]
+        """``fn`` on every task in the shards' processes; a process that died is started again and the search run once more."""
+        for _ in range(2):
+            futures = [self._pool(shard_dir).submit(fn, shard_dir, payload) for shard_dir, payload in tasks]
+            try:
+                return [future.result() for future in futures]
+            except BrokenProcessPool:
+                continue  # _pool starts a new process in place of the dead one
+        raise IndexUnavailable("a search process died twice in one search (out of memory?); try again")
+
+    def pids(self) -> list[int]:
+        """The ids of the search processes running now (for tests and monitoring)."""
+        return [pid for pool in self._pools if pool is not None for pid in (getattr(pool, "_processes", None) or {})]
 
     def close(self) -> None:
         with self._lock:
