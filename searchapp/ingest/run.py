@@ -394,6 +394,12 @@ def index_paths(
         if facets or options.rebuild:
             for folder in {index_dir, *targets}:  # each shard reads its own facets.toml
                 save_facets(folder, facets)
+        if facets and len(ixes) > 1 and not options.rebuild:  # a shard the run may leave without articles still knows every facet
+            fields = {spec.name: spec.field_type() for spec in facets.values()}
+            for ix in ixes:
+                if any(name not in ix.schema for name in fields):
+                    with batch_writer(ix, False, options.lock_timeout, fields):
+                        pass
         if not options.rebuild:
             for ix, target in zip(ixes, targets, strict=True):
                 _apply_changed_aliases(ix, index_dir, target, aliases, options, report)

@@ -221,3 +221,9 @@ def test_an_unknown_filter_raised_in_a_search_process_is_a_bad_request(sample_pa
         assert raised.value.param_hint == "--filter"
     finally:
         executor.close()
+
+
+def test_facet_names_of_a_sharded_index_are_the_tables(sample_pair):
+    one, many = (SearchIndex(folder) for folder in sample_pair)
+    shard = many.shards[0]
+    assert many.facet_names() == one.facet_names() == tuple(shard.facet_table(shard.searcher()).values)
