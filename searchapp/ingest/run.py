@@ -427,8 +427,9 @@ def index_paths(
             for ix, target in zip(ixes, targets, strict=True):
                 if options.max_segments and segment_count(ix) > options.max_segments:
                     merging = time.monotonic()
-                    run.summary.merged_segments += merge_segments(ix, options.lock_timeout)
-                    report(f"{target}: merged {run.summary.merged_segments} segments into one in {time.monotonic() - merging:.0f} s")
+                    merged = merge_segments(ix, options.lock_timeout)
+                    run.summary.merged_segments += merged
+                    report(f"{target}: merged {merged} segments into one in {time.monotonic() - merging:.0f} s")
         except BaseException:
             run.summary.interrupted = True
             raise
