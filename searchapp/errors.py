@@ -30,6 +30,15 @@ class SearchappError(Exception):
         if param_hint is not None:
             self.param_hint = param_hint
 
+    def __reduce__(self):
+        """Pickled with its option (an error raised in a search process is raised again in the caller)."""
+        return (_rebuild, (type(self), str(self), self.__dict__.get("param_hint")))
+
+
+def _rebuild(cls: type[SearchappError], message: str, param_hint: str | None) -> SearchappError:
+    return cls(message, param_hint=param_hint)
+
+
 
 class BadRequest(SearchappError):
     """A request parameter is out of range or malformed; the message names the parameter."""

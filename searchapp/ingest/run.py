@@ -381,10 +381,7 @@ def index_paths(
     with IndexerLock(index_dir, options.lock_timeout):
         dirs = plan_layout(index_dir, options.shards, options.rebuild)  # --shards checked against the index's shape
         targets = dirs if dirs is not None else [index_dir]
-        if dirs is not None and not options.rebuild:
-            start_layout(index_dir, dirs, rebuild=False)
-        elif dirs is not None:
-            start_layout(index_dir, dirs, rebuild=True)
+        start_layout(index_dir, dirs, options.rebuild, PIPELINE_VERSION)
         ixes = [open_index(target, create=True, rebuild=options.rebuild) for target in targets]
         if not options.rebuild:  # never add to altered files: every checksum recorded at commit is verified
             for target in targets:
@@ -397,6 +394,12 @@ def index_paths(
         if facets or options.rebuild:
             for folder in {index_dir, *targets}:  # each shard reads its own facets.toml
                 save_facets(folder, facets)
+        if facets and len(ixes) > 1 and not options.rebuild:  # a shard the run may leave without articles still knows every facet
+            fields = {spec.name: spec.field_type() for spec in facets.values()}
+            for ix in ixes:
+                if any(name not in ix.schema for name in fields):
+                    with batch_writer(ix, False, options.lock_timeout, fields):
+                        pass
         if not options.rebuild:
             for ix, target in zip(ixes, targets, strict=True):
                 _apply_changed_aliases(ix, index_dir, target, aliases, options, report)
@@ -424,8 +427,9 @@ def index_paths(
             for ix, target in zip(ixes, targets, strict=True):
                 if options.max_segments and segment_count(ix) > options.max_segments:
                     merging = time.monotonic()
-                    run.summary.merged_segments += merge_segments(ix, options.lock_timeout)
-                    report(f"{target}: merged {run.summary.merged_segments} segments into one in {time.monotonic() - merging:.0f} s")
+                    merged = merge_segments(ix, options.lock_timeout)
+                    run.summary.merged_segments += merged
+                    report(f"{target}: merged {merged} segments into one in {time.monotonic() - merging:.0f} s")
         except BaseException:
             run.summary.interrupted = True
             raise

@@ -128,6 +128,7 @@ class FacetTable:
                 self._ids[offset : offset + count] = list(column)
         self._id_rank: np.ndarray | None = None
         self._docnums: dict[str, int] | None = None
+        self._label_arrays: dict[str, tuple[np.ndarray, np.ndarray, bool]] = {}
 
         cache = segment_cache if segment_cache is not None else {}
         leaves = reader.leaf_readers()
@@ -219,6 +220,15 @@ class FacetTable:
     def ids(self) -> list[str]:
         """Every document's article id, by document number (read with the table)."""
         return self._ids
+
+    def label_arrays(self, facet: str) -> tuple[np.ndarray, np.ndarray, bool]:
+        """A facet's labels and kinds as arrays (by value number), and whether no (label, kind) repeats."""
+        cached = self._label_arrays.get(facet)
+        if cached is None:
+            labels, kinds = self.values[facet], self.kinds[facet]
+            cached = (np.array(labels + [""], dtype=object)[:-1], np.array(kinds + [None], dtype=object)[:-1], len(set(zip(labels, kinds, strict=True))) == len(labels))
+            self._label_arrays[facet] = cached  # a race computes the same arrays twice, harmlessly
+        return cached
 
     def docnum(self, article_id: str) -> int:
         """The document number of ``article_id`` (a live one: an update leaves the deleted version before it)."""
@@ -400,14 +410,18 @@ def facet_tallies(
         if collapse:  # a story republished five times counts once
             mask = table.collapse(mask)
         counts = table.count(facet, mask)
-        present = np.flatnonzero(counts).tolist()
+        present = np.flatnonzero(counts)
         names, kinds = table.values[facet], table.kinds[facet]
         style = table.ranges[facet].kind if facet in table.ranges else "chrono" if facet in CHRONOLOGICAL else "count"
         tally = FacetTally(style)
-        values = tally.values
-        for n in present:
-            key = (names[n], kinds[n])
-            values[key] = values.get(key, 0) + int(counts[n])
+        labels, kind_array, distinct = table.label_arrays(facet)
+        if distinct:  # every (label, kind) once: the dict is made in C
+            tally.values = dict(zip(zip(labels[present].tolist(), kind_array[present].tolist(), strict=True), counts[present].tolist(), strict=True))
+        else:
+            values = tally.values
+            for n in present.tolist():
+                key = (names[n], kinds[n])
+                values[key] = values.get(key, 0) + int(counts[n])
         for value in selected.get(facet, []):
             numbers = table.value_ids[facet].get(table._key(facet, value), [])
             count = int(sum(counts[n] for n in numbers)) if len(counts) else 0
@@ -472,7 +486,18 @@ def list_facets(
     result: dict[str, list[FacetValue]] = {}
     for facet, tally in tallies.items():
         keys = list(tally.values)
-        if tally.style == "number":
+        listing = listings.get(facet, FacetListing())
+        limit = listing.size if listing.size is not None else (None if tally.style != "count" else size)
+        if tally.style == "count" and limit and not listing.find and len(keys) > 4 * (listing.offset + limit):
+            # tens of thousands of actors: only the values that can reach the listed page are sorted
+            # (those counted at least as often as the page's last one); the order is the same
+            counts = np.fromiter(tally.values.values(), dtype=np.int64, count=len(keys))
+            last = min(max(0, listing.offset), max(0, (len(keys) - 1) // limit * limit)) + limit
+            floor = -np.partition(-counts, last - 1)[last - 1]
+            shortlist = [keys[n] for n in np.flatnonzero(counts >= floor).tolist()]
+            shortlist.sort(key=lambda k: (-tally.values[k], k[0].casefold(), k[0], KIND_ORDER.get(k[1], 0)))
+            keys = shortlist + [None] * (len(keys) - len(shortlist))  # the rest lie beyond the page: never listed
+        elif tally.style == "number":
             keys.sort(key=lambda k: (_range_order(k[0]), k[0]))
         elif tally.style == "date":
             keys.sort(key=lambda k: (_range_order(k[0]), k[0]), reverse=True)
@@ -480,15 +505,12 @@ def list_facets(
             keys.sort(key=lambda k: (k[0].casefold(), k[0], -KIND_ORDER.get(k[1], 0)), reverse=True)
         else:
             keys.sort(key=lambda k: (-tally.values[k], k[0].casefold(), k[0], KIND_ORDER.get(k[1], 0)))
-        listing = listings.get(facet, FacetListing())
         if listing.find:
             needle = fold(listing.find)
             tight = needle.replace(" ", "")  # "deir ezzor" finds "Deir ez-Zor"
             if needle:
                 keys = [k for k in keys if needle in (folded := fold(k[0])) or tight in folded.replace(" ", "")]
         total = len(keys)
-        ranged = tally.style in ("number", "date", "chrono")
-        limit = listing.size if listing.size is not None else (None if ranged else size)
         offset = 0
         if limit is not None:
             offset = min(max(0, listing.offset), max(0, (total - 1) // limit * limit)) if limit else 0

@@ -34,7 +34,7 @@ from ..store.index import open_index
 from ..store.internals import GlobalStatistics, global_statistics, use_statistics
 from ..store.names import spelling_key
 from ..store.outlets import use_outlets_file
-from ..store.schema import word_analyzer
+from ..store.schema import FACET_FIELDS, word_analyzer
 from ..store.shards import shard_count, shard_dirs
 from .facets import (
     MISSING_DATE,
@@ -314,9 +314,17 @@ class SearchIndex(ShardIndex):
         return cached[1]
 
     def facet_names(self) -> tuple[str, ...]:
-        """Every facet of the index, built-in first: the filters a request may carry."""
-        shard = self.shards[0]
-        return tuple(shard.facet_table(shard.searcher()).values)
+        """Every facet of the index, built-in first: the filters a request may carry.
+
+        A sharded index names them from its schema and facets.toml, as :class:`FacetTable` orders
+        them (built-in, keyword, then number and date facets), without a facet table in this process.
+        """
+        if not self.sharded:
+            return tuple(self.facet_table(self.searcher()).values)
+        schema = self.shards[0].searcher().schema
+        custom = {name: spec for name, spec in self.custom_facets().items() if name in schema}
+        keywords = [name for name, spec in custom.items() if spec.kind == "keyword" and name not in FACET_FIELDS]
+        return (*FACET_FIELDS, *keywords, *(name for name, spec in custom.items() if spec.kind != "keyword"))
 
     def search(self, request: SearchRequest) -> SearchResult:
         with self.reading():

@@ -40,12 +40,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+from ..errors import IndexUnavailable
 
 if TYPE_CHECKING:
     from whoosh import query
@@ -123,23 +127,36 @@ class LocalShardExecutor:
         self._pools: list[ProcessPoolExecutor | None] = [None] * self.processes
         self._slots: dict[str, int] = {}
         self._context = multiprocessing.get_context("forkserver")
+        self._lock = threading.Lock()  # a web worker's threads search at once
 
     def _pool(self, shard_dir: str) -> ProcessPoolExecutor:
-        slot = self._slots.setdefault(shard_dir, len(self._slots) % self.processes)
-        pool = self._pools[slot]
-        if pool is None or getattr(pool, "_broken", False):
-            pool = self._pools[slot] = ProcessPoolExecutor(1, mp_context=self._context)
-        return pool
+        with self._lock:
+            slot = self._slots.setdefault(shard_dir, len(self._slots) % self.processes)
+            pool = self._pools[slot]
+            if pool is None or getattr(pool, "_broken", False):
+                pool = self._pools[slot] = ProcessPoolExecutor(1, mp_context=self._context)
+            return pool
 
     def run(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]]) -> list:
-        futures = [self._pool(shard_dir).submit(fn, shard_dir, payload) for shard_dir, payload in tasks]
-        return [future.result() for future in futures]
+        """``fn`` on every task in the shards' processes; a process that died is started again and the search run once more."""
+        for _ in range(2):
+            futures = [self._pool(shard_dir).submit(fn, shard_dir, payload) for shard_dir, payload in tasks]
+            try:
+                return [future.result() for future in futures]
+            except BrokenProcessPool:
+                continue  # _pool starts a new process in place of the dead one
+        raise IndexUnavailable("a search process died twice in one search (out of memory?); try again")
+
+    def pids(self) -> list[int]:
+        """The ids of the search processes running now (for tests and monitoring)."""
+        return [pid for pool in self._pools if pool is not None for pid in (getattr(pool, "_processes", None) or {})]
 
     def close(self) -> None:
-        for slot, pool in enumerate(self._pools):
+        with self._lock:
+            pools, self._pools = self._pools, [None] * self.processes
+        for pool in pools:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
-            self._pools[slot] = None
 
 
 def make_executor(shard_count: int, processes: int) -> ShardExecutor:

@@ -15,6 +15,7 @@ shard, so collapsing a story's versions and counting each story once stay exact 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tomllib
@@ -41,6 +42,7 @@ class ShardManifest:
     count: int
     routing: str = ROUTING
     version: int = MANIFEST_VERSION
+    pipeline: str = ""  # the tagging pipeline version of the run that made the shards (for the record)
 
     def dirs(self, index_dir: Path) -> list[Path]:
         return [shard_path(index_dir, number, self.count) for number in range(self.count)]
@@ -61,21 +63,22 @@ def read_manifest(index_dir: str | Path) -> ShardManifest | None:
         count = int(data["count"])
         routing = str(data.get("routing", ROUTING))
         version = int(data.get("version", MANIFEST_VERSION))
+        pipeline = str(data.get("pipeline", ""))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         raise IndexUnavailable(f"{path}: unreadable shard manifest ({type(exc).__name__}: {exc}); rebuild with `searchapp index --rebuild`") from None
     if not 1 <= count <= MAX_SHARDS or routing != ROUTING or version > MANIFEST_VERSION:
         raise IndexUnavailable(f"{path}: a shard manifest this version of searchapp cannot use (count {count}, routing {routing!r}, version {version})")
-    return ShardManifest(count, routing, version)
+    return ShardManifest(count, routing, version, pipeline)
 
 
-def write_manifest(index_dir: str | Path, count: int) -> ShardManifest:
+def write_manifest(index_dir: str | Path, count: int, pipeline: str = "") -> ShardManifest:
     """Write ``shards.toml`` atomically (a reader sees the old manifest or the new one)."""
-    manifest = ShardManifest(count)
+    manifest = ShardManifest(count, pipeline=pipeline)
     path = Path(index_dir) / MANIFEST_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     text = (
         "# searchapp: this index is split into shards (shards/00 ...); written by `searchapp index --shards N`\n"
-        f"count = {manifest.count}\nrouting = \"{manifest.routing}\"\nversion = {manifest.version}\n"
+        f"count = {manifest.count}\nrouting = \"{manifest.routing}\"\nversion = {manifest.version}\npipeline = {json.dumps(pipeline)}\n"
     )
     temporary = path.with_suffix(".tmp")
     temporary.write_text(text, encoding="utf-8")
@@ -136,7 +139,7 @@ def plan_layout(index_dir: str | Path, requested: int | None, rebuild: bool) -> 
     return [shard_path(index_dir, number, count) for number in range(count)]
 
 
-def start_layout(index_dir: str | Path, dirs: list[Path] | None, rebuild: bool) -> None:
+def start_layout(index_dir: str | Path, dirs: list[Path] | None, rebuild: bool, pipeline: str = "") -> None:
     """Make the shard folders and the manifest of a run that writes ``dirs`` (a rebuild starts the shards afresh)."""
     if dirs is None:
         return
@@ -145,7 +148,7 @@ def start_layout(index_dir: str | Path, dirs: list[Path] | None, rebuild: bool) 
         shutil.rmtree(index_dir / SHARDS_FOLDER)
     for folder in dirs:
         folder.mkdir(parents=True, exist_ok=True)
-    write_manifest(index_dir, len(dirs))
+    write_manifest(index_dir, len(dirs), pipeline)
 
 
 def finish_layout(index_dir: str | Path, dirs: list[Path] | None) -> None:

@@ -180,3 +180,50 @@ def test_synthetic_2000_sharded_answers_as_one_index(tmp_path):
     subprocess.run([sys.executable, str(make_corpus), "--n", "2000", str(corpus)], check=True, capture_output=True)
     one, many = build_pair(tmp_path, [corpus], {"processes": 2})
     compare_all(one, many)
+
+
+def test_a_search_process_that_dies_is_started_again(sample_pair):
+    import os
+    import signal
+
+    one_dir, many_dir = sample_pair
+    executor = LocalShardExecutor(2)
+    try:
+        index = SearchIndex(many_dir, executor=executor)
+        expected = SearchIndex(one_dir).search(SearchRequest(q="Syria"))
+        assert_same(expected, index.search(SearchRequest(q="Syria")))
+        pids = executor.pids()
+        assert len(pids) == 2
+        os.kill(pids[0], signal.SIGKILL)
+        assert_same(expected, index.search(SearchRequest(q="Syria")))  # answered, by a new process
+        assert pids[0] not in executor.pids() and len(executor.pids()) == 2
+    finally:
+        executor.close()
+
+
+def test_errors_raised_in_a_search_process_keep_their_option():
+    import pickle
+
+    from searchapp.errors import BadRequest
+
+    error = pickle.loads(pickle.dumps(BadRequest("published: '2016-13' is not a date", param_hint="--published")))
+    assert type(error) is BadRequest and str(error) == "published: '2016-13' is not a date" and error.param_hint == "--published"
+
+
+def test_an_unknown_filter_raised_in_a_search_process_is_a_bad_request(sample_pair):
+    from searchapp.errors import BadRequest
+
+    executor = LocalShardExecutor(2)
+    try:
+        index = SearchIndex(sample_pair[1], executor=executor)
+        with pytest.raises(BadRequest, match="unknown filter 'colour'") as raised:
+            index.search(SearchRequest(q="Syria", filters={"colour": ["red"]}))
+        assert raised.value.param_hint == "--filter"
+    finally:
+        executor.close()
+
+
+def test_facet_names_of_a_sharded_index_are_the_tables(sample_pair):
+    one, many = (SearchIndex(folder) for folder in sample_pair)
+    shard = many.shards[0]
+    assert many.facet_names() == one.facet_names() == tuple(shard.facet_table(shard.searcher()).values)

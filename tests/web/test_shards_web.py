@@ -111,3 +111,32 @@ def test_two_search_processes_answer_as_one_index(sample_index, sample_shards):
             assert get(app.test_client(), url).get_json() == get(one, url).get_json()
     finally:
         app.extensions["searchapp"].index.close()
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory):
+    """An archive with its own facets (keyword, number, date: tests/web/test_custom_facets.py) as one index and in 3 shards."""
+    from click.testing import CliRunner
+
+    from searchapp.cli import main
+    from tests.web.test_custom_facets import FACETS, HEADER, ROWS, write_csv
+
+    folder = tmp_path_factory.mktemp("archive-shards")
+    write_csv(folder / "archive.csv", HEADER, ROWS)
+    made = []
+    for name, extra in (("one", []), ("many", ["--shards", "3"])):
+        args = ["index", "--quiet", "--processes", "1", "--index-dir", str(folder / name), *extra, *FACETS, str(folder / "archive.csv")]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        made.append(folder / name)
+    return [web.create_app({"TESTING": True, "INDEX_DIR": str(path), "SEARCH_PROCESSES": 1}).test_client() for path in made]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "q=Idlib", "label=fake", "gov=Idlib&gov=Aleppo", "casualties=10+TO+40", "attack_date=2016", "label=credible&label_op=all", "casualties=5+TO+15&sort=newest"],
+)
+def test_the_archives_own_facets_are_the_same_on_shards(archives, query):
+    one, many = (get(client, "/api/search?" + query).get_json() for client in archives)
+    assert one["total"] > 0 and {"label", "gov", "casualties", "attack_date"} <= set(one["facets"])
+    assert many == one
