@@ -114,6 +114,14 @@ class ServiceUnavailable(SearchappError):
         super().__init__(message, param_hint=param_hint)
         self.public_reason = public_reason
 
+    def __reduce__(self):
+        """Pickled with its public reason too."""
+        return (_unavailable, (str(self), self.public_reason))
+
+
+def _unavailable(message: str, public_reason: str) -> ServiceUnavailable:
+    return ServiceUnavailable(message, public_reason=public_reason)
+
 
 class SnapshotError(SearchappError):
     """A snapshot cannot be taken (names the folder and what to do)."""

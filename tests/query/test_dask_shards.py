@@ -10,6 +10,7 @@ slow, or no scheduler, the web answers 503 with a literal message.
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import socket
 import threading
@@ -385,4 +386,6 @@ def test_the_executor_says_who_it_cannot_reach():
     with pytest.raises(ServiceUnavailable, match=f"^search cluster {address}: cannot reach the Dask scheduler: ") as caught:
         executor.run(search_shard, [("/nowhere", None)])
     assert caught.value.status == 503 and caught.value.public_reason == "the search cluster cannot be reached"
+    again = pickle.loads(pickle.dumps(caught.value))  # as it would come back from another process
+    assert (type(again), str(again), again.public_reason) == (ServiceUnavailable, str(caught.value), caught.value.public_reason)
     assert executor.run(search_shard, []) == []  # nothing to search: no cluster needed
