@@ -9,12 +9,14 @@ slow, or no scheduler, the web answers 503 with a literal message.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
 import socket
 import threading
 import time
+import urllib.request
 from collections import Counter
 from concurrent.futures import CancelledError
 from itertools import combinations
@@ -36,6 +38,7 @@ from searchapp.store.shards import shard_dirs
 from searchapp.web import create_app
 from tests.conftest import SAMPLES
 from tests.dask_cluster import Cluster
+from tests.web.serving import running_server
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -278,6 +281,21 @@ def test_the_api_answers_on_the_cluster_as_in_process(cluster, sharded, sample_i
         on_cluster.extensions["searchapp"].index.close()
     opened = [shard for shards in held(cluster).values() for shard in shards]
     assert sorted(opened) == sorted([*shards_of(sharded), str(sample_index)])  # each opened by one worker only
+
+
+@pytest.mark.slow
+def test_searchapp_serve_with_a_scheduler_answers_as_in_process(cluster, sharded, tmp_path):
+    cluster.add_worker("w1")
+    cluster.add_worker("w2")
+    cluster.wait_for_workers(2)
+    in_process = create_app({"TESTING": True, "INDEX_DIR": str(sharded), "SEARCH_PROCESSES": "1"}).test_client()
+    with running_server(sharded, tmp_path / "serve.log", workers=2, extra=("--scheduler", cluster.address)) as port:
+        for query in ["q=aleppo", "q=&place=Syria&sort=oldest", "q=alepo", "q=talks&page=2&per_page=1"] * 3:  # both gunicorn workers answer
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?{query}", timeout=30) as response:
+                assert json.load(response) == in_process.get(f"/api/search?{query}").get_json(), query
+    assert "searching on the Dask cluster " + cluster.address in (tmp_path / "serve.log").read_text()
+    opened = [shard for shards in held(cluster).values() for shard in shards]
+    assert sorted(opened) == shards_of(sharded)  # each shard opened by one Dask worker, whichever server process asked
 
 
 @pytest.mark.slow
