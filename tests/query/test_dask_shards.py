@@ -13,7 +13,6 @@ import json
 import os
 import pickle
 import shutil
-import socket
 import threading
 import time
 import urllib.request
@@ -38,7 +37,7 @@ from searchapp.store.shards import shard_dirs
 from searchapp.web import create_app
 from tests.conftest import SAMPLES
 from tests.dask_cluster import Cluster
-from tests.web.serving import running_server
+from tests.web.serving import free_port, running_server  # free_port: a port nothing listens on
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -88,12 +87,6 @@ def wait_for_worker_count(cluster: Cluster, count: int) -> None:
         while len(client.nthreads()) != count:
             assert time.monotonic() < deadline, client.nthreads()
             time.sleep(0.05)
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,7 +206,7 @@ def test_a_lost_slow_or_deadly_search_is_a_503(failure, message, reason, cancels
 
 
 def test_an_unreachable_scheduler_is_a_503_page_and_json(sharded):
-    address = f"tcp://127.0.0.1:{closed_port()}"
+    address = f"tcp://127.0.0.1:{free_port()}"
     app = create_app({"TESTING": True, "INDEX_DIR": str(sharded), "SEARCH_SCHEDULER": address, "SEARCH_TIMEOUT": "1"})
     client = app.test_client()
     answer = client.get("/api/search?q=aleppo")
@@ -399,7 +392,7 @@ def test_no_worker_left_no_scheduler_or_too_slow_is_a_503(cluster, sharded):
 
 
 def test_the_executor_says_who_it_cannot_reach():
-    address = f"tcp://127.0.0.1:{closed_port()}"
+    address = f"tcp://127.0.0.1:{free_port()}"
     executor = DaskShardExecutor(address, timeout=0.5)
     with pytest.raises(ServiceUnavailable, match=f"^search cluster {address}: cannot reach the Dask scheduler: ") as caught:
         executor.run(search_shard, [("/nowhere", None)])
