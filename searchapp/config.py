@@ -98,6 +98,12 @@ class Settings:
         "past them, or with no worker connected, the search is answered 503 (service unavailable).",
         _positive_float,
     )
+    search_open_timeout: float = _setting(
+        120.0,
+        "Seconds a search on the Dask cluster may take when a worker first searches a shard (after a start, or taking "
+        "over a lost worker's shards): it opens the shard and builds its facet table first.",
+        _positive_float,
+    )
     lock_timeout: float = _setting(30.0, "Seconds a second indexer waits for the index lock before giving up.", float)
     per_page: int = _setting(10, "Results per page.", _positive_int)
     facet_size: int = _setting(10, "Values shown per facet before 'more'.", _positive_int)

@@ -25,6 +25,9 @@ it.  One index that is not sharded is its own only shard.  A scatter/gather per 
   it ran on, or the answers not all back within ``timeout`` seconds (``search_timeout``) raise
   :class:`~searchapp.errors.ServiceUnavailable` (503).  After a failed connection, requests within
   the next :data:`RECONNECT_AFTER` seconds are refused at once rather than each waiting out the timeout.
+  A request that sends a shard to a worker that has not answered for it yet (after a start, or
+  when the shards move) may take ``open_timeout`` (``search_open_timeout``) instead: that worker
+  opens the shard and builds its facet table first (2.3 s on one 100,000-article index).
 * **Processes**: a Dask client runs an event loop thread, which a fork does not copy, so each
   gunicorn worker connects its own client at its first search (and again after a fork); the
   client is shared by the process's request threads.
@@ -79,9 +82,11 @@ class DaskShardExecutor:
     ``timeout`` bounds a whole request: reaching the scheduler, and every answer back.
     """
 
-    def __init__(self, address: str, timeout: float = 10.0) -> None:
+    def __init__(self, address: str, timeout: float = 10.0, open_timeout: float = 120.0) -> None:
         self.address = address
         self.timeout = timeout
+        self.open_timeout = max(timeout, open_timeout)
+        self._opened: set[tuple[str, str]] = set()  # (shard, worker) that answered: the worker holds the shard open
         self._lock = threading.Lock()
         self._client: Any = None
         self._pid = 0
@@ -105,7 +110,7 @@ class DaskShardExecutor:
 
         if not tasks:
             return []
-        deadline = time.monotonic() + self.timeout
+        started = time.monotonic()
         client = self._connected()
         try:
             workers = sorted(client.nthreads())
@@ -122,6 +127,9 @@ class DaskShardExecutor:
             self._known.update(shard for shard, _ in tasks)
             known = tuple(sorted(self._known))
         placed = self._placement(known, tuple(workers))
+        pairs = {(shard, placed[shard]) for shard, _ in tasks}
+        limit = self.timeout if pairs <= self._opened else self.open_timeout  # a worker opening a shard builds its tables
+        deadline = started + limit
         futures = [
             client.submit(
                 fn, shard, payload, key=f"searchapp-search-{request}-{n}", workers=[placed[shard]],
@@ -130,12 +138,13 @@ class DaskShardExecutor:
             for n, (shard, payload) in enumerate(tasks)
         ]  # fmt: skip
         try:
-            return [future.result(timeout=max(0.001, deadline - time.monotonic())) for future in futures]
+            answers = [future.result(timeout=max(0.001, deadline - time.monotonic())) for future in futures]
         except TimeoutError:
             client.cancel(futures)
+            opening = " (opening shards)" if limit > self.timeout else ""
             raise ServiceUnavailable(
-                f"search cluster {self.address}: {len(tasks)} shard searches not all answered within {self.timeout:g}s",
-                public_reason=f"the search did not finish within {self.timeout:g} s",
+                f"search cluster {self.address}: {len(tasks)} shard searches not all answered within {limit:g}s{opening}",
+                public_reason=f"the search did not finish within {limit:g} s",
             ) from None
         except KilledWorker:
             client.cancel(futures)
@@ -146,6 +155,9 @@ class DaskShardExecutor:
         except CancelledError as exc:  # the scheduler was lost with the tasks (a search's own error is raised as it is)
             self._drop(client)
             raise self._unreachable(exc) from None
+        with self._lock:
+            self._opened |= pairs
+        return answers
 
     def _connected(self):
         from distributed import Client

@@ -270,7 +270,7 @@ class SearchIndex(ShardIndex):
         if settings.search_scheduler:  # every shard searched on the Dask cluster's workers (searchapp.query.dask_shards)
             from .dask_shards import DaskShardExecutor
 
-            executor: ShardExecutor = DaskShardExecutor(settings.search_scheduler, settings.search_timeout)
+            executor: ShardExecutor = DaskShardExecutor(settings.search_scheduler, settings.search_timeout, settings.search_open_timeout)
         else:
             executor = make_executor(shard_count(settings.index_dir), process_count(settings.search_processes))
         return cls(settings.index_dir, settings.read_only, Limits.from_settings(settings), executor, settings.outlets or None)

@@ -194,7 +194,7 @@ class _FailingClient(_RecordingClient):
     ],
 )
 def test_a_lost_slow_or_deadly_search_is_a_503(failure, message, reason, cancels):
-    executor = DaskShardExecutor("tcp://127.0.0.1:8786", timeout=10)
+    executor = DaskShardExecutor("tcp://127.0.0.1:8786", timeout=10, open_timeout=10)
     executor._client, executor._pid = _FailingClient(WORKERS[:2], failure), os.getpid()
     client = executor._client
     with pytest.raises(ServiceUnavailable) as caught:
@@ -203,6 +203,45 @@ def test_a_lost_slow_or_deadly_search_is_a_503(failure, message, reason, cancels
     assert caught.value.public_reason == reason and caught.value.status == 503
     assert bool(client.cancelled) == cancels  # the tasks left are cancelled; a lost scheduler drops the client instead
     assert (executor._client is client) == cancels
+
+
+class _Timed(_Answered):
+    def __init__(self, value, timeouts: list) -> None:
+        super().__init__(value)
+        self.timeouts = timeouts
+
+    def result(self, timeout=None):
+        self.timeouts.append(timeout)
+        return self.value
+
+
+class _TimingClient(_RecordingClient):
+    """A connected client that records how long each answer was waited for."""
+
+    def __init__(self, workers: list[str]) -> None:
+        super().__init__(workers)
+        self.timeouts: list[float] = []
+
+    def submit(self, fn, shard, payload, key, workers, allow_other_workers, pure):
+        return _Timed(fn(shard, payload), self.timeouts)
+
+
+def test_a_worker_opening_a_shard_is_given_the_open_timeout():
+    executor = DaskShardExecutor("tcp://127.0.0.1:8786", timeout=10, open_timeout=120)
+    client = _TimingClient(WORKERS[:2])
+    executor._client, executor._pid = client, os.getpid()
+    tasks = [(f"/data/index/shards/{n:02d}", None) for n in range(2)]
+
+    def waited() -> list[float]:
+        client.timeouts.clear()
+        executor.run(lambda shard, payload: None, tasks)
+        return client.timeouts
+
+    assert all(100 < t <= 120 for t in waited())  # both workers open their shard
+    assert all(0 < t <= 10 for t in waited())  # then both hold it open
+    client.workers = WORKERS[:1]  # a worker left: the other opens its shard
+    assert 100 < waited()[0] <= 120
+    assert all(0 < t <= 10 for t in waited())
 
 
 def test_an_unreachable_scheduler_is_a_503_page_and_json(sharded):
