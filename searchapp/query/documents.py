@@ -10,7 +10,7 @@ from whoosh.analysis import STOP_WORDS
 
 from ..errors import NotFound
 from ..store.internals import global_statistics, use_statistics
-from .search import ArticleRef, SearchIndex, facet_values, fixed_matchers
+from .search import ArticleRef, SearchIndex, facet_values, fixed_matchers, top_documents
 
 MAX_ID_LENGTH = 300  # an id longer than this cannot exist (the indexer allows 200)
 MORE_LIKE_THIS = 5
@@ -99,11 +99,11 @@ def _more_like(index: SearchIndex, searcher, docnum: int, text: str, top: int) -
     if not terms:
         return []
     like = fixed_matchers(query.Or([query.Term("text", word, boost=weight) for word, weight in terms]))
-    stats = global_statistics(index.reader(), like.iter_all_terms()) if index.sharded else None
+    stats = global_statistics(index.reader(), like.iter_all_terms())  # one index too: merge-independent field lengths
     found = []
     for shard in index.shards:
         other = shard.searcher()
         with use_statistics(other, stats):
-            results = other.search(like, limit=2 * top, mask={docnum} if other is searcher else None)  # twice: equal scores are ordered by id
+            results = top_documents(other, like, 2 * top, restrict={docnum} if other is searcher else None)  # twice: equal scores are ordered by id
             found.extend((-results.score(i), hit["id"], dict(hit)) for i, hit in enumerate(results))
     return [stored for *_, stored in sorted(found, key=lambda item: item[:2])[:top]]

@@ -24,6 +24,9 @@ moves, instead of searches silently taking the slow fallback or reading wrong co
 * :func:`register_pickled_names`: Whoosh pickles the schema (with searchapp's analysis filters)
   into every table of contents and the codec into every segment, by module path; indexes written
   before the store had its own package name ``searchapp.schema`` and ``searchapp.codec``;
+* :func:`field_length_totals`: each field's total length summed from the documents' one-byte
+  lengths (``_perdoc._cached_reader`` of whoosh3's ``LENGTHS_COLUMN``), the same however the
+  segments were merged;
 * :func:`use_statistics`: a shard scored with every shard's statistics (the searcher's
   ``_idf_cache`` and ``avg_field_length``, which whoosh3's ``BM25FScorer`` reads from
   ``get_parent()``), so a sharded index ranks exactly as one index.
@@ -40,6 +43,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from whoosh import index as whoosh_index
+from whoosh.codec import whoosh3
+from whoosh.util.numeric import byte_to_length
 
 #: the attributes of whoosh3's block matcher that :func:`posting_ids` reads
 MATCHER_ATTRIBUTES = ("_read_data", "_next_block", "_atend", "_data", "_byteids")
@@ -226,8 +231,42 @@ def global_statistics(reader, terms) -> GlobalStatistics:
         btext = text if isinstance(text, bytes) else schema[fieldname].to_bytes(text)
         if (fieldname, btext) not in frequencies:
             frequencies[(fieldname, btext)] = reader.doc_frequency(fieldname, btext)
-    lengths = {name: reader.field_length(name) for name in schema.scorable_names()}
-    return GlobalStatistics(reader.doc_count_all(), lengths, frequencies)
+    return GlobalStatistics(reader.doc_count_all(), field_length_totals(reader, schema.scorable_names()), frequencies)
+
+
+#: whoosh3's one-byte document lengths, decoded (``whoosh.util.numeric.byte_to_length``)
+LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
+_segment_lengths: dict[tuple[str, str], int] = {}  # (segment id, field) -> its total: segments never change
+
+
+def field_length_totals(reader, names) -> dict[str, int]:
+    """Each field's total length as the sum of the documents' stored lengths (one byte each, decoded).
+
+    Whoosh keeps a segment's exact total when it writes the segment but the sum of the lossy
+    one-byte lengths when it merges segments, so its ``field_length`` depends on how the index
+    was merged: one index and its shards (or the same index before and after a merge) would
+    average otherwise.  This sum is the same whatever the merges; it is read from each
+    segment's length column (``_perdoc._cached_reader("_<field>_len", LENGTHS_COLUMN)``) once per
+    segment.  A segment without that column counts Whoosh's own total.
+    """
+    totals = dict.fromkeys(names, 0)
+    for leaf, _ in reader.leaf_readers():
+        segment = segment_key(leaf)
+        perdoc = getattr(leaf, "_perdoc", None)
+        for name in names:
+            cached = _segment_lengths.get((segment, name)) if segment is not None else None
+            if cached is None:
+                column = perdoc._cached_reader(f"_{name}_len", whoosh3.LENGTHS_COLUMN) if hasattr(perdoc, "_cached_reader") else None
+                if column is None:
+                    cached = leaf.field_length(name)
+                else:
+                    cached = int(LENGTH_OF_BYTE[np.fromiter(column, dtype=np.uint8, count=leaf.doc_count_all())].sum())
+                if segment is not None:
+                    if len(_segment_lengths) > 100_000:
+                        _segment_lengths.clear()
+                    _segment_lengths[(segment, name)] = cached
+            totals[name] += cached
+    return totals
 
 
 #: the Searcher attributes :func:`use_statistics` replaces for one search
