@@ -64,7 +64,7 @@ def measure(corpus: Path, limit: int | None, folder: Path) -> str:
     def run_pass(**options):
         with IndexerLock(index_dir, 30.0):
             started = time.perf_counter()
-            summary = corpus_pass(open_index(index_dir), index_dir, None, 30.0, 500, **options)
+            summary = corpus_pass([(open_index(index_dir), index_dir)], index_dir, None, 30.0, 500, **options)
             return time.perf_counter() - started, summary
 
     cold, cold_summary = run_pass()

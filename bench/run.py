@@ -1,6 +1,6 @@
 """The benchmark suite: `make bench` runs it, prints the table and rewrites BENCHMARKS.md.
 
-    .venv/bin/python bench/run.py [--write BENCHMARKS.md] [--smoke] [--only ingest,search,peer,load,start,cluster,growth] [--growth-sizes 20000,100000]
+    .venv/bin/python bench/run.py [--write BENCHMARKS.md] [--smoke] [--only ingest,search,peer,load,start,cluster,growth,shards,dask] [--growth-sizes 20000,100000]
 
 1. Ingest: `searchapp index` on Reuters-21578 against spaCy's NER-only `nlp.pipe` on the same
    paragraphs with the same number of processes (the limit of this design), index size / raw text,
@@ -16,6 +16,10 @@
    against local processes, and the single writer's ceiling (pre-tagged input): bench/cluster.py.
 7. Growth: 20k and 100k-article indexes (1M with --growth-sizes), each built cold and warm (tag
    cache), with index size, serving worker RSS, start-up and search latency: bench/growth.py.
+8. Shards: p50/p95 of `/api/search` and of the search alone on one 20k index against the same
+   corpus in 2 shards searched by 2 processes, in one run: bench/shards.py.
+9. Search on a Dask cluster: what the scatter/gather to 1 and 2 workers adds to a search of 2
+   shards, against the shards searched in process and by 2 local processes: bench/dask_search.py.
 
 Ratios against a reference measured in the same run are the targets (the machine is shared and
 noisy); absolute figures are printed too.  --smoke runs everything on a few hundred articles in a
@@ -37,11 +41,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cluster  # noqa: E402
+import dask_search  # noqa: E402
 import growth  # noqa: E402
 import ingest  # noqa: E402
 import load  # noqa: E402
 import peer  # noqa: E402
 import search  # noqa: E402
+import shards  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = next((p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT.parent / "shared")  # beside the project, or beside its worktrees
@@ -54,6 +60,7 @@ TARGETS = {
     "search": "p95 ≤ 2x bare Whoosh and ≤ 150 ms",
     "peer": "searchapp p50 no slower than Datasette",
     "load": "0 errors, memory stable",
+    "shards": "sharded search on 2 cores ≥ 1.6x faster at p50 than one shard",
 }
 
 
@@ -135,7 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", type=Path, default=None)
     parser.add_argument("--smoke", action="store_true", help="tiny corpora and short runs: checks the suite works")
-    parser.add_argument("--only", default="ingest,search,peer,load,start,cluster,growth")
+    parser.add_argument("--only", default="ingest,search,peer,load,start,cluster,growth,shards,dask")
     parser.add_argument("--growth-sizes", default="20000,100000", help="article counts of the growth curve (1000000: about an hour more)")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--rebuild-scale", action="store_true", help="build the 100k index (and the growth curve's) again")
@@ -218,6 +225,17 @@ def main() -> None:
         sizes = [200, 400] if args.smoke else [int(size) for size in args.growth_sizes.split(",")]
         out += ["## Growth: 20,000 to 1,000,000 articles (issue 17)", "", *growth.growth_section(
             sizes, CACHE, MAKE_CORPUS, args.processes, run_index, requests, logs, args.rebuild_scale or args.smoke
+        )]  # fmt: skip
+        shown = report(out, shown)
+
+    if "shards" in only:
+        out += ["## Shards: every core on one search (issue 17)", "", "Target: sharded search on 2 cores at least 1.6x faster at p50 than one shard.", ""]
+        out += shards.section(300 if args.smoke else 20_000, 2, 2, requests)
+        shown = report(out, shown)
+
+    if "dask" in only:
+        out += ["## 9. Search on a Dask cluster: the cost of a scatter/gather (issue 17)", "", *dask_search.dask_section(
+            300 if args.smoke else 2000, 1 if args.smoke else 2, CACHE, queries_n
         )]  # fmt: skip
         shown = report(out, shown)
 

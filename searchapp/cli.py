@@ -71,10 +71,17 @@ def main(ctx: click.Context) -> None:
 @click.option("--processes", type=click.IntRange(1, 64), default=None, help="Tagging processes (default: $SEARCHAPP_PROCESSES or the number of cores).")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Tag on the Dask cluster of this scheduler (tcp://HOST:PORT) instead of local processes; default $SEARCHAPP_SCHEDULER.")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=None, help="Articles per committed batch (default: $SEARCHAPP_BATCH_SIZE or 500).")
+@click.option(
+    "--shards",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Split a new index into N shards searched in parallel (default: $SEARCHAPP_SHARDS or 1); "
+    "an existing index keeps its number (--rebuild --shards N changes it).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_obj
-def index_command(settings: Settings, index_dir, manifest, rebuild, fields, facets, aliases, processes, scheduler, batch_size, quiet, paths) -> None:
+def index_command(settings: Settings, index_dir, manifest, rebuild, fields, facets, aliases, processes, scheduler, batch_size, shards, quiet, paths) -> None:
     """Read, tag and index PATHS (files or folders: .txt .md .html .jsonl .json .csv, optionally .gz)."""
     from tqdm import tqdm  # a well-kept progress bar: rate, ETA and clean output beside log lines
 
@@ -104,7 +111,9 @@ def index_command(settings: Settings, index_dir, manifest, rebuild, fields, face
     )
     if scheduler or settings.scheduler:
         settings = settings.replace(scheduler=check_address(scheduler or settings.scheduler, from_environment=not scheduler))
-    options = IndexOptions.from_settings(settings, manifest=manifest, field_map=field_map, rebuild=rebuild, facets=facet_specs)
+    if shards is None and settings.shards != Settings.shards:  # $SEARCHAPP_SHARDS
+        shards = settings.shards
+    options = IndexOptions.from_settings(settings, manifest=manifest, field_map=field_map, rebuild=rebuild, facets=facet_specs, shards=shards)
 
     def progress(total):
         return tqdm(total=total, unit=" articles", desc="indexing", disable=quiet, dynamic_ncols=True, smoothing=0.1)
@@ -168,7 +177,7 @@ def search_command(
             ops={facet.strip(): "all" for facet in all_of},
             published=published,
         )
-        result = SearchIndex.from_settings(settings).search(request)
+        result = SearchIndex.from_settings(settings.replace(search_processes=1, search_scheduler="")).search(request)  # one search: no processes or cluster
     except BadRequest as exc:  # the query, a filter or a limit: a usage error about it
         raise click.BadParameter(str(exc), param_hint=exc.param_hint or "QUERY") from None
     if as_json:
@@ -308,15 +317,28 @@ def snapshot_command(settings: Settings, index_dir, destination) -> None:
     help="Serve the generation found at start, never look for newer commits or write to the folder: "
     "a replica serving a `searchapp snapshot` (default: $SEARCHAPP_READ_ONLY).",
 )
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Search the shards on the workers of this Dask scheduler (tcp://HOST:PORT), each keeping its shards open; "
+    "default $SEARCHAPP_SEARCH_SCHEDULER, else searches run in the server's processes.",
+)
 @click.pass_obj
-def serve_command(settings: Settings, index_dir, host, port, workers, read_only) -> None:
+def serve_command(settings: Settings, index_dir, host, port, workers, read_only, scheduler) -> None:
     """Serve the search web site and JSON API with gunicorn."""
     from .web.serve import make_server, server_options
 
     settings = settings.replace(index_dir=index_dir, workers=workers, read_only=read_only or None)
+    if scheduler or settings.search_scheduler:
+        from .ingest.cluster import check_address  # the same check as the tagging cluster's
+
+        address = check_address(scheduler or settings.search_scheduler, from_environment=not scheduler, variable="SEARCHAPP_SEARCH_SCHEDULER")
+        settings = settings.replace(search_scheduler=address)
     if not settings.index_dir.is_dir():
         raise click.BadParameter(f"{settings.index_dir}: no such folder (build an index with `searchapp index` first)", param_hint="--index-dir")
     mode = ", read-only" if settings.read_only else ""
+    mode += f", searching on the Dask cluster {settings.search_scheduler}" if settings.search_scheduler else ""
     click.echo(f"searchapp: serving {settings.index_dir} on http://{host}:{port}/ with {settings.workers} workers{mode} (Ctrl-C stops)", err=True)
     make_server(settings, server_options(host, port, settings.workers)).run()
 

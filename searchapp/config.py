@@ -93,6 +93,24 @@ class Settings:
         "past it the least recently used are dropped. 0: no cache.",
         _count,
     )
+    search_scheduler: str = _setting(
+        "",
+        "Address of a Dask scheduler (tcp://HOST:PORT) on whose workers `searchapp serve` searches the shards of the index, every worker "
+        "keeping the shards it searches open; empty: they are searched by the server's own processes. Distinct from "
+        "`scheduler`, the cluster that tags for `searchapp index`.",
+    )
+    search_timeout: float = _setting(
+        10.0,
+        "Seconds a search on the Dask cluster (search_scheduler) may take, reaching the scheduler included: "
+        "past them, or with no worker connected, the search is answered 503 (service unavailable).",
+        _positive_float,
+    )
+    search_open_timeout: float = _setting(
+        120.0,
+        "Seconds a search on the Dask cluster may take when a worker first searches a shard (after a start, or taking "
+        "over a lost worker's shards): it opens the shard and builds its facet table first.",
+        _positive_float,
+    )
     lock_timeout: float = _setting(30.0, "Seconds a second indexer waits for the index lock before giving up.", float)
     per_page: int = _setting(10, "Results per page.", _positive_int)
     facet_size: int = _setting(10, "Values shown per facet before 'more'.", _positive_int)
@@ -111,6 +129,17 @@ class Settings:
         "absolute links are built on it, never on the Host header a client sends.",
     )
     workers: int = _setting(2, "Gunicorn worker processes started by `searchapp serve`.", _positive_int)
+    shards: int = _setting(
+        1,
+        "Shards a new index is split into by `searchapp index` (--shards; at most 64): a search runs on every shard at once. "
+        "An existing index keeps its number of shards; `--rebuild --shards N` changes it.",
+        _positive_int,
+    )
+    search_processes: int = _setting(
+        os.cpu_count() or 1,
+        "Processes that search the shards of a sharded index, each holding its shards open (1: searched in the serving process).",
+        _positive_int,
+    )
     read_only: bool = _setting(
         False,
         "Serve the generation found at start and never look for newer commits or write to the index folder "

@@ -30,6 +30,15 @@ class SearchappError(Exception):
         if param_hint is not None:
             self.param_hint = param_hint
 
+    def __reduce__(self):
+        """Pickled with its option (an error raised in a search process is raised again in the caller)."""
+        return (_rebuild, (type(self), str(self), self.__dict__.get("param_hint")))
+
+
+def _rebuild(cls: type[SearchappError], message: str, param_hint: str | None) -> SearchappError:
+    return cls(message, param_hint=param_hint)
+
+
 
 class BadRequest(SearchappError):
     """A request parameter is out of range or malformed; the message names the parameter."""
@@ -89,6 +98,29 @@ class ClusterError(SearchappError):
     """The Dask cluster cannot tag this run (unreachable scheduler, no workers, mismatched versions)."""
 
     status = 503
+
+
+class ServiceUnavailable(SearchappError):
+    """The searching service is out of reach for now: the Dask cluster a search runs on has no worker,
+    its scheduler does not answer, or the answers did not come back in time.
+
+    The full message (with the scheduler's address) is logged; a visitor reads ``public_reason``,
+    which says what happened in general terms without naming the servers.
+    """
+
+    status = 503
+
+    def __init__(self, message: str, *, public_reason: str = "the search cluster does not answer", param_hint: str | None = None) -> None:
+        super().__init__(message, param_hint=param_hint)
+        self.public_reason = public_reason
+
+    def __reduce__(self):
+        """Pickled with its public reason too."""
+        return (_unavailable, (str(self), self.public_reason))
+
+
+def _unavailable(message: str, public_reason: str) -> ServiceUnavailable:
+    return ServiceUnavailable(message, public_reason=public_reason)
 
 
 class SnapshotError(SearchappError):

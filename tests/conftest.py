@@ -46,6 +46,21 @@ def fakes_index(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def sample_shards(sample_index, tmp_path_factory) -> Path:
+    """The sample corpus indexed again in 3 shards (``--shards 3``), its tags from the sample index's tag cache."""
+    import shutil
+
+    from searchapp.ingest.run import IndexOptions, index_paths
+    index_dir = tmp_path_factory.mktemp("sample-shards")
+    if (sample_index / "tag-cache").is_dir():
+        shutil.copytree(sample_index / "tag-cache", index_dir / "tag-cache")
+    options = IndexOptions(manifest=SAMPLES / "manifest.csv", aliases_file=str(SAMPLES / "aliases.toml"), processes=1, shards=3)
+    summary = index_paths([SAMPLES], index_dir, options)
+    assert summary.added == 5 and not summary.rejected
+    return index_dir
+
+
+@pytest.fixture(scope="session")
 def search_index(sample_index):
     from searchapp.query.search import SearchIndex
     return SearchIndex(sample_index)
@@ -61,3 +76,17 @@ def app(sample_index):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture()
+def cluster(tmp_path):
+    """A Dask scheduler on loopback, without workers (``cluster.add_worker(name)``), stopped after the test."""
+    from tests.dask_cluster import Cluster
+
+    folder = tmp_path / "cluster"
+    folder.mkdir()
+    running = Cluster(folder)
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -35,6 +35,12 @@ def test_bench_smoke_writes_every_section(tmp_path):
         tagged, reused = (int(x.replace(",", "")) for x in cells[3].split("/"))
         assert tagged > 0 and float(cells[6].strip(" *")) > 0
     assert text.count("paragraphs tagged 0, reused") == 2
+    dask = text.split("Search on a Dask cluster: the cost of a scatter/gather")[1]
+    rows = [line.split("|")[1].strip() for line in dask.splitlines() if line.startswith(("| in process", "| 2 local", "| Dask"))]
+    assert rows == ["in process (one shard after the other)", "2 local search processes", "Dask, 1 worker", "Dask, 2 workers"]
+    assert "1 worker: w0 ['00', '01']; 2 workers: " in dask  # and on 2 workers one shard each (which one: the hash's)
+    assert "2 workers: w0 ['00'], w1 ['01'];" in dask or "2 workers: w0 ['01'], w1 ['00'];" in dask
+    assert "each opened once and kept (the same ShardIndex all run long): yes." in dask
 
 
 @pytest.mark.skipif(not (SHARED / "corpora/ant-multisource/ant_multisource_v2.1.jsonl.gz").exists(), reason="needs ../shared/corpora")

@@ -46,12 +46,15 @@ STALL_NOTICE = 30.0  # seconds without a finished batch before saying that the c
 _tagging_lock = threading.Lock()
 
 
-def check_address(address: str, from_environment: bool = False) -> str:
+def check_address(address: str, from_environment: bool = False, variable: str = "SEARCHAPP_SCHEDULER") -> str:
     """``address`` if it names a scheduler Dask can reach (tcp:// or tls://, host and port), else
-    ClusterError naming where it was given (the option, or $SEARCHAPP_SCHEDULER)."""
+    ClusterError naming where it was given (the option, or the environment ``variable``).
+
+    Also checks ``serve --scheduler`` (the search cluster, $SEARCHAPP_SEARCH_SCHEDULER).
+    """
     from distributed.comm.addressing import parse_address, parse_host_port
 
-    given = f"SEARCHAPP_SCHEDULER={address!r}" if from_environment else f"--scheduler {address!r}"
+    given = f"{variable}={address!r}" if from_environment else f"--scheduler {address!r}"
     try:
         scheme, location = parse_address(address)
         parse_host_port(location)

@@ -60,6 +60,7 @@ from ..errors import AliasesError
 from ..store.index import CORPUS_ALIASES_FILE, CORPUS_EVIDENCE_FILE, IndexerLock, open_index, stored_keys, verify_before_writing
 from ..store.names import name_key
 from ..store.schema import ARABIC
+from ..store.shards import shard_dirs
 from .arabic_tags import link_arabic
 from .curate import CurateSummary, kept_aliases_file, load_user_aliases, reapply_aliases, record_aliases, renormalise_index
 from .entities import LABEL_KINDS, Aliases, RawMention, _is_acronym, clean_name, fold, link_names, load_aliases, words_in_lower_case
@@ -378,24 +379,30 @@ def _kept_evidence(path: Path, base: Aliases) -> Iterator[tuple[str, str, list]]
         return
 
 
-def collect_evidence(ix, index_dir: Path, base: Aliases, known: tuple, keep: bool = True) -> tuple[dict[str, Evidence], int]:
+def collect_evidence(ixes: list, index_dir: Path, base: Aliases, known: tuple, keep: bool = True) -> tuple[dict[str, Evidence], int]:
     """Every article's evidence under ``base``: kept ones reused (same content hash, same base aliases), the rest gathered.
 
-    Returns (id -> evidence, how many were gathered); ``keep``: the kept evidence file is written again
-    (JSON lines: a header, then one article a line, so that it is read and written without holding
-    it whole).
+    ``ixes``: the index, or each shard of a sharded one (the evidence is the whole corpus's, kept
+    in ``index_dir``).  Returns (id -> evidence, how many were gathered); ``keep``: the kept evidence
+    file is written again (JSON lines: a header, then one article a line, so that it is read and
+    written without holding it whole).
     """
     path = index_dir / CORPUS_EVIDENCE_FILE
-    hashes = {key.id: key.content_hash for key in stored_keys(ix)}
+    hashes = {key.id: key.content_hash for ix in ixes for key in stored_keys(ix)}
     evidence: dict[str, Evidence] = {}
     for article_id, content_hash, data in _kept_evidence(path, base):
         if hashes.get(article_id) == content_hash:
             with contextlib.suppress(IndexError, TypeError, ValueError, KeyError):  # a damaged entry: gathered again
                 evidence[article_id] = Evidence.from_json(data)
-    missing = [i for i in hashes if i not in evidence]
-    if missing:
+    missing_all = [i for i in hashes if i not in evidence]
+    for ix in ixes if missing_all else ():
+        shard_ids = {key.id for key in stored_keys(ix)}
+        missing = [i for i in missing_all if i in shard_ids]
+        if not missing:
+            continue
+        hashes_here = {i: hashes[i] for i in shard_ids}
         with ix.searcher() as searcher:
-            if len(missing) * 4 > len(hashes):  # most of the index: one sequential read
+            if len(missing) * 4 > len(hashes_here):  # most of the index (or shard): one sequential read
                 wanted = set(missing)
                 stored_all = (s for s in searcher.reader().all_stored_fields() if s.get("id") in wanted)
             else:
@@ -412,11 +419,11 @@ def collect_evidence(ix, index_dir: Path, base: Aliases, known: tuple, keep: boo
             for article_id, found in evidence.items():
                 out.write(json.dumps([article_id, hashes[article_id], found.as_json()], ensure_ascii=False, separators=(",", ":")) + "\n")
         os.replace(temporary, path)
-    return evidence, len(missing)
+    return evidence, len(missing_all)
 
 
 def corpus_pass(
-    ix,
+    shards: list[tuple[object, Path]],
     index_dir: str | Path,
     user_file: str | Path | None,
     lock_timeout: float,
@@ -429,6 +436,9 @@ def corpus_pass(
 ) -> PassSummary:
     """Derive the corpus aliases from every article and apply them; the caller holds the index's lock.
 
+    ``shards``: (index, folder) of the index, or of each shard of a sharded one: the evidence and
+    the corpus aliases are the whole corpus's, kept in ``index_dir``; each shard is rewritten.
+
     Only the articles that a changed entry can touch are normalised again (none when no entry
     changed); ``everything``: every article (the user's aliases changed, or the user asked).
     ``curated`` (a :class:`.curate.CurateSummary`) is told what the re-normalisation did;
@@ -439,7 +449,7 @@ def corpus_pass(
     index_dir = Path(index_dir)
     base = load_aliases(user_file)
     known = (place_lookup(), place_spellings())
-    evidence, gathered = collect_evidence(ix, index_dir, base, known, keep=not dry_run)
+    evidence, gathered = collect_evidence([ix for ix, _ in shards], index_dir, base, known, keep=not dry_run)
     overlay = derive_overlay(evidence.values(), base)
     summary = PassSummary(articles=len(evidence), gathered=gathered, overlay=overlay)
     new_text = overlay.toml()
@@ -450,7 +460,8 @@ def corpus_pass(
         ids = None if everything else {i for i, e in evidence.items() if changed & set(e.names)}
         curated = curated if curated is not None else CurateSummary("corpus aliases")
         if ids is None or ids:
-            renormalise_index(ix, index_dir, aliases, curated, lock_timeout, batch_size, progress, strict=strict, dry_run=dry_run, ids=ids)
+            for ix, folder in shards:
+                renormalise_index(ix, folder, aliases, curated, lock_timeout, batch_size, progress, strict=strict, dry_run=dry_run, ids=ids)
         summary.renormalised = curated.read
         summary.rewritten = curated.rewritten
     if not dry_run:
@@ -491,14 +502,29 @@ def run_corpus_pass(index_dir: str | Path, lock_timeout: float = 30.0, batch_siz
     """``searchapp entities --corpus-pass``: the corpus-wide pass over every article of the index, under the
     aliases file kept with it; every article normalised again, those that change rewritten."""
     index_dir = Path(index_dir)
-    open_index(index_dir)  # no index here: say so before the lock creates the folder
+    folders = _folders(index_dir)
     user_file = kept_aliases_file(index_dir)
     summary = CurateSummary("the corpus aliases" + (f" under {user_file}" if user_file else ""))
     with IndexerLock(index_dir, lock_timeout):
-        ix = open_index(index_dir)
-        verify_before_writing(index_dir)
-        summary.corpus = corpus_pass(ix, index_dir, user_file, lock_timeout, batch_size, everything=True, dry_run=dry_run, curated=summary, strict=True).describe()
+        shards = _opened(folders)
+        summary.corpus = corpus_pass(shards, index_dir, user_file, lock_timeout, batch_size, everything=True, dry_run=dry_run, curated=summary, strict=True).describe()
     return summary
+
+
+def _folders(index_dir: Path) -> list[Path]:
+    """The index folder, or each shard's of a sharded index; no index there: an error saying so (before the lock creates the folder)."""
+    folders = shard_dirs(index_dir) or [index_dir]
+    for folder in folders:
+        open_index(folder)
+    return folders
+
+
+def _opened(folders: list[Path]) -> list[tuple[object, Path]]:
+    """(index, folder) of each folder, its files checked against the checksums of its last commit."""
+    shards = [(open_index(folder), folder) for folder in folders]
+    for folder in folders:
+        verify_before_writing(folder)  # never build on altered files
+    return shards
 
 
 def apply_aliases(
@@ -510,12 +536,11 @@ def apply_aliases(
         return reapply_aliases(index_dir, aliases_file, lock_timeout, batch_size, dry_run=dry_run)
     load_user_aliases(aliases_file)  # a bad file: an error naming its line, before anything
     index_dir = Path(index_dir)
-    open_index(index_dir)
+    folders = _folders(index_dir)
     summary = CurateSummary(str(aliases_file))
     with IndexerLock(index_dir, lock_timeout):
-        ix = open_index(index_dir)
-        verify_before_writing(index_dir)
-        summary.corpus = corpus_pass(ix, index_dir, aliases_file, lock_timeout, batch_size, everything=True, dry_run=dry_run, curated=summary, strict=True).describe()
+        shards = _opened(folders)
+        summary.corpus = corpus_pass(shards, index_dir, aliases_file, lock_timeout, batch_size, everything=True, dry_run=dry_run, curated=summary, strict=True).describe()
     return summary
 
 

@@ -41,6 +41,7 @@ from ..store.index import (
     verify_before_writing,
 )
 from ..store.schema import ARABIC, article_ref, text_fields
+from ..store.shards import shard_dirs
 from .arabic_tags import link_arabic
 from .documents import ENTITY_FIELDS, entity_fields, name_fields
 from .entities import Aliases, RawMention, link_names, load_aliases, words_in_lower_case
@@ -267,14 +268,18 @@ def reapply_aliases(
     started = time.monotonic()
     aliases = load_user_aliases(aliases_file)
     index_dir = Path(index_dir)
-    open_index(index_dir)  # no index here: say so before the lock creates the folder
+    targets = shard_dirs(index_dir) or [index_dir]  # a sharded index: every shard, under the one lock
+    for target in targets:
+        open_index(target)  # no index here: say so before the lock creates the folder
     summary = CurateSummary(str(aliases_file))
     with IndexerLock(index_dir, lock_timeout):
-        ix = open_index(index_dir)
-        verify_before_writing(index_dir)  # never build on altered files
+        ixes = [open_index(target) for target in targets]
+        for target in targets:
+            verify_before_writing(target)  # never build on altered files
         if not dry_run:  # no corpus aliases under these (searchapp.ingest.corpus.apply_aliases keeps them)
             (index_dir / CORPUS_ALIASES_FILE).unlink(missing_ok=True)
-        renormalise_index(ix, index_dir, aliases, summary, lock_timeout, batch_size, progress, started=started, dry_run=dry_run)
+        for ix, target in zip(ixes, targets, strict=True):
+            renormalise_index(ix, target, aliases, summary, lock_timeout, batch_size, progress, started=started, dry_run=dry_run)
         if not dry_run:
             record_aliases(index_dir, aliases, aliases_file)
     return summary

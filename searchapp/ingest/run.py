@@ -38,6 +38,7 @@ from ..store.index import (
     verify_before_writing,
 )
 from ..store.outlets import outlets_digest
+from ..store.shards import finish_layout, plan_layout, route, start_layout
 from .corpus import PassSummary, corpus_pass, index_aliases, kept_overlay
 from .curate import CurateSummary, applied_digest, kept_aliases_file, record_aliases, renormalise_index
 from .dedupe import DuplicateGroups, Shingles, band_keys, keys_from_bytes, keys_to_bytes, shingles
@@ -134,6 +135,7 @@ class IndexOptions:
     tag_cache_entries: int = Settings.tag_cache_entries  # 0: no tag cache (searchapp.ingest.tagcache)
     max_segments: int = Settings.max_segments  # past it, the run ends by merging the segments (0: never)
     corpus_pass: bool = Settings.corpus_pass  # end with the corpus-wide pass (searchapp.ingest.corpus)
+    shards: int | None = None  # --shards: split the index into this many shards (None: keep its shape; searchapp.store.shards)
 
     @classmethod
     def from_settings(cls, settings: Settings, **options) -> IndexOptions:
@@ -153,6 +155,7 @@ class IndexOptions:
                 "tag_cache_entries": settings.tag_cache_entries,
                 "max_segments": settings.max_segments,
                 "corpus_pass": settings.corpus_pass,
+                "shards": settings.shards if settings.shards != Settings.shards else None,
                 **options,
             }
         )
@@ -180,28 +183,33 @@ class IndexRun:
     that each step is a method reading and updating that state, not a closure over it.
     """
 
-    def __init__(self, options: IndexOptions, aliases: Aliases, ix, report: Report, bar) -> None:
+    def __init__(self, options: IndexOptions, aliases: Aliases, ixes: list, report: Report, bar) -> None:
         self.options = options
         # the aliases are not in the hash: a run with other aliases normalises the stored mentions again
         # (_apply_changed_aliases) instead of tagging every article again
         self.salt = PIPELINE_VERSION
         self.aliases = aliases
         self.metadata_salt = f"outlets:{outlets_digest()}"  # a changed outlet table rewrites documents, without tagging
-        self.ix = ix
+        self.ixes = ixes  # one index, or the shards of a sharded one (searchapp.store.shards), in order
         self.report = report
         self.bar = bar
         self.summary = Summary()
         self.known: dict[str, str] = {}  # id -> content hash of what the index holds
         self.file_ids: dict[str, str] = {}  # one-article file -> the id it gave
         self.groups = DuplicateGroups(self.stored_shingles, cache_size=max(20_000, 4 * options.batch_size))
-        self._searcher = None  # of the last commit, to read back earlier articles' text
+        self._searchers: dict[int, object] = {}  # shard -> a searcher of its last commit, to read back earlier articles' text
+        self.shard_of: dict[str, int] = {}  # id -> the shard holding it
+        self.to_clear: set[int] = set(range(len(ixes))) if options.rebuild else set()  # shards whose next commit drops the old index
         if not options.rebuild:
-            for key in stored_keys(ix):
-                self.known[key.id] = key.content_hash
-                if key.file_source:
-                    self.file_ids[key.file_source] = key.id
-                if key.dup_bands:
-                    self.groups.add(keys_from_bytes(key.dup_bands), key.id, key.dup_group)
+            # near-duplicates are found across every shard: the groups are built from all of them
+            for number, ix in enumerate(ixes):
+                for key in stored_keys(ix):
+                    self.known[key.id] = key.content_hash
+                    self.shard_of[key.id] = number
+                    if key.file_source:
+                        self.file_ids[key.file_source] = key.id
+                    if key.dup_bands:
+                        self.groups.add(keys_from_bytes(key.dup_bands), key.id, key.dup_group)
         self.seen: dict[str, str] = {}  # id -> content hash, this run
         self.pending_hashes: dict[str, str] = {}  # id -> content hash of articles sent to tagging
         self.replaced: list[str] = []  # ids of files' earlier versions, deleted with the next commit
@@ -211,8 +219,8 @@ class IndexRun:
     def stored_tagging(self, articles: list[Article]) -> list[TaggedArticle]:
         """The articles with the tagging the index already holds for them (their text is unchanged)."""
         tagged = []
-        with self.ix.searcher() as searcher:
-            for article in articles:
+        for article in articles:
+            with self.ixes[self.shard_of.get(article.id, 0)].searcher() as searcher:
                 docnum = searcher.document_number(id=article.id)
                 stored = searcher.stored_fields(docnum) if docnum is not None else {}
                 entities = stored.get("entities") or {}
@@ -279,35 +287,63 @@ class IndexRun:
 
     def stored_shingles(self, article_id: str) -> Shingles | None:
         """The shingles of an article of the last commit (a near-duplicate candidate), or None."""
-        if self._searcher is None:
-            self._searcher = self.ix.searcher()
-        docnum = self._searcher.document_number(id=article_id)
+        shard = self.shard_of.get(article_id)
+        if shard is None:
+            return None
+        searcher = self._searchers.get(shard)
+        if searcher is None:
+            searcher = self._searchers[shard] = self.ixes[shard].searcher()
+        docnum = searcher.document_number(id=article_id)
         if docnum is None:
             return None
-        return shingles("\n".join(map(mask_furniture, self._searcher.stored_fields(docnum).get("paragraphs", []))))
+        return shingles("\n".join(map(mask_furniture, searcher.stored_fields(docnum).get("paragraphs", []))))
 
-    def write(self, batch: list[TaggedArticle], clear: bool, facets: dict[str, FacetSpec]) -> None:
-        """Write one batch (and the deletions of replaced files) and commit it."""
-        with batch_writer(self.ix, clear, self.options.lock_timeout, {s.name: s.field_type() for s in facets.values()}) as writer:
-            for tagged in batch:
-                article = tagged.article
-                items = shingles("\n".join(map(mask_furniture, article.paragraphs)))  # page furniture is not the story
-                keys = band_keys(items)
-                group = self.groups.assign(article.id, items, keys)
-                fields = document_fields(tagged, self.pending_hashes.pop(article.id), keys_to_bytes(keys), group, facets, self.aliases)
-                if article.id in self.known:
-                    writer.update_document(**fields)
-                    self.summary.updated += 1
-                else:
-                    writer.add_document(**fields)
-                    self.summary.added += 1
-                self.summary.words += sum(len(p.split()) for p in article.paragraphs)
-            while self.replaced:
-                writer.delete_by_term("id", self.replaced.pop())
-                self.summary.removed += 1
-        if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None  # the next look-up sees this commit
+    def write(self, batch: list[TaggedArticle], facets: dict[str, FacetSpec]) -> None:
+        """Write one batch (and the deletions of replaced files) and commit it, shard by shard.
+
+        Each article goes to the shard of its story (:func:`searchapp.store.shards.route`); one
+        whose story moved to another shard is deleted from the old one.  A rebuild's first commit
+        to each shard drops that shard's old index (``to_clear``).
+        """
+        count = len(self.ixes)
+        writes: dict[int, list[tuple[TaggedArticle, dict]]] = {}
+        deletions: dict[int, list[str]] = {}
+        for tagged in batch:
+            article = tagged.article
+            items = shingles("\n".join(map(mask_furniture, article.paragraphs)))  # page furniture is not the story
+            keys = band_keys(items)
+            group = self.groups.assign(article.id, items, keys)
+            fields = document_fields(tagged, self.pending_hashes.pop(article.id), keys_to_bytes(keys), group, facets, self.aliases)
+            shard = route(group or article.id, count)
+            old = self.shard_of.get(article.id)
+            if old is not None and old != shard:
+                deletions.setdefault(old, []).append(article.id)
+            writes.setdefault(shard, []).append((tagged, fields))
+        while self.replaced:
+            replaced = self.replaced.pop()
+            deletions.setdefault(self.shard_of.get(replaced, 0), []).append(replaced)
+            self.summary.removed += 1
+        shards = set(writes) | set(deletions) | (self.to_clear if not batch else set())
+        for shard in sorted(shards):
+            ix = self.ixes[shard]
+            with batch_writer(ix, shard in self.to_clear, self.options.lock_timeout, {s.name: s.field_type() for s in facets.values()}) as writer:
+                for tagged, fields in writes.get(shard, []):
+                    article = tagged.article
+                    if article.id in self.known:
+                        (writer.update_document if self.shard_of.get(article.id) == shard else writer.add_document)(**fields)
+                        self.summary.updated += 1
+                    else:
+                        writer.add_document(**fields)
+                        self.summary.added += 1
+                    self.summary.words += sum(len(p.split()) for p in article.paragraphs)
+                for article_id in deletions.get(shard, []):
+                    writer.delete_by_term("id", article_id)
+            self.to_clear.discard(shard)
+            for tagged, _ in writes.get(shard, []):
+                self.shard_of[tagged.article.id] = shard
+            searcher = self._searchers.pop(shard, None)
+            if searcher is not None:
+                searcher.close()  # the next look-up sees this commit
 
 
 def _check_facet_fields(ix, facets: dict[str, FacetSpec], rebuild: bool) -> None:
@@ -319,7 +355,7 @@ def _check_facet_fields(ix, facets: dict[str, FacetSpec], rebuild: bool) -> None
             raise FacetError(f"--facet {spec.option}: the index holds {spec.name!r} with another kind; run with --rebuild to change it")
 
 
-def _apply_changed_aliases(ix, index_dir: Path, aliases: Aliases, options: IndexOptions, report: Report) -> None:
+def _apply_changed_aliases(ix, index_dir: Path, target: Path, aliases: Aliases, options: IndexOptions, report: Report) -> None:
     """Aliases other than those last applied to the index: the indexed articles are normalised again
     from their stored raw mentions first (:mod:`.curate`, no tagging), so that the whole index holds
     one set of aliases and unchanged inputs are still skipped."""
@@ -327,8 +363,8 @@ def _apply_changed_aliases(ix, index_dir: Path, aliases: Aliases, options: Index
     if applied is None or applied == aliases.digest or ix.doc_count() == 0:
         return
     summary = CurateSummary(options.aliases_file or "the built-in aliases")
-    report(f"{index_dir}: aliases changed since they were last applied; normalising the {ix.doc_count()} indexed articles again, without tagging")
-    renormalise_index(ix, index_dir, aliases, summary, options.lock_timeout, options.batch_size, strict=False)
+    report(f"{target}: aliases changed since they were last applied; normalising the {ix.doc_count()} indexed articles again, without tagging")
+    renormalise_index(ix, target, aliases, summary, options.lock_timeout, options.batch_size, strict=False)
     report(summary.describe())
 
 
@@ -370,21 +406,33 @@ def index_paths(
         # an index the pass never ran on (written by an older searchapp): its first pass normalises every
         # article again, so that what the older version left (spelling keys made before) is brought up to date
         first_pass = not options.rebuild and kept_overlay(index_dir) is None and index_dir.joinpath(ALIASES_RECORD).is_file()
-        ix = open_index(index_dir, create=True, rebuild=options.rebuild)
+        dirs = plan_layout(index_dir, options.shards, options.rebuild)  # --shards checked against the index's shape
+        targets = dirs if dirs is not None else [index_dir]
+        start_layout(index_dir, dirs, options.rebuild, PIPELINE_VERSION)
+        ixes = [open_index(target, create=True, rebuild=options.rebuild) for target in targets]
         if not options.rebuild:  # never add to altered files: every checksum recorded at commit is verified
-            verify_before_writing(index_dir)
+            for target in targets:
+                verify_before_writing(target)
         facets = merge_facets({} if options.rebuild else load_facets(index_dir), options.facets)
-        _check_facet_fields(ix, facets, options.rebuild)
+        for ix in ixes:
+            _check_facet_fields(ix, facets, options.rebuild)
         read_options = options.read_options(tuple(facets.values()))
         check_inputs(paths, read_options)  # a --field or --facet naming no column: stop before reading
         if facets or options.rebuild:
-            save_facets(index_dir, facets)
+            for folder in {index_dir, *targets}:  # each shard reads its own facets.toml
+                save_facets(folder, facets)
+        if facets and len(ixes) > 1 and not options.rebuild:  # a shard the run may leave without articles still knows every facet
+            fields = {spec.name: spec.field_type() for spec in facets.values()}
+            for ix in ixes:
+                if any(name not in ix.schema for name in fields):
+                    with batch_writer(ix, False, options.lock_timeout, fields):
+                        pass
         if not options.rebuild:
-            _apply_changed_aliases(ix, index_dir, aliases, options, report)
+            for ix, target in zip(ixes, targets, strict=True):
+                _apply_changed_aliases(ix, index_dir, target, aliases, options, report)
             record_aliases(index_dir, aliases, aliases_file)
         bar = progress(count_inputs(paths, options.manifest, options.max_file_bytes)) if progress else None
-        run = IndexRun(options, aliases, ix, report, bar)
-        clear = options.rebuild
+        run = IndexRun(options, aliases, ixes, report, bar)
         try:
             cache = CacheSpec.beside(index_dir, options.tag_cache_entries)
             with tagger or make_tagger(options, aliases, report, cache) as tagger:
@@ -395,23 +443,26 @@ def index_paths(
                 for batch in batches(tagged, options.batch_size):
                     if bar is not None:
                         bar.set_postfix_str(tagger.describe(), refresh=False)
-                    run.write(batch, clear, facets)
-                    clear = False
+                    run.write(batch, facets)
                 for batch in batches(run.refaceted, options.batch_size):  # new facet values, the tagging kept
-                    run.write(run.stored_tagging(batch), clear, facets)
+                    run.write(run.stored_tagging(batch), facets)
                     run.summary.refaceted += len(batch)
-                    clear = False
-                if clear or run.replaced:  # a rebuild that indexed nothing still empties the index
-                    run.write([], clear, facets)
+                if run.to_clear or run.replaced:  # a rebuild that indexed nothing still empties the index
+                    run.write([], facets)
             if options.rebuild:  # every article is now normalised with these aliases
                 record_aliases(index_dir, aliases, aliases_file)
+                finish_layout(index_dir, dirs)
             changed = run.summary.indexed or run.summary.removed or options.rebuild or aliases_changed
-            if options.corpus_pass and ix.doc_count() and (changed or kept_overlay(index_dir) is None):
-                run.summary.corpus_pass = corpus_pass(ix, index_dir, aliases_file, options.lock_timeout, options.batch_size, everything=first_pass)
-            if options.max_segments and segment_count(ix) > options.max_segments:
-                merging = time.monotonic()
-                run.summary.merged_segments = merge_segments(ix, options.lock_timeout)
-                report(f"{index_dir}: merged {run.summary.merged_segments} segments into one in {time.monotonic() - merging:.0f} s")
+            if options.corpus_pass and sum(ix.doc_count() for ix in ixes) and (changed or kept_overlay(index_dir) is None):
+                run.summary.corpus_pass = corpus_pass(
+                    list(zip(ixes, targets, strict=True)), index_dir, aliases_file, options.lock_timeout, options.batch_size, everything=first_pass
+                )
+            for ix, target in zip(ixes, targets, strict=True):
+                if options.max_segments and segment_count(ix) > options.max_segments:
+                    merging = time.monotonic()
+                    merged = merge_segments(ix, options.lock_timeout)
+                    run.summary.merged_segments += merged
+                    report(f"{target}: merged {merged} segments into one in {time.monotonic() - merging:.0f} s")
         except BaseException:
             run.summary.interrupted = True
             raise

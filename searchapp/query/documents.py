@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from whoosh import classify, query
 from whoosh.analysis import STOP_WORDS
 
 from ..errors import NotFound
-from .search import ArticleRef, SearchIndex, facet_values
+from ..store.internals import global_statistics, use_statistics
+from .search import ArticleRef, SearchIndex, facet_values, fixed_matchers, top_documents
 
 MAX_ID_LENGTH = 300  # an id longer than this cannot exist (the indexer allows 200)
 MORE_LIKE_THIS = 5
@@ -49,9 +51,12 @@ def load_document(index: SearchIndex, doc_id: str) -> Document:
 
 
 def _load(index: SearchIndex, doc_id: str) -> Document:
-    searcher = index.searcher()
-    docnum = searcher.document_number(id=doc_id)
-    if docnum is None:
+    for shard in index.shards:  # a sharded index: the article is in one of them (routed by its story, not its id)
+        searcher = shard.searcher()
+        docnum = searcher.document_number(id=doc_id)
+        if docnum is not None:
+            break
+    else:
         raise NotFound(f"no document with id {doc_id!r}")
     stored = dict(searcher.stored_fields(docnum))
     paragraphs = list(stored.get("paragraphs") or [])
@@ -60,7 +65,7 @@ def _load(index: SearchIndex, doc_id: str) -> Document:
         words = [w for w in re.findall(r"\w+", " ".join(paragraphs)) if w.lower() not in STOP_WORDS and len(w) > 2]
         # a story's other versions are not "like" it, they are it: asked for, then left out
         story = stored.get("dup_group") or stored["id"]
-        hits = searcher.more_like(docnum, "text", text=" ".join(words), top=MORE_LIKE_THIS + MAX_VERSIONS_SKIPPED)
+        hits = _more_like(index, searcher, docnum, " ".join(words), MORE_LIKE_THIS + MAX_VERSIONS_SKIPPED)
         similar = [ArticleRef.from_stored(hit) for hit in hits if (hit.get("dup_group") or hit["id"]) != story][:MORE_LIKE_THIS]
     entities = stored.get("entities") or {}
     mentions = entities.get("mentions", [])
@@ -79,3 +84,26 @@ def _load(index: SearchIndex, doc_id: str) -> Document:
         similar=similar,
         facets={name: values for name, spec in index.custom_facets().items() if (values := facet_values(spec, stored.get(name)))},
     )
+
+
+def _more_like(index: SearchIndex, searcher, docnum: int, text: str, top: int) -> list[dict]:
+    """The stored fields of the ``top`` articles most like ``text`` (as Whoosh's ``more_like``), over every shard.
+
+    The key terms are chosen over every shard's statistics (Whoosh's Bo1 model, as
+    ``Searcher.more_like``), searched in every shard with every shard's statistics (the one index's
+    own when it is not sharded) and merged by (score, id): a sharded index finds what one index finds.
+    """
+    expander = classify.Expander(index.reader(), "text", model=classify.Bo1Model)
+    expander.add_text(text)
+    terms = expander.expanded_terms(5, normalize=True)
+    if not terms:
+        return []
+    like = fixed_matchers(query.Or([query.Term("text", word, boost=weight) for word, weight in terms]))
+    stats = global_statistics(index.reader(), like.iter_all_terms())  # one index too: merge-independent field lengths
+    found = []
+    for shard in index.shards:
+        other = shard.searcher()
+        with use_statistics(other, stats):
+            results = top_documents(other, like, 2 * top, restrict={docnum} if other is searcher else None)  # twice: equal scores are ordered by id
+            found.extend((-results.score(i), hit["id"], dict(hit)) for i, hit in enumerate(results))
+    return [stored for *_, stored in sorted(found, key=lambda item: item[:2])[:top]]

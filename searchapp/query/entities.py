@@ -77,29 +77,30 @@ def list_entities(index: SearchIndex, kinds: tuple[str, ...] = KINDS, match: str
     this text (case and accents ignored); ``limit``: at most this many (None: all)."""
     wanted = set(kinds or KINDS)
     needle = _folded(match.strip())
+    articles: dict[tuple[str, str], int] = {}
+    spellings: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    documents = 0
     with index.reading():
-        searcher = index.searcher()
-        table = index.facet_table(searcher)
-        counted = table.collapse(table.live)
-        articles: dict[tuple[str, str], int] = {}
-        for facet in ("actor", "place"):
-            counts = table.count(facet, counted)
-            for number, name in enumerate(table.values[facet]):
-                kind = table.kinds[facet][number] or "place"
-                if kind in wanted and number < len(counts) and counts[number]:
-                    articles[(name, kind)] = articles.get((name, kind), 0) + int(counts[number])
-        spellings: dict[tuple[str, str], Counter] = defaultdict(Counter)
-        documents = 0
-        for stored in searcher.reader().all_stored_fields():
-            documents += 1
-            paragraphs = stored.get("paragraphs") or []
-            for mention in (stored.get("entities") or {}).get("mentions", []):
-                if not mention.get("facet", True) or mention["kind"] not in wanted:
-                    continue
-                counter = spellings[(mention["name"], mention["kind"])]
-                for paragraph, start, end in mention.get("spans", ()):
-                    if paragraph < len(paragraphs):
-                        counter[spelling_of(paragraphs[paragraph][start:end])] += 1
+        for shard in index.shards:  # a sharded index: each story lies in one shard, so the counts add up
+            searcher = shard.searcher()
+            table = shard.facet_table(searcher)
+            counted = table.collapse(table.live)
+            for facet in ("actor", "place"):
+                counts = table.count(facet, counted)
+                for number, name in enumerate(table.values[facet]):
+                    kind = table.kinds[facet][number] or "place"
+                    if kind in wanted and number < len(counts) and counts[number]:
+                        articles[(name, kind)] = articles.get((name, kind), 0) + int(counts[number])
+            for stored in searcher.reader().all_stored_fields():
+                documents += 1
+                paragraphs = stored.get("paragraphs") or []
+                for mention in (stored.get("entities") or {}).get("mentions", []):
+                    if not mention.get("facet", True) or mention["kind"] not in wanted:
+                        continue
+                    counter = spellings[(mention["name"], mention["kind"])]
+                    for paragraph, start, end in mention.get("spans", ()):
+                        if paragraph < len(paragraphs):
+                            counter[spelling_of(paragraphs[paragraph][start:end])] += 1
     values = []
     for (name, kind), count in articles.items():
         counter = spellings.get((name, kind), Counter())

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -127,6 +127,13 @@ class FacetTable:
         self.name_rank: dict[str, np.ndarray] = {}  # each value's place in name order
         self._folded: dict[str, list[str]] = {}  # each facet's values folded for facet search, made on first use
         self._doc_major: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # FacetTable._by_document, made on first use
+        self._ids: list[str] = [""] * self.doc_count  # each document's article id: the tie-break of equal scores and dates
+        for offset, count, column in segment_columns(reader, "id"):
+            if column is not None:
+                self._ids[offset : offset + count] = list(column)
+        self._id_rank: np.ndarray | None = None
+        self._docnums: dict[str, int] | None = None
+        self._label_arrays: dict[str, tuple[np.ndarray, np.ndarray, bool]] = {}
 
         cache = segment_cache if segment_cache is not None else {}
         leaves = reader.leaf_readers()
@@ -150,10 +157,7 @@ class FacetTable:
         for stale in set(cache) - current:
             del cache[stale]
         # "Khan Sheikhoun › Idlib › Syria": the places each place value lies in, stored at index time
-        self.within: dict[str, tuple[str, ...]] = {}
-        for path in by_field["place_paths"]:
-            place, *ancestors = path.split(PATH_SEPARATOR)
-            self.within[place] = tuple(ancestors)
+        self.within: dict[str, tuple[str, ...]] = place_hierarchy(by_field["place_paths"])
 
         for facet, fieldnames in self.fields.items():
             names: list[str] = []
@@ -217,6 +221,34 @@ class FacetTable:
         self.posting_values[facet] = np.asarray(numbers, dtype=np.int32)
         self.value_ids[facet] = {label: [n] for n, label in enumerate(labels)}
         self.name_rank[facet] = np.arange(len(labels), dtype=np.int64)  # buckets in value order
+
+    def ids(self) -> list[str]:
+        """Every document's article id, by document number (read with the table)."""
+        return self._ids
+
+    def label_arrays(self, facet: str) -> tuple[np.ndarray, np.ndarray, bool]:
+        """A facet's labels and kinds as arrays (by value number), and whether no (label, kind) repeats."""
+        cached = self._label_arrays.get(facet)
+        if cached is None:
+            labels, kinds = self.values[facet], self.kinds[facet]
+            cached = (np.array(labels + [""], dtype=object)[:-1], np.array(kinds + [None], dtype=object)[:-1], len(set(zip(labels, kinds, strict=True))) == len(labels))
+            self._label_arrays[facet] = cached  # a race computes the same arrays twice, harmlessly
+        return cached
+
+    def docnum(self, article_id: str) -> int:
+        """The document number of ``article_id`` (a live one: an update leaves the deleted version before it)."""
+        if self._docnums is None:
+            self._docnums = {i: n for n, i in enumerate(self._ids) if self.live[n]}
+        return self._docnums[article_id]
+
+    def id_rank(self) -> np.ndarray:
+        """Each document's place in id order: the tie-break between equal dates (the same on every shard)."""
+        if self._id_rank is None:
+            ids = self.ids()
+            rank = np.empty(self.doc_count, dtype=np.int64)
+            rank[sorted(range(self.doc_count), key=ids.__getitem__)] = np.arange(self.doc_count)
+            self._id_rank = rank
+        return self._id_rank
 
     def range_mask(self, facet: str, value: str) -> np.ndarray:
         """Documents whose number or date lies in ``value``: a bucket ("10 TO 19", "2016") or any range typed."""
@@ -364,18 +396,45 @@ def facet_counts(
 ) -> dict[str, list[FacetValue]]:
     """Each facet's values with counts under the query and every other facet's filter.
 
-    With ``collapse``, each near-duplicate group counts once.  Outlets, actors and places come by count (then name), the top ``size`` of them plus any
-    ticked value; years and months come all, newest first.  Only the values shown become
-    objects: ordering is done in numpy, which matters for facets with tens of thousands of values.
+    One table's :func:`facet_tallies` listed by :func:`list_facets`: a sharded index sums the
+    shards' tallies (:func:`merge_tallies`) in between, so it lists exactly what one index would.
+    """
+    tallies = facet_tallies(table, query_mask, filter_masks, selected, collapse, ops)
+    return list_facets(tallies, selected, size, listings, pages)
 
-    A facet whose ``ops`` is "all" is counted under its own filter as well.  A facet with a
-    :class:`FacetListing` keeps only the values containing its ``find`` text (folded) and lists
-    ``size`` of them from ``offset`` (an offset past the end lists the last page); ``pages``, when
-    given, receives each facet's :class:`FacetPage` (how many values matched, which were listed).
+
+@dataclass
+class FacetTally:
+    """One facet's counts under a search, by value (a shard's, or the sum of every shard's).
+
+    ``values`` maps (label, kind) to its count, for every value with at least one match;
+    ``ticked`` maps each ticked value as typed to (its key, its label and kind where known, its count).
+    """
+
+    style: str  # "count" (by count, then name), "chrono" (newest first), "date" or "number" (a range facet's buckets)
+    values: dict[tuple[str, str | None], int] = field(default_factory=dict)
+    ticked: dict[str, tuple[str, str | None, str | None, int]] = field(default_factory=dict)
+    within: dict[str, tuple[str, ...]] = field(default_factory=dict)  # places: the places each lies in (not sent by shards)
+
+
+KIND_ORDER = {None: 0, "person": 0, "org": 1}  # an actor who is both: listed as a person first (the fields' order)
+
+
+def facet_tallies(
+    table: FacetTable,
+    query_mask: np.ndarray,
+    filter_masks: dict[str, np.ndarray],
+    selected: dict[str, list[str]],
+    collapse: bool = False,
+    ops: dict[str, str] | None = None,
+) -> dict[str, FacetTally]:
+    """Each facet's counts under the query and every other facet's filter (its own too when AND-ed).
+
+    With ``collapse``, each near-duplicate group counts once (a story's versions all lie in one
+    shard, so a shard's counts are exact and the shards' sum is the index's).
     """
     ops = ops or {}
-    listings = listings or {}
-    result: dict[str, list[FacetValue]] = {}
+    result: dict[str, FacetTally] = {}
     masks: dict[frozenset, np.ndarray] = {}  # by the filters applied: most facets share one mask
     for facet in table.values:
         applied = frozenset(other for other in filter_masks if other != facet or ops.get(facet) == "all")
@@ -389,54 +448,123 @@ def facet_counts(
             masks[applied] = mask
         counts = table.count(facet, mask)
         present = np.flatnonzero(counts)
-        rank = table.name_rank[facet][present]
-        if facet in table.ranges:  # numbers upward, dates newest first
-            order = present[np.argsort(-rank if table.ranges[facet].kind == "date" else rank, kind="stable")]
-        elif facet in CHRONOLOGICAL:
-            order = present[np.argsort(-rank, kind="stable")]
+        names, kinds = table.values[facet], table.kinds[facet]
+        style = table.ranges[facet].kind if facet in table.ranges else "chrono" if facet in CHRONOLOGICAL else "count"
+        tally = FacetTally(style)
+        labels, kind_array, distinct = table.label_arrays(facet)
+        if distinct:  # every (label, kind) once: the dict is made in C
+            tally.values = dict(zip(zip(labels[present].tolist(), kind_array[present].tolist(), strict=True), counts[present].tolist(), strict=True))
         else:
-            order = present[np.lexsort((rank, -counts[present]))]
-        listing = listings.get(facet, FacetListing())
-        if listing.find:
-            needle = fold(listing.find)
-            tight = needle.replace(" ", "")  # "deir ezzor" finds "Deir ez-Zor"
-            folded = table.folded(facet)
-            if needle:
-                keep = [needle in folded[n] or tight in folded[n].replace(" ", "") for n in order.tolist()]
-                order = order[np.array(keep, dtype=bool)] if keep else order
-        total = len(order)
-        limit = listing.size if listing.size is not None else (None if facet in table.ranges or facet in CHRONOLOGICAL else size)
-        offset = 0
-        if limit is not None:
-            offset = min(max(0, listing.offset), max(0, (total - 1) // limit * limit)) if limit else 0
-            order = order[offset : offset + limit]
-        if pages is not None:
-            pages[facet] = FacetPage(total, offset, limit, listing.find)
-
-        def canonical(value: str, facet: str = facet) -> str:  # "ar" ticks the value shown as "Arabic"
+            values = tally.values
+            for n in present.tolist():
+                key = (names[n], kinds[n])
+                values[key] = values.get(key, 0) + int(counts[n])
+        for value in selected.get(facet, []):
             numbers = table.value_ids[facet].get(table._key(facet, value), [])
-            return table._key(facet, table.values[facet][numbers[0]]) if numbers else table._key(facet, value)
-
-        chosen = {canonical(v) for v in selected.get(facet, [])}
-        entries = [
-            FacetValue(table.values[facet][n], int(counts[n]), table._key(facet, table.values[facet][n]) in chosen, table.kinds[facet][n])
-            for n in order.tolist()
-        ]
-        shown = {table._key(facet, e.value) for e in entries}
-        for value in selected.get(facet, []):  # a ticked value stays visible, with its count (maybe 0)
-            key = canonical(value)
-            if key in shown:
-                continue
-            numbers = table.value_ids[facet].get(key, [])
             count = int(sum(counts[n] for n in numbers)) if len(counts) else 0
             if facet in table.ranges and not numbers:  # a range typed in the URL: counted from the column
                 count = int((table.range_mask(facet, value) & mask).sum())
-            name = table.values[facet][numbers[0]] if numbers else value
-            kind = table.kinds[facet][numbers[0]] if numbers else None
-            entries.append(FacetValue(name, count, True, kind))
+            label = names[numbers[0]] if numbers else None
+            key = table._key(facet, label) if label is not None else table._key(facet, value)
+            tally.ticked[value] = (key, label, kinds[numbers[0]] if numbers else None, count)
+        if facet == "place":  # (a sharded index replaces it with every shard's: SearchIndex.place_within)
+            tally.within = table.within
+        result[facet] = tally
+    return result
+
+
+def merge_tallies(parts: list[dict[str, FacetTally]]) -> dict[str, FacetTally]:
+    """The shards' tallies summed, value by value (a ticked value takes its label from a shard that holds it)."""
+    if len(parts) == 1:
+        return parts[0]
+    merged: dict[str, FacetTally] = {}
+    for part in parts:
+        for facet, tally in part.items():
+            into = merged.setdefault(facet, FacetTally(tally.style))
+            for key, count in tally.values.items():
+                into.values[key] = into.values.get(key, 0) + count
+            for value, (key, label, kind, count) in tally.ticked.items():
+                known = into.ticked.get(value)
+                if known is None:
+                    into.ticked[value] = (key, label, kind, count)
+                elif known[1] is None and label is not None:
+                    into.ticked[value] = (key, label, kind, known[3] + count)
+                else:
+                    into.ticked[value] = (known[0], known[1], known[2], known[3] + count)
+            # (within: the places each place lies in, every shard's: set by the caller, SearchIndex.place_within)
+    return merged
+
+
+def _range_order(label: str) -> float:
+    """Where a range facet's bucket ("10 TO 19", "7", "2016") lies: its lower bound."""
+    try:
+        return float(label.partition(" TO ")[0].replace(",", ""))
+    except ValueError:
+        return float("inf")
+
+
+def list_facets(
+    tallies: dict[str, FacetTally],
+    selected: dict[str, list[str]],
+    size: int | None = None,
+    listings: dict[str, FacetListing] | None = None,
+    pages: dict[str, FacetPage] | None = None,
+) -> dict[str, list[FacetValue]]:
+    """Each facet's values to show, from its tally (pure: one index's or the shards' summed).
+
+    Outlets, actors and places come by count (then name), the top ``size`` of them plus any
+    ticked value; years and months come all, newest first; a number facet's buckets upward, a
+    date facet's newest first.  A facet with a :class:`FacetListing` keeps only the values
+    containing its ``find`` text (folded) and lists ``size`` of them from ``offset`` (an offset
+    past the end lists the last page); ``pages``, when given, receives each facet's
+    :class:`FacetPage` (how many values matched, which were listed).
+    """
+    listings = listings or {}
+    result: dict[str, list[FacetValue]] = {}
+    for facet, tally in tallies.items():
+        keys = list(tally.values)
+        listing = listings.get(facet, FacetListing())
+        limit = listing.size if listing.size is not None else (None if tally.style != "count" else size)
+        if tally.style == "count" and limit and not listing.find and len(keys) > 4 * (listing.offset + limit):
+            # tens of thousands of actors: only the values that can reach the listed page are sorted
+            # (those counted at least as often as the page's last one); the order is the same
+            counts = np.fromiter(tally.values.values(), dtype=np.int64, count=len(keys))
+            last = min(max(0, listing.offset), max(0, (len(keys) - 1) // limit * limit)) + limit
+            floor = -np.partition(-counts, last - 1)[last - 1]
+            shortlist = [keys[n] for n in np.flatnonzero(counts >= floor).tolist()]
+            shortlist.sort(key=lambda k: (-tally.values[k], k[0].casefold(), k[0], KIND_ORDER.get(k[1], 0)))
+            keys = shortlist + [None] * (len(keys) - len(shortlist))  # the rest lie beyond the page: never listed
+        elif tally.style == "number":
+            keys.sort(key=lambda k: (_range_order(k[0]), k[0]))
+        elif tally.style == "date":
+            keys.sort(key=lambda k: (_range_order(k[0]), k[0]), reverse=True)
+        elif tally.style == "chrono":
+            keys.sort(key=lambda k: (k[0].casefold(), k[0], -KIND_ORDER.get(k[1], 0)), reverse=True)
+        else:
+            keys.sort(key=lambda k: (-tally.values[k], k[0].casefold(), k[0], KIND_ORDER.get(k[1], 0)))
+        if listing.find:
+            needle = fold(listing.find)
+            tight = needle.replace(" ", "")  # "deir ezzor" finds "Deir ez-Zor"
+            if needle:
+                keys = [k for k in keys if needle in (folded := fold(k[0])) or tight in folded.replace(" ", "")]
+        total = len(keys)
+        offset = 0
+        if limit is not None:
+            offset = min(max(0, listing.offset), max(0, (total - 1) // limit * limit)) if limit else 0
+            keys = keys[offset : offset + limit]
+        if pages is not None:
+            pages[facet] = FacetPage(total, offset, limit, listing.find)
+        ticked = {value: tally.ticked.get(value, (FacetTable._key(facet, value), None, None, 0)) for value in selected.get(facet, [])}
+        chosen = {key for key, *_ in ticked.values()}
+        entries = [FacetValue(label, tally.values[(label, kind)], FacetTable._key(facet, label) in chosen, kind) for label, kind in keys]
+        shown = {FacetTable._key(facet, e.value) for e in entries}
+        for value, (key, label, kind, count) in ticked.items():  # a ticked value stays visible, with its count (maybe 0)
+            if key in shown:
+                continue
+            entries.append(FacetValue(label if label is not None else value, count, True, kind))
             shown.add(key)
         if facet == "place":
-            entries = [replace(e, within=table.within.get(e.value, ())) for e in entries]
+            entries = [replace(e, within=tally.within.get(e.value, ())) for e in entries]
         result[facet] = entries
     return result
 
@@ -563,3 +691,16 @@ def _date_bound(text: str, end: bool) -> float:
         raise ValueError(text)
     first, after = _period(parts)
     return _ticks(after) - 1 if end else _ticks(first)
+
+
+def place_hierarchy(paths) -> dict[str, tuple[str, ...]]:
+    """Each place's ancestors from the ``place_paths`` terms ("Khan Sheikhoun › Idlib › Syria").
+
+    A name of two places ("Geneva" in Switzerland and in the United States) takes the greater
+    path: the same whichever shards or segments hold the terms.
+    """
+    within: dict[str, tuple[str, ...]] = {}
+    for path in paths:
+        place, *ancestors = path.split(PATH_SEPARATOR)
+        within[place] = max(within.get(place, ()), tuple(ancestors))
+    return within

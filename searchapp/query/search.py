@@ -9,10 +9,12 @@ front ends queries the index itself.
 from __future__ import annotations
 
 import bisect
+import heapq
 import pickle
 import re
 import struct
 import threading
+import uuid
 import weakref
 import zlib
 from collections.abc import Iterator
@@ -21,26 +23,49 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from whoosh import query
+from whoosh import collectors, query
 from whoosh.analysis import STOP_WORDS
+from whoosh.reading import MultiReader
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from ..config import Settings
-from ..errors import BadRequest, IndexDamaged, SearchappError
+from ..errors import BadRequest, IndexDamaged, IndexUnavailable, SearchappError
 from ..store.custom import VALUE_SEPARATOR, FacetSpec, load_facets
 from ..store.index import open_index
-from ..store.internals import segment_columns
+from ..store.internals import GlobalStatistics, global_statistics, segment_columns, use_statistics
 from ..store.names import spelling_key
 from ..store.outlets import use_outlets_file
-from ..store.schema import read_article_ref, word_analyzer
-from .facets import MISSING_DATE, OPERATORS, FacetListing, FacetPage, FacetTable, FacetValue, facet_counts, published_range
+from ..store.schema import FACET_FIELDS, read_article_ref, word_analyzer
+from ..store.shards import shard_count, shard_dirs
+from .facets import (
+    MISSING_DATE,
+    OPERATORS,
+    FacetListing,
+    FacetPage,
+    FacetTable,
+    FacetValue,
+    facet_tallies,
+    list_facets,
+    place_hierarchy,
+    published_range,
+)
 from .hamza import with_hamza_seats
 from .highlight import Snippet, best_passages, query_terms
 from .limits import Limits, check_search, name_budget
 from .matches import match_mask, ranking_query
 from .names import NAME_FIELD, NameMatch, expand_names
 from .parse import parse_query, query_hints
-from .timeline import TimelineBar, timeline
+from .shards import (
+    InProcessExecutor,
+    ShardAnswer,
+    ShardExecutor,
+    ShardPayload,
+    make_executor,
+    merge_answers,
+    month_counts,
+    process_count,
+)
+from .timeline import TimelineBar, timeline_bars
 
 SORTS = ("relevance", "newest", "oldest")
 # Hard ceilings: the settings may lower them, never raise them (searchapp.config).
@@ -149,8 +174,8 @@ class SearchResult:
 # Running a search
 
 
-class SearchIndex:
-    """An index opened for searching: a searcher and a facet table per committed generation.
+class ShardIndex:
+    """One index folder opened for searching (a whole index, or one shard of a sharded one).
 
     Opening a Whoosh searcher maps every segment's files (tens of milliseconds on a large index),
     while a search takes a few, so a searcher is kept per thread and reused by every request until
@@ -163,20 +188,14 @@ class SearchIndex:
     served for good, the folder is never listed again, and Whoosh's storage refuses any write.
     """
 
-    def __init__(self, index_dir: str | Path, read_only: bool = False, limits: Limits | None = None) -> None:
+    def __init__(self, index_dir: str | Path, read_only: bool = False) -> None:
         self.index_dir = Path(index_dir)
         self.read_only = read_only
-        self.limits = limits or Limits()
         self._lock = threading.Lock()
         self._ix = None
         self._local = threading.local()
         self._table: tuple[int, FacetTable] | None = None
         self._segment_cache: dict = {}  # segment id -> its facet postings (segments are immutable)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SearchIndex:
-        use_outlets_file(settings.outlets or None)  # outlet: queries are analysed inside Whoosh, beyond any argument
-        return cls(settings.index_dir, settings.read_only, Limits.from_settings(settings))
 
     def searcher(self):
         """This thread's searcher of the newest committed generation; the index closes it, not the caller."""
@@ -207,25 +226,149 @@ class SearchIndex:
         """The index's own facets (its ``facets.toml``), read with each new generation."""
         return load_facets(self.index_dir)
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Errors of reading a damaged file (Whoosh's EOFError, zlib and struct errors) as IndexDamaged."""
+        try:
+            yield
+        except (EOFError, OSError, zlib.error, struct.error, pickle.UnpicklingError) as exc:
+            raise IndexDamaged(
+                f"{self.index_dir}: damaged index: reading it failed ({type(exc).__name__}: {exc}); "
+                f"run `searchapp check --index-dir {self.index_dir}`"
+            ) from None
+
+
+class SearchIndex(ShardIndex):
+    """An index opened for searching: one folder, or the shards of a sharded index searched as one.
+
+    For one index (the N=1 case) it is its own only shard, searched in this process.  For a
+    sharded index (:mod:`searchapp.store.shards`) each shard is a :class:`ShardIndex` (opened here
+    too, for the view over every shard's terms that prepares a search, for documents and exports)
+    and searches are run on the shards by ``executor`` (:mod:`searchapp.query.shards`).
+    """
+
+    def __init__(
+        self,
+        index_dir: str | Path,
+        read_only: bool = False,
+        limits: Limits | None = None,
+        executor: ShardExecutor | None = None,
+        outlets: str | None = None,
+    ) -> None:
+        super().__init__(index_dir, read_only)
+        self.limits = limits or Limits()
+        self.outlets = outlets
+        dirs = shard_dirs(self.index_dir)
+        self.sharded = dirs is not None
+        self.shards: list[ShardIndex] = [ShardIndex(d, read_only) for d in dirs] if dirs is not None else [self]
+        for shard in self.shards:
+            _LOCAL[str(shard.index_dir)] = shard
+        self.executor: ShardExecutor = executor or InProcessExecutor()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SearchIndex:
+        use_outlets_file(settings.outlets or None)  # outlet: queries are analysed inside Whoosh, beyond any argument
+        if settings.search_scheduler:  # every shard searched on the Dask cluster's workers (searchapp.query.dask_shards)
+            from .dask_shards import DaskShardExecutor
+
+            executor: ShardExecutor = DaskShardExecutor(settings.search_scheduler, settings.search_timeout, settings.search_open_timeout)
+        else:
+            executor = make_executor(shard_count(settings.index_dir), process_count(settings.search_processes))
+        return cls(settings.index_dir, settings.read_only, Limits.from_settings(settings), executor, settings.outlets or None)
+
+    def close(self) -> None:
+        """Stop the search processes (if any)."""
+        self.executor.close()
+
+    def searcher(self):
+        """This thread's searcher of one index; a sharded index has one per shard (:attr:`shards`)."""
+        if self.sharded:
+            raise IndexUnavailable(f"{self.index_dir}: a sharded index has a searcher per shard")
+        return super().searcher()
+
+    def _index(self):
+        if self.sharded:
+            raise IndexUnavailable(f"{self.index_dir}: a sharded index is opened shard by shard")
+        return super()._index()
+
+    def reader(self):
+        """A view over every shard's terms and statistics (the one index's own reader when not sharded).
+
+        Whoosh's ``MultiReader`` sums document frequencies and field lengths and merges the terms:
+        limits, names, hamza seats and did-you-mean decide on it as they would on one index.
+        """
+        if not self.sharded:
+            return self.searcher().reader()
+        return MultiReader([shard.searcher().reader() for shard in self.shards])
+
+    def custom_facets(self) -> dict[str, FacetSpec]:
+        return load_facets(self.shards[0].index_dir) if self.sharded else super().custom_facets()
+
+    def place_within(self, reader) -> dict[str, tuple[str, ...]]:
+        """Each place's ancestors over every shard (``reader``: :meth:`reader`), kept until a shard commits."""
+        key = tuple(shard.searcher().reader().generation() for shard in self.shards)
+        cached = getattr(self, "_within", None)
+        if cached is None or cached[0] != key:
+            field = reader.schema["place_paths"] if "place_paths" in reader.schema else None  # noqa: SIM401 (a Whoosh Schema has no get)
+            paths = [field.from_bytes(b) for b in reader.lexicon("place_paths")] if field is not None else []
+            cached = self._within = (key, place_hierarchy(paths))
+        return cached[1]
+
     def facet_names(self) -> tuple[str, ...]:
-        """Every facet of the index, built-in first: the filters a request may carry."""
-        return tuple(self.facet_table(self.searcher()).values)
+        """Every facet of the index, built-in first: the filters a request may carry.
+
+        A sharded index names them from its schema and facets.toml, as :class:`FacetTable` orders
+        them (built-in, keyword, then number and date facets), without a facet table in this process.
+        """
+        if not self.sharded:
+            return tuple(self.facet_table(self.searcher()).values)
+        schema = self.shards[0].searcher().schema
+        custom = {name: spec for name, spec in self.custom_facets().items() if name in schema}
+        keywords = [name for name, spec in custom.items() if spec.kind == "keyword" and name not in FACET_FIELDS]
+        return (*FACET_FIELDS, *keywords, *(name for name, spec in custom.items() if spec.kind != "keyword"))
 
     def search(self, request: SearchRequest) -> SearchResult:
         with self.reading():
-            searcher = self.searcher()
-            return run_search(searcher, self.facet_table(searcher), request, self.limits)
+            return run_search(self, request)
 
     def hits(self, request: SearchRequest, limit: int) -> tuple[int, Iterator[Hit]]:
         """Every hit of one search, in order, for an export (at most ``limit``; more is a BadRequest)."""
         with self.reading():
-            searcher = self.searcher()
-            total, hits = iter_hits(searcher, self.facet_table(searcher), request, self.limits, limit)
+            total, hits = iter_hits(self, request, limit)
         return total, self._guarded(hits)
 
     def _guarded(self, hits: Iterator[Hit]) -> Iterator[Hit]:
         with self.reading():
             yield from hits
+
+    def scatter(self, prepared: Prepared, request: SearchRequest, mode: str = "page", end: int = 0, token: str = "") -> list[ShardAnswer]:
+        """Every shard's answer to one prepared search (:func:`search_shard`)."""
+        payload = self._payload(prepared, request, mode, end, token)
+        return self.executor.run(search_shard, [(str(shard.index_dir), payload) for shard in self.shards])
+
+    def _payload(self, prepared: Prepared, request: SearchRequest, mode: str, end: int, token: str) -> ShardPayload:
+        stats = prepared.stats  # one index too: its field lengths as merge-independent sums (internals.field_length_totals)
+        # one index builds its page at once; a shard's best hits are built once the merge has chosen the page
+        build_from = max(0, end - request.per_page) if not self.sharded else end
+        return ShardPayload(
+            request, prepared.parsed, prepared.names, stats, self.limits, mode, end, self.outlets, self.read_only, build_from, prepared.ranking, token
+        )
+
+    def build_hits(self, prepared: Prepared, request: SearchRequest, token: str, page: list[tuple[tuple, int, object]]) -> dict[tuple[int, str], Hit]:
+        """The hits of a merged page, each built by the shard holding it: (shard number, id) -> Hit."""
+        wanted: dict[int, list[tuple[str, float | None]]] = {}
+        for key, number, hit in page:
+            if hit is None:
+                wanted.setdefault(number, []).append((key[-1], round(-key[0], 4) if request.effective_sort == "relevance" else None))
+        base = self._payload(prepared, request, "hits", 0, token)
+        tasks = [(str(self.shards[number].index_dir), replace(base, build=tuple(ids))) for number, ids in sorted(wanted.items())]
+        answers = self.executor.run(search_shard, tasks)
+        return {(number, hit.id): hit for number, answer in zip(sorted(wanted), answers, strict=True) for _, hit in answer.hits}
+
+    def count(self, request: SearchRequest) -> int:
+        """How many results ``request`` has (what did-you-mean compares)."""
+        prepared = prepare(self.reader(), request, self.limits, stats=True)
+        return sum(answer.total for answer in self.scatter(prepared, request, "count"))
 
     def marked_terms(self, q: str) -> frozenset:
         """What the document page marks for the search ``q``: its terms, names found by other spellings included.
@@ -235,12 +378,12 @@ class SearchIndex:
         if not q.strip():
             return frozenset()
         with self.reading():
-            searcher = self.searcher()
+            reader = self.reader()
             try:
-                parsed = parse_query(q, searcher.schema)
-                if check_search(parsed, searcher.reader(), SearchRequest(q=q), self.limits):
+                parsed = parse_query(q, reader.schema)
+                if check_search(parsed, reader, SearchRequest(q=q), self.limits):
                     return query_terms(parsed)
-                parsed, names = _with_names(parsed, q, searcher.reader(), self.limits)
+                parsed, names = _with_names(parsed, q, reader, self.limits)
             except SearchappError:
                 return frozenset()
             return query_terms(parsed, names)
@@ -258,6 +401,81 @@ class SearchIndex:
 
 
 @dataclass
+class Prepared:
+    """A search made ready over every shard's terms: the query as every shard runs it, and its statistics."""
+
+    parsed: query.Query
+    names: list[NameMatch]
+    stats: GlobalStatistics | None
+    ranking: query.Query | None = None  # ``parsed`` as ranked: patterns expanded over every shard (:func:`expand_patterns`)
+
+
+def prepare(reader, request: SearchRequest, limits: Limits, stats: bool = False) -> Prepared:
+    """Parse the query, check its cost, expand its names and hamza seats, over ``reader`` (every shard's terms).
+
+    ``stats``: also sum the global statistics the scoring of its terms needs (a sharded index).
+    """
+    parsed = parse_query(request.q, reader.schema)
+    if problem := check_search(parsed, reader, request, limits):  # bounded cost: query/limits.py
+        raise BadRequest(problem)
+    parsed, names = _with_names(parsed, request.q, reader, limits)
+    parsed = _with_seats(parsed, reader, limits)
+    ranking = expand_patterns(parsed, reader)
+    return Prepared(parsed, names, global_statistics(reader, _scored_terms(ranking, reader)) if stats else None, ranking)
+
+
+def expand_patterns(node: query.Query, reader) -> query.Query:
+    """``node`` with each prefix, wildcard or range replaced by the OR of the terms it matches in ``reader``.
+
+    What the ranking runs: Whoosh expands a pattern per index (per shard) and scores the OR of its
+    terms by a matcher it picks from their number and the segment's size, so a shard holding two
+    of a prefix's three words would score otherwise than the whole index.  Expanded once over
+    every shard's terms (a constant score where the pattern asks for one), and ranked with
+    :func:`fixed_matchers`, every shard scores as the one index.
+    """
+    if isinstance(node, query.MultiTerm):
+        fieldname = node.field()
+        if fieldname is None or fieldname not in reader.schema:
+            return query.NullQuery
+        field_type = reader.schema[fieldname]
+        terms = [query.Term(fieldname, field_type.from_bytes(b), boost=node.boost) for _, b in node.expanded_terms(reader)]
+        if not terms:
+            return query.NullQuery
+        either = terms[0] if len(terms) == 1 else query.Or(terms)
+        return query.ConstantScoreQuery(either, node.boost) if getattr(node, "constantscore", False) else either
+    return node if node.is_leaf() else node.apply(lambda child: expand_patterns(child, reader))
+
+
+def fixed_matchers(node: query.Query) -> query.Query:
+    """``node`` with every OR matched by Whoosh's default tree of unions (its scores the sum of the
+    matching clauses'), never by the preloaded array Whoosh picks for a small index or segment:
+    the choice would depend on the shard's size.  In place; returns ``node``."""
+    if isinstance(node, query.Or):
+        node.matcher_type = query.Or.DEFAULT_MATCHER
+    if not node.is_leaf():
+        for child in node.children():
+            fixed_matchers(child)
+    return node
+
+
+def _scored_terms(parsed: query.Query, reader) -> Iterator[tuple[str, object]]:
+    """Every term the scoring of ``parsed`` may read: its words and phrases' words, its patterns' expansions."""
+    for leaf in _leaves(parsed):
+        if isinstance(leaf, query.MultiTerm):
+            yield from leaf.expanded_terms(reader)
+        elif hasattr(leaf, "iter_all_terms"):
+            yield from leaf.iter_all_terms(phrases=True)
+
+
+def _leaves(node: query.Query) -> Iterator[query.Query]:
+    if node.is_leaf():
+        yield node
+        return
+    for child in node.children():
+        yield from _leaves(child)
+
+
+@dataclass
 class _Matches:
     """What a search matches: the query and its masks, before any page is chosen."""
 
@@ -271,13 +489,8 @@ class _Matches:
     phrases: dict = field(default_factory=dict)  # each phrase's documents (matches.match_mask), for the ranking
 
 
-def _match(searcher, table: FacetTable, request: SearchRequest, limits: Limits) -> _Matches:
-    parsed = parse_query(request.q, searcher.schema)
-    reader = searcher.reader()
-    if problem := check_search(parsed, reader, request, limits):  # bounded cost: query/limits.py
-        raise BadRequest(problem)
-    parsed, names = _with_names(parsed, request.q, reader, limits)
-    parsed = _with_seats(parsed, reader, limits)
+def _match(searcher, table: FacetTable, request: SearchRequest, parsed: query.Query, names: list[NameMatch]) -> _Matches:
+    """The masks of a prepared search on one index or shard."""
     phrases: dict = {}  # each phrase's documents, reused by the ranking (matches.ranking_query)
     query_mask = match_mask(searcher, parsed, table.doc_count, phrases) & table.live
     filter_masks = {facet: table.mask_for(facet, values, request.op(facet)) for facet, values in request.filters.items()}
@@ -330,31 +543,120 @@ def _spells_a_name(reader, key: str, spelling: str) -> bool:
     return 2 * named >= tagged or tagged > _written(reader, spelling)
 
 
-def run_search(searcher, table: FacetTable, request: SearchRequest, limits: Limits) -> SearchResult:
-    """The one function that builds a search result (a page of hits, facets, timeline, suggestion)."""
-    matches = _match(searcher, table, request, limits)
+def shard_answer(searcher, table: FacetTable, payload: ShardPayload, recent: dict | None = None) -> ShardAnswer:
+    """One shard's part of a search: its counts, facet tallies, months and best hits (:mod:`.shards`).
+
+    Mode "page": every count, and the sort keys of the shard's best ``end`` hits (those ranked
+    from ``build_from`` built: one index builds its page at once); its masks are kept in
+    ``recent`` under the payload's token.  Mode "hits": the hits of the merged page this shard
+    holds, built from those masks (made again if they are gone).  Mode "count": the total alone.
+    """
+    request = payload.request
+    if payload.mode == "hits":
+        kept = recent.pop(payload.token, None) if recent is not None else None
+        matches = kept[1] if kept is not None and kept[0] is table else _match(searcher, table, request, payload.parsed, payload.names)
+        terms = query_terms(matches.parsed, matches.names)
+        return ShardAnswer(0, hits=[((), _hit(searcher, table, table.docnum(i), score, terms, matches)) for i, score in payload.build])
+    matches = _match(searcher, table, request, payload.parsed, payload.names)
     total = int(matches.final.sum())
-    pages: dict[str, FacetPage] = {}
-    facets = facet_counts(
-        table, matches.query_mask, matches.filter_masks, request.filters, request.facet_size, matches.collapse, request.ops, request.listings, pages
-    )
-    start = (request.page - 1) * request.per_page
-    docnums, scores = _ranked(searcher, table, matches, request, start, start + request.per_page)
+    if payload.mode == "count":
+        return ShardAnswer(total)
+    tallies = facet_tallies(table, matches.query_mask, matches.filter_masks, request.filters, matches.collapse, request.ops)
+    if payload.build_from >= payload.end and "place" in tallies:  # (a shard of a sharded index)
+        tallies["place"].within = {}  # a shard's is partial: the coordinator sets every shard's (SearchIndex.place_within)
+    with use_statistics(searcher, payload.stats):
+        ranked = _ranked(searcher, table, matches, request, payload.end, payload.ranking)
     terms = query_terms(matches.parsed, matches.names)
-    hits = [_hit(searcher, table, docnum, score, terms, matches) for docnum, score in zip(docnums, scores, strict=True)]
+    hits = [
+        (key, _hit(searcher, table, docnum, score, terms, matches) if rank >= payload.build_from else None)
+        for rank, (key, docnum, score) in enumerate(ranked)
+    ]
+    if recent is not None and payload.token and payload.build_from < len(hits):
+        recent[payload.token] = (table, matches)
+        while len(recent) > RECENT_SEARCHES:
+            recent.pop(next(iter(recent)))
+    months = month_counts(table.published[matches.final], MISSING_DATE)
+    return ShardAnswer(total, int(np.count_nonzero(matches.query_mask)), tallies, months, hits)
+
+
+RECENT_SEARCHES = 16  # masks kept per process between a search's two steps (a few concurrent requests)
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker's side
+
+#: shards opened by this process (a worker), kept open for the next search: shard_dir -> ShardIndex
+_OPEN: dict[str, ShardIndex] = {}
+#: shards a coordinator searches in its own process (its SearchIndex's): looked up first, never kept alive here
+_LOCAL: weakref.WeakValueDictionary[str, ShardIndex] = weakref.WeakValueDictionary()
+_outlets_in_force: list[str | None] = [None]
+_RECENT: dict[str, dict] = {}  # shard_dir -> token -> (facet table, masks) of its searches' first steps
+
+
+def open_shard(shard_dir: str, read_only: bool = False) -> ShardIndex:
+    """The shard at ``shard_dir``, opened once per process and reused (it reopens itself on a new generation)."""
+    shard = _LOCAL.get(shard_dir)
+    if shard is not None:
+        return shard
+    shard = _OPEN.get(shard_dir)
+    if shard is None or shard.read_only != read_only:
+        shard = _OPEN[shard_dir] = ShardIndex(shard_dir, read_only=read_only)
+    return shard
+
+
+def open_shards() -> dict[str, int]:
+    """The shards this process holds open, each with the id of its :class:`ShardIndex` (asked of every
+    Dask worker with ``client.run``: the same id request after request means the shard was not reopened)."""
+    return {shard_dir: id(shard) for shard_dir, shard in _OPEN.items()}
+
+
+def search_shard(shard_dir: str, payload: ShardPayload) -> ShardAnswer:
+    """One shard's part of a search (:func:`shard_answer`), in whichever process runs it."""
+    if shard_dir not in _LOCAL and payload.outlets != _outlets_in_force[0]:
+        use_outlets_file(payload.outlets)
+        _outlets_in_force[0] = payload.outlets
+    shard = open_shard(shard_dir, payload.read_only)
+    with shard.reading():
+        searcher = shard.searcher()
+        return shard_answer(searcher, shard.facet_table(searcher), payload, _RECENT.setdefault(shard_dir, {}))
+
+
+
+def run_search(index: SearchIndex, request: SearchRequest) -> SearchResult:
+    """The one function that builds a search result (a page of hits, facets, timeline, suggestion).
+
+    Prepared over every shard's terms, answered by each shard (:func:`shard_answer`), merged
+    (:func:`searchapp.query.shards.merge_answers`): one index is the case of one shard.
+    """
+    reader = index.reader()
+    prepared = prepare(reader, request, index.limits, stats=True)
+    start = (request.page - 1) * request.per_page
+    end = start + request.per_page
+    token = uuid.uuid4().hex
+    merged = merge_answers(index.scatter(prepared, request, "page", end, token), end)
+    if index.sharded and "place" in merged.tallies:
+        merged.tallies["place"].within = index.place_within(reader)
+    page = merged.hits[start:end]
+    if any(hit is None for _, _, hit in page):  # a sharded index: each shard builds the hits of the page it holds
+        built = index.build_hits(prepared, request, token, page)
+        page = [(key, number, hit if hit is not None else built[(number, key[-1])]) for key, number, hit in page]
+    total = merged.total
+    pages: dict[str, FacetPage] = {}
+    facets = list_facets(merged.tallies, request.filters, request.facet_size, request.listings, pages)
+    hits = [hit for _, _, hit in page]
+    terms = query_terms(prepared.parsed, prepared.names)
     # names the archive never writes as typed ("Asad", "syra") found articles through the tags only: a
     # respelling that finds more is still worth offering
-    reader = searcher.reader()
-    written = {match.key: _written(reader, match.spelling) for match in matches.names}
-    unwritten = [match for match in matches.names if written[match.key] == 0]
+    written = {match.key: _written(reader, match.spelling) for match in prepared.names}
+    unwritten = [match for match in prepared.names if written[match.key] == 0]
     # (they find nothing as typed: a respelling that finds as many, as written, is offered)
     # (the query's own matches decide, not the filters': "stores" in one outlet and year is no misspelling)
-    few = int(np.count_nonzero(matches.query_mask)) < 3
-    did_you_mean = _suggest(searcher, table, request, total if total < 3 else total - 1, limits) if request.q and (few or unwritten) else None
+    few = merged.query_count < 3
+    did_you_mean = _suggest(index, reader, request, total if total < 3 else total - 1) if request.q and (few or unwritten) else None
     hints = query_hints(request.q) + [
-        name_hint(match) for match in matches.names if reader.doc_frequency(NAME_FIELD, match.key) > written[match.key]
+        name_hint(match) for match in prepared.names if reader.doc_frequency(NAME_FIELD, match.key) > written[match.key]
     ]
-    return SearchResult(request, total, hits, facets, did_you_mean, terms, timeline(table.published[matches.final], MISSING_DATE), hints, pages)
+    return SearchResult(request, total, hits, facets, did_you_mean, terms, timeline_bars(merged.months), hints, pages)
 
 
 def _written(reader, spelling: str) -> int:
@@ -372,20 +674,35 @@ def name_hint(match: NameMatch) -> str:
     )
 
 
-def iter_hits(searcher, table: FacetTable, request: SearchRequest, limits: Limits, limit: int) -> tuple[int, Iterator[Hit]]:
+def iter_hits(index: SearchIndex, request: SearchRequest, limit: int) -> tuple[int, Iterator[Hit]]:
     """The total of a search and every one of its hits in order, ranked once (the exports' stream).
 
-    Facets, timeline and suggestions are not computed; the hits are built as the stream is read.
-    A search with more than ``limit`` hits is refused before anything is streamed.
+    Facets, timeline and suggestions are not computed; the hits are built as the stream is read,
+    the shards' streams merged by the hits' sort keys.  A search with more than ``limit`` hits is
+    refused before anything is streamed.
     """
-    matches = _match(searcher, table, request, limits)
-    total = int(matches.final.sum())
+    prepared = prepare(index.reader(), request, index.limits, stats=True)
+    streams = []
+    total = 0
+    for shard in index.shards:
+        searcher = shard.searcher()
+        table = shard.facet_table(searcher)
+        matches = _match(searcher, table, request, prepared.parsed, prepared.names)
+        count = int(matches.final.sum())
+        total += count
+        streams.append((searcher, table, matches, count))
     if total > limit:
         raise BadRequest(f"this search has {total} hits; an export holds at most {limit}: narrow the search")
-    docnums, scores = _ranked(searcher, table, matches, request, 0, total)
-    terms = query_terms(matches.parsed, matches.names)
-    hits = (_hit(searcher, table, docnum, score, terms, matches, every_version_id=True) for docnum, score in zip(docnums, scores, strict=True))
-    return total, hits
+    terms = query_terms(prepared.parsed, prepared.names)
+
+    def stream(searcher, table: FacetTable, matches: _Matches, count: int) -> Iterator[tuple[tuple, Hit]]:
+        with use_statistics(searcher, prepared.stats):
+            ranked = _ranked(searcher, table, matches, request, count, prepared.ranking)
+        for key, docnum, score in ranked:
+            yield key, _hit(searcher, table, docnum, score, terms, matches, every_version_id=True)
+
+    merged = heapq.merge(*(stream(*parts) for parts in streams), key=lambda pair: pair[0])
+    return total, (hit for _, hit in merged)
 
 
 def _hit(
@@ -454,30 +771,61 @@ def facet_values(spec: FacetSpec, stored) -> list[str]:
     return [v for v in str(stored).split(VALUE_SEPARATOR) if v]
 
 
+def top_documents(searcher, q: query.Query, limit: int, allow: set[int] | None = None, restrict: set[int] | None = None):
+    """Whoosh's results for the best ``limit`` documents of ``q`` (within ``allow``, without ``restrict``), exactly.
+
+    whoosh3's collector "replaces" the matcher as its minimum score rises (``Matcher.replace``),
+    and an AND of ORs (every query of two words searched in title and text) so replaced drops
+    documents that belong in the top N (on 20,000 articles, "issues eurobond" lost its 1st and
+    4th best of 10): the collector here never replaces it and skips no block by quality.
+    """
+    collector = collectors.TopCollector(limit=limit, usequality=False, replace=0)
+    if allow is not None or restrict is not None:
+        collector = collectors.FilterCollector(collector, allow=allow, restrict=restrict)
+    searcher.search_with_collector(q, collector)
+    return collector.results()
+
+
 def _ranked(
-    searcher, table: FacetTable, matches: _Matches, request: SearchRequest, start: int, end: int
-) -> tuple[list[int], list[float | None]]:
-    """Document numbers (and scores) of ranks ``start`` to ``end`` in the request's order."""
+    searcher, table: FacetTable, matches: _Matches, request: SearchRequest, end: int, ranked_query: query.Query
+) -> list[tuple[tuple, int, float | None]]:
+    """The best ``end`` matches of one index or shard in the request's order: (sort key, docnum, score).
+
+    The order is total and the same on every shard, so merging the shards' lists by sort key is
+    the one index's order: relevance by (score descending, id), newest and oldest by (undated
+    last, published date, id).  Whoosh breaks equal scores by document number, which differs
+    between one index and its shards, so it is asked for more hits until the last one it returns
+    scores below the ``end``-th: every hit tying with the ``end``-th is then known.
+    """
     sort = request.effective_sort
     final = matches.final
+    if end <= 0 or not final.any():
+        return []
+    ids = table.ids()
     if sort == "relevance":
-        if not final.any() or end <= start:
-            return [], []
         # The filter is needed only when facets or collapsing narrowed the query's own matches.
         narrowed = bool(matches.filter_masks) or matches.collapse
         allowed = set(np.flatnonzero(final).tolist()) if narrowed else None
-        results = searcher.search(ranking_query(searcher, matches.parsed, matches.phrases), filter=allowed, limit=end)
-        page = [results[i] for i in range(start, min(end, results.scored_length()))]
-        return [hit.docnum for hit in page], [round(float(hit.score), 4) for hit in page]
+        ranking = fixed_matchers(ranking_query(searcher, ranked_query, matches.phrases))
+        limit = end
+        while True:
+            results = top_documents(searcher, ranking, limit, allow=allowed)
+            scored = results.scored_length()
+            if scored < limit or results.score(limit - 1) < results.score(end - 1):
+                break
+            limit *= 2
+        found = sorted(((-float(results.score(i)), ids[results.docnum(i)]), results.docnum(i)) for i in range(scored))[:end]
+        return [(key, docnum, round(-key[0], 4)) for key, docnum in found]
     docs = np.flatnonzero(final)
     keys = table.published[docs]
     missing = keys == MISSING_DATE
-    order = np.lexsort((docs, -keys if sort == "newest" else keys, missing))
-    chosen = docs[order[start:end]]
-    return chosen.tolist(), [None] * len(chosen)
+    order = np.lexsort((table.id_rank()[docs], -keys if sort == "newest" else keys, missing))
+    chosen = docs[order[:end]].tolist()
+    sign = -1 if sort == "newest" else 1
+    return [((bool(table.published[d] == MISSING_DATE), sign * int(table.published[d]), ids[d]), d, None) for d in chosen]
 
 
-def _suggest(searcher, table: FacetTable, request: SearchRequest, total: int, limits: Limits) -> str | None:
+def _suggest(index: SearchIndex, reader, request: SearchRequest, total: int) -> str | None:
     """A respelled query that finds more, from words written in the archive and the names it tags.
 
     Each plain word that few articles hold is replaced by the closest word of the ``words`` field
@@ -490,8 +838,8 @@ def _suggest(searcher, table: FacetTable, request: SearchRequest, total: int, li
     The suggestion is offered only when it finds more articles than ``total``: the query's own
     total, or one less when a name typed is nowhere written so and was found through its tags
     only ("syra" finds the articles tagged Syria; "syria" finds them as written).
+    ``reader``: every shard's terms; the suggestion's total is counted by the shards.
     """
-    reader = searcher.reader()
     if "words" not in reader.schema:
         return None
     typed = request.q.split()
@@ -530,10 +878,10 @@ def _suggest(searcher, table: FacetTable, request: SearchRequest, total: int, li
         return None
     suggestion = " ".join(out)
     try:
-        found = _match(searcher, table, replace(request, q=suggestion), limits)
+        found = index.count(replace(request, q=suggestion))
     except SearchappError:
         return None
-    return suggestion if int(found.final.sum()) > total else None
+    return suggestion if found > total else None
 
 
 RARE_WORD_SHARE = 2000  # a word in fewer than one article in 2,000 (or two) may be a misspelling

@@ -46,3 +46,29 @@ def timeline(keys: np.ndarray, missing: int) -> list[TimelineBar]:
     edges = np.array([datetime_to_long(start) for _, start in periods], dtype=np.int64)
     counts = np.diff(np.searchsorted(keys, edges, side="left"))
     return [TimelineBar(label, int(count)) for (label, _), count in zip(periods[:-1], counts, strict=False)]
+
+
+def timeline_bars(months: dict[str, int]) -> list[TimelineBar]:
+    """The bars of :func:`timeline` from matches per month ("2016-03" -> count): what shards sum.
+
+    The same bars as from the matches' dates: the months (gaps included) when the first and last
+    month are at most :data:`MONTHS_UP_TO` months apart, otherwise the years.
+    """
+    counted = {period: count for period, count in months.items() if count}
+    if not counted:
+        return []
+    first, last = min(counted), max(counted)
+    (y0, m0), (y1, m1) = (tuple(int(p) for p in first.split("-")), tuple(int(p) for p in last.split("-")))
+    span = (y1 - y0) * 12 + m1 - m0 + 1
+    if span <= MONTHS_UP_TO:
+        bars = []
+        year, month = y0, m0
+        for _ in range(span):
+            period = f"{year:04d}-{month:02d}"
+            bars.append(TimelineBar(period, counted.get(period, 0)))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return bars
+    years: dict[str, int] = {f"{year:04d}": 0 for year in range(y0, y1 + 1)}
+    for period, count in counted.items():
+        years[period[:4]] += count
+    return [TimelineBar(period, count) for period, count in years.items()]

@@ -45,6 +45,7 @@ from .internals import (
     toc_name,
 )
 from .schema import ADDED_LATER, build_schema
+from .shards import shard_dirs
 
 LOCK_FILE = "indexer.lock"
 TAG_CACHE_FOLDER = "tag-cache"  # searchapp.ingest.tagcache: the tags of paragraphs already seen, kept beside the index
@@ -212,7 +213,24 @@ def check_index(index_dir: str | Path) -> CheckReport:
     """Verify the newest generation: its table of contents, and every file's presence, size and SHA-256.
 
     Then every stored document is read once, which finds damage in files that predate checksums.
+    A sharded index is checked shard by shard (each problem names its shard's file); its
+    generation is the newest of its shards'.
     """
+    dirs = shard_dirs(index_dir)
+    if dirs is None:
+        return _check_one(index_dir)
+    reports = [_check_one(folder) for folder in dirs]
+    return CheckReport(
+        max(r.generation for r in reports),
+        sum(r.files for r in reports),
+        sum(r.documents for r in reports),
+        [f"{folder.name}/{problem}" if not problem.startswith(str(folder)) else problem for folder, r in zip(dirs, reports, strict=True) for problem in r.problems],
+        [f"{folder.name}/{name}" for folder, r in zip(dirs, reports, strict=True) for name in r.unrecorded],
+    )
+
+
+def _check_one(index_dir: str | Path) -> CheckReport:
+    """:func:`check_index` of one index folder."""
     path = Path(index_dir)
     if not path.is_dir():
         raise IndexUnavailable(f"{path}: no such folder")
@@ -289,6 +307,7 @@ def _ours(name: str) -> bool:
     return name in (
         LOCK_FILE, CHECKSUMS_FILE, CHECKSUMS_FILE + ".tmp", ".gitignore", ".gitkeep", "MAIN_WRITELOCK", FACETS_FILE, ALIASES_FILE, ALIASES_RECORD, TAG_CACHE_FOLDER,
         CORPUS_ALIASES_FILE, CORPUS_EVIDENCE_FILE,
+        "shards", "shards.toml",  # a sharded index (searchapp.store.shards) rebuilt as one
     ) or name.startswith("_MAIN_")
 
 
@@ -443,15 +462,19 @@ def _write_failed(ix, exc: OSError) -> IndexUnavailable:
 def remove_ids(index_dir: str | Path, ids: Iterable[str], lock_timeout: float = 30.0) -> tuple[list[str], list[str]]:
     """Delete articles by id; returns (removed, not found)."""
     index_dir = Path(index_dir)
-    removed, missing = [], []
-    open_index(index_dir)  # no index here: say so before the lock creates the folder
+    removed: list[str] = []
+    targets = shard_dirs(index_dir) or [index_dir]  # a sharded index: the article is in one of its shards
+    for target in targets:
+        open_index(target)  # no index here: say so before the lock creates the folder
+    ids = list(dict.fromkeys(ids))
     with IndexerLock(index_dir, lock_timeout):
-        ix = open_index(index_dir)
-        with batch_writer(ix, False, lock_timeout) as writer, ix.searcher() as searcher:
-            for article_id in ids:
-                if searcher.document_number(id=article_id) is None:
-                    missing.append(article_id)
-                else:
-                    writer.delete_by_term("id", article_id)
-                    removed.append(article_id)
-    return removed, missing
+        for target in targets:
+            ix = open_index(target)
+            with ix.searcher() as searcher:
+                here = [article_id for article_id in ids if article_id not in removed and searcher.document_number(id=article_id) is not None]
+            if here:
+                with batch_writer(ix, False, lock_timeout) as writer:
+                    for article_id in here:
+                        writer.delete_by_term("id", article_id)
+                removed.extend(here)
+    return [i for i in ids if i in removed], [i for i in ids if i not in removed]

@@ -23,18 +23,28 @@ moves, instead of searches silently taking the slow fallback or reading wrong co
   :mod:`searchapp.store.index` and ``searchapp check``;
 * :func:`register_pickled_names`: Whoosh pickles the schema (with searchapp's analysis filters)
   into every table of contents and the codec into every segment, by module path; indexes written
-  before the store had its own package name ``searchapp.schema`` and ``searchapp.codec``.
+  before the store had its own package name ``searchapp.schema`` and ``searchapp.codec``;
+* :func:`field_length_totals`: each field's total length summed from the documents' one-byte
+  lengths (``_perdoc._cached_reader`` of whoosh3's ``LENGTHS_COLUMN``), the same however the
+  segments were merged;
+* :func:`use_statistics`: a shard scored with every shard's statistics (the searcher's
+  ``_idf_cache`` and ``avg_field_length``, which whoosh3's ``BM25FScorer`` reads from
+  ``get_parent()``), so a sharded index ranks exactly as one index.
 """
 
 from __future__ import annotations
 
 import importlib
+import math
 import sys
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 
 import numpy as np
 from whoosh import index as whoosh_index
+from whoosh.codec import whoosh3
+from whoosh.util.numeric import byte_to_length
 
 #: the attributes of whoosh3's block matcher that :func:`posting_ids` reads
 MATCHER_ATTRIBUTES = ("_read_data", "_next_block", "_atend", "_data", "_byteids")
@@ -192,3 +202,122 @@ def register_pickled_names() -> None:
     for old, new in PICKLED_MODULES.items():
         if old not in sys.modules:
             sys.modules[old] = importlib.import_module(new)
+
+
+@dataclass
+class GlobalStatistics:
+    """What BM25F needs of a whole collection, summed over its shards: scores as one index's.
+
+    ``doc_count``: documents (deleted ones included, as Whoosh counts them); ``field_lengths``:
+    each scorable field's total length; ``doc_frequencies``: each of a query's terms' document
+    frequency, keyed by (field, term as bytes).
+    """
+
+    doc_count: int
+    field_lengths: dict[str, int]
+    doc_frequencies: dict[tuple[str, bytes], int]
+
+
+def global_statistics(reader, terms) -> GlobalStatistics:
+    """The statistics of ``reader`` (a view over every shard: Whoosh's ``MultiReader`` sums them) for ``terms``.
+
+    ``terms``: (field, text or bytes) pairs, every term the query's scoring may read.
+    """
+    schema = reader.schema
+    frequencies: dict[tuple[str, bytes], int] = {}
+    for fieldname, text in terms:
+        if fieldname not in schema:
+            continue
+        btext = text if isinstance(text, bytes) else schema[fieldname].to_bytes(text)
+        if (fieldname, btext) not in frequencies:
+            frequencies[(fieldname, btext)] = reader.doc_frequency(fieldname, btext)
+    return GlobalStatistics(reader.doc_count_all(), field_length_totals(reader, schema.scorable_names()), frequencies)
+
+
+#: whoosh3's one-byte document lengths, decoded (``whoosh.util.numeric.byte_to_length``)
+LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
+_segment_lengths: dict[tuple[str, str], int] = {}  # (segment id, field) -> its total: segments never change
+
+
+def field_length_totals(reader, names) -> dict[str, int]:
+    """Each field's total length as the sum of the documents' stored lengths (one byte each, decoded).
+
+    Whoosh keeps a segment's exact total when it writes the segment but the sum of the lossy
+    one-byte lengths when it merges segments, so its ``field_length`` depends on how the index
+    was merged: one index and its shards (or the same index before and after a merge) would
+    average otherwise.  This sum is the same whatever the merges; it is read from each
+    segment's length column (``_perdoc._cached_reader("_<field>_len", LENGTHS_COLUMN)``) once per
+    segment.  A segment without that column counts Whoosh's own total.
+    """
+    totals = dict.fromkeys(names, 0)
+    for leaf, _ in reader.leaf_readers():
+        segment = segment_key(leaf)
+        perdoc = getattr(leaf, "_perdoc", None)
+        for name in names:
+            cached = _segment_lengths.get((segment, name)) if segment is not None else None
+            if cached is None:
+                column = perdoc._cached_reader(f"_{name}_len", whoosh3.LENGTHS_COLUMN) if hasattr(perdoc, "_cached_reader") else None
+                if column is None:
+                    cached = leaf.field_length(name)
+                else:
+                    cached = int(LENGTH_OF_BYTE[np.fromiter(column, dtype=np.uint8, count=leaf.doc_count_all())].sum())
+                if segment is not None:
+                    if len(_segment_lengths) > 100_000:
+                        _segment_lengths.clear()
+                    _segment_lengths[(segment, name)] = cached
+            totals[name] += cached
+    return totals
+
+
+#: the Searcher attributes :func:`use_statistics` replaces for one search
+SEARCHER_STATISTICS = ("_idf_cache", "avg_field_length", "get_parent")
+
+
+class _GlobalIdf(dict):
+    """A searcher's idf cache that answers from global statistics (Whoosh's formula, ``WeightingModel.idf``)."""
+
+    def __init__(self, stats: GlobalStatistics) -> None:
+        super().__init__()
+        self.stats = stats
+
+    def _key(self, term) -> tuple[str, bytes]:
+        fieldname, text = term
+        return fieldname, text if isinstance(text, bytes) else text.encode("utf-8")
+
+    def __contains__(self, term) -> bool:
+        return self._key(term) in self.stats.doc_frequencies or super().__contains__(term)
+
+    def __getitem__(self, term):
+        frequency = self.stats.doc_frequencies.get(self._key(term))
+        if frequency is None:  # a term the coordinator did not foresee: the searcher computed it, from its own shard
+            return super().__getitem__(term)
+        return math.log(self.stats.doc_count / (frequency + 1)) + 1
+
+
+@contextmanager
+def use_statistics(searcher, stats: GlobalStatistics | None) -> Iterator[None]:
+    """Score with ``stats`` (every shard's) rather than ``searcher``'s own index's, for one search.
+
+    whoosh3's BM25F scorer reads the idf (``Searcher.idf``, through the searcher's ``_idf_cache``)
+    and the average field length (``Searcher.avg_field_length``) from the top-level searcher
+    (``get_parent()``); both are replaced on that searcher for the block, then restored.  None:
+    the searcher's own (one index).
+    """
+    if stats is None:
+        yield
+        return
+    top = searcher.get_parent()
+    saved_cache = top._idf_cache
+    top._idf_cache = _GlobalIdf(stats)
+
+    def avg_field_length(fieldname, default=None):
+        if not top.schema[fieldname].scorable:
+            return default
+        return stats.field_lengths.get(fieldname, 0) / (stats.doc_count or 1)
+
+    top.avg_field_length = avg_field_length
+    try:
+        yield
+    finally:
+        top._idf_cache = saved_cache
+        del top.avg_field_length

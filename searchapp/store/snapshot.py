@@ -32,6 +32,7 @@ from ..errors import SnapshotError
 from .custom import FACETS_FILE
 from .index import CHECKSUMS_FILE, CORPUS_ALIASES_FILE, open_index, recorded_checksums
 from .internals import committed_generation
+from .shards import read_manifest
 
 ATTEMPTS = 50  # generations the snapshot may chase before giving up (each commit is a new one)
 
@@ -53,6 +54,11 @@ def committed_files(index_dir: Path) -> tuple[int, list[str]]:
 def take_snapshot(index_dir: str | Path, destination: str | Path) -> SnapshotInfo:
     """Copy the last committed generation of the index in ``index_dir`` to the new folder ``destination``."""
     index_dir, destination = Path(index_dir), Path(destination)
+    if read_manifest(index_dir) is not None:
+        raise SnapshotError(
+            f"{index_dir}: a sharded index (shards.toml) cannot be snapshotted yet: its shards commit apart, "
+            f"so no one generation is the index; stop indexing and copy the folder, or rebuild it with --shards 1"
+        )
     open_index(index_dir)  # an index is there, made by this version (else IndexUnavailable says so)
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
         raise SnapshotError(f"{destination}: already exists; a snapshot goes into a new or empty folder")

@@ -7,11 +7,9 @@ input, also when a worker is SIGKILLed while it holds a batch.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,67 +24,8 @@ from searchapp.ingest.tagging import PIPELINE_VERSION, load_pipeline
 from tests.conftest import SAMPLES
 from tests.test_faults import SEARCHAPP, env, write_corpus
 
-DASK = str(Path(sys.executable).with_name("dask"))
 BATCH = 20
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::ResourceWarning")]
-
-
-class Cluster:
-    """A Dask scheduler and workers in subprocesses (no nannies: a killed worker stays dead)."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.scheduler_file = folder / "scheduler.json"
-        self.scheduler = self._start(
-            [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(self.scheduler_file)],
-            "scheduler",
-        )
-        deadline = time.monotonic() + 60
-        while not self.scheduler_file.exists():
-            assert time.monotonic() < deadline and self.scheduler.poll() is None, (folder / "scheduler.log").read_text()
-            time.sleep(0.1)
-        self.address = json.loads(self.scheduler_file.read_text())["address"]
-        self.workers: dict[str, subprocess.Popen] = {}
-
-    def _start(self, command: list[str], name: str) -> subprocess.Popen:
-        log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env(), start_new_session=True)
-
-    def add_worker(self, name: str) -> None:
-        self.workers[name] = self._start(
-            [DASK, "worker", self.address, "--name", name, "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"], name
-        )
-
-    def client(self):
-        from distributed import Client
-
-        return Client(self.address, timeout=30, set_as_default=False)
-
-    def wait_for_workers(self, count: int) -> None:
-        with self.client() as client:
-            client.wait_for_workers(count, timeout=60)
-
-    def stop(self) -> None:
-        for proc in [*self.workers.values(), self.scheduler]:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in [*self.workers.values(), self.scheduler]:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-
-
-@pytest.fixture()
-def cluster(tmp_path):
-    folder = tmp_path / "cluster"
-    folder.mkdir()
-    running = Cluster(folder)
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

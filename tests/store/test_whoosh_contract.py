@@ -80,3 +80,31 @@ def test_indexes_pickled_under_the_old_module_paths_still_open(monkeypatch):
         pickle.loads(legacy)
     internals.register_pickled_names()
     assert isinstance(pickle.loads(legacy), HyphenFilter)
+
+
+def test_bm25f_reads_the_statistics_use_statistics_replaces(sample_index):
+    """BM25F takes idf and average field length from the top searcher (get_parent(): _idf_cache,
+    avg_field_length); with other statistics swapped in, the scores are those of the other figures."""
+    import math
+
+    from whoosh import query, scoring
+
+    from searchapp.store.internals import SEARCHER_STATISTICS, GlobalStatistics, use_statistics
+
+    with open_index(sample_index).searcher() as searcher:
+        assert isinstance(searcher.weighting, scoring.BM25F)
+        for attribute in SEARCHER_STATISTICS:
+            assert hasattr(searcher, attribute)
+        term = query.Term("text", "syria")
+        own = {hit.docnum: hit.score for hit in searcher.search(term, limit=None)}
+        frequency = searcher.doc_frequency("text", "syria")
+        same = GlobalStatistics(searcher.doc_count_all(), {"text": searcher.field_length("text")}, {("text", b"syria"): frequency})
+        with use_statistics(searcher, same):
+            assert {hit.docnum: hit.score for hit in searcher.search(term, limit=None)} == own
+        # ten times the documents, the same frequency: a larger idf scales every score up by the ratio of idfs
+        bigger = GlobalStatistics(10 * searcher.doc_count_all(), {"text": 10 * searcher.field_length("text")}, {("text", b"syria"): frequency})
+        with use_statistics(searcher, bigger):
+            scaled = {hit.docnum: hit.score for hit in searcher.search(term, limit=None)}
+        ratio = (math.log(10 * searcher.doc_count_all() / (frequency + 1)) + 1) / (math.log(searcher.doc_count_all() / (frequency + 1)) + 1)
+        assert scaled == pytest.approx({d: s * ratio for d, s in own.items()}, rel=1e-9)
+        assert {hit.docnum: hit.score for hit in searcher.search(term, limit=None)} == own  # restored after the block

@@ -21,11 +21,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(index_dir: Path, log: Path, workers: int = 2, timeout: float = 30) -> Iterator[int]:
-    """`searchapp serve --workers N` over ``index_dir``, its output in ``log``: the port, once it answers."""
+def running_server(index_dir: Path, log: Path, workers: int = 2, timeout: float = 30, extra: tuple[str, ...] = ()) -> Iterator[int]:
+    """`searchapp serve --workers N` over ``index_dir`` (and ``extra`` options), its output in ``log``: the port, once it answers."""
     port = free_port()
     command = [sys.executable, "-m", "searchapp.cli", "serve", "--index-dir", str(index_dir), "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers)]  # fmt: skip
+               "--port", str(port), "--workers", str(workers), *extra]  # fmt: skip
     with open(log, "wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:

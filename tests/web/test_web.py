@@ -322,8 +322,8 @@ def test_csv_export_holds_every_hit_ranked_once(sample_index, monkeypatch):
 
     rankings = []
     real_ranked = search._ranked
-    monkeypatch.setattr(search, "_ranked", lambda *args: rankings.append(args[-2:]) or real_ranked(*args))
-    monkeypatch.setattr(search, "facet_counts", lambda *args: pytest.fail("an export computes no facets"))
+    monkeypatch.setattr(search, "_ranked", lambda *args: rankings.append(args[4]) or real_ranked(*args))
+    monkeypatch.setattr(search, "facet_tallies", lambda *args: pytest.fail("an export computes no facets"))
     app = web.create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "PER_PAGE": 1})
     response = app.test_client().get("/export.csv?q=Syria&sort=oldest&page=2")
     assert response.status_code == 200
@@ -338,7 +338,7 @@ def test_csv_export_holds_every_hit_ranked_once(sample_index, monkeypatch):
     assert rows[0]["outlet"] == "Press TV" and rows[0]["published"] == "2016-03-02"
     assert "<mark>" not in rows[0]["snippet"] and "Syria" in rows[0]["snippet"]
     assert rows[0]["link"].startswith(f"/doc/{PRESS_TV_MARCH}?q=Syria#p")
-    assert rankings == [(0, 5)]  # every hit, in order, from one ranking of the search (not a page at a time)
+    assert rankings == [5]  # every hit, in order, from one ranking of the search (not a page at a time)
 
 
 def test_export_json_and_limit(sample_index):

@@ -1,0 +1,219 @@
+"""A search over the shards of an index, each searched where it is held open, merged as one index.
+
+A sharded index (``searchapp index --shards N``, :mod:`searchapp.store.shards`) is N complete
+searchapp indexes under ``<index>/shards/00 .. NN-1``.  One search runs in three steps, and the
+one-index case is the N=1 case of the same code (:func:`searchapp.query.search.run_search`):
+
+1. **Prepare** (the coordinator: the web worker or the CLI), over a view of every shard's terms
+   (:class:`searchapp.store.shards.ShardSet` ``reader()``, a Whoosh ``MultiReader``): the query is
+   parsed, checked against the limits, its names and hamza seats expanded, and the *global
+   statistics* its scoring needs are summed (documents, each term's document frequency, each
+   field's total length: :class:`~searchapp.store.internals.GlobalStatistics`).
+2. **Scatter**: an executor calls the module-level ``search.search_shard`` once per shard with a
+   picklable :class:`ShardPayload`; it returns a picklable :class:`ShardAnswer` (counts, facet
+   tallies, month counts, its top hits' sort keys and built :class:`~searchapp.query.search.Hit`).
+3. **Merge**: :func:`merge_answers` (pure) sums totals, facet tallies and month counts and keeps
+   the best hits by their sort key; the facet pages, the timeline, did-you-mean and the hints are
+   then made from the merged figures exactly as for one index.
+
+The executor protocol (:class:`ShardExecutor`) is all another executor (a Dask cluster:
+``searchapp.query.dask_shards``) has to implement::
+
+    class ShardExecutor(Protocol):
+        def run(self, fn, tasks: Sequence[tuple[str, Any]]) -> list: ...   # fn(shard_dir, payload) per task, answers in task order
+        def close(self) -> None: ...
+
+``fn`` is the module-level :func:`searchapp.query.search.search_shard`, so it pickles by name
+(it lives beside the search it runs: this module imports nothing of ``search.py``, which imports
+it); ``shard_dir`` is a ``str`` path, the payload a :class:`ShardPayload`.  A worker keeps the
+shards it searched open in a module-level cache keyed by ``shard_dir``
+(:func:`searchapp.query.search.open_shard`), each a :class:`~searchapp.query.search.ShardIndex`,
+reopened when a new generation is committed.
+Errors raised in a worker are :class:`searchapp.errors.SearchappError` subclasses (picklable),
+raised again by ``run`` in the caller.
+
+Hits are merged by a total order, the same for one index and for shards: relevance by
+(score descending, article id ascending); newest/oldest by (undated last, published date, id).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from ..errors import IndexUnavailable
+
+if TYPE_CHECKING:
+    from whoosh import query
+
+    from ..store.internals import GlobalStatistics
+    from .facets import FacetTally
+    from .limits import Limits
+    from .names import NameMatch
+
+#: what a shard is asked: every count and its best hits' sort keys ("page"), the page's hits it holds built
+#: ("hits"), or only the total ("count": did-you-mean)
+MODES = ("page", "hits", "count")
+
+
+@dataclass
+class ShardPayload:
+    """What every shard is sent for one search (picklable: Whoosh queries pickle, so do the rest)."""
+
+    request: Any  # searchapp.query.search.SearchRequest (this module imports nothing of search.py, which imports it)
+    parsed: query.Query  # the query as prepared over every shard: names and hamza seats expanded
+    names: list[NameMatch]
+    stats: GlobalStatistics  # documents, term frequencies and field lengths of every shard together
+    limits: Limits
+    mode: str = "page"
+    end: int = 0  # each shard returns its best ``end`` hits (the merged page is ``end - per_page .. end``)
+    outlets: str | None = None  # the outlets file in force (a worker process applies it before searching)
+    read_only: bool = False
+    build_from: int = 0  # hits ranked before this are returned as sort keys only (one index: the page's own)
+    ranking: query.Query | None = None  # ``parsed`` as ranked: its patterns expanded over every shard
+    token: str = ""  # names this search: the "hits" step finds the masks the "page" step made (in the same process)
+    build: tuple[tuple[str, float | None], ...] = ()  # mode "hits": (id, score) of the hits to build, in page order
+
+
+@dataclass
+class ShardAnswer:
+    """What a shard answers (picklable): its figures for the merge, its best hits with their sort keys."""
+
+    total: int  # matches after filters (and collapsing)
+    query_count: int = 0  # matches of the query alone (did-you-mean is offered when few)
+    tallies: dict[str, FacetTally] = field(default_factory=dict)  # facet -> counts by value
+    months: dict[str, int] = field(default_factory=dict)  # "2016-03" -> matches published that month
+    hits: list[tuple[tuple, Any]] = field(default_factory=list)  # (sort key, search.Hit or None below build_from), best first
+
+
+class ShardExecutor(Protocol):
+    """Runs ``fn(shard_dir, payload)`` for each task, in parallel where it can; answers in task order."""
+
+    def run(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]]) -> list: ...
+
+    def close(self) -> None: ...
+
+
+class InProcessExecutor:
+    """Every shard searched in the calling process, one after the other (one index; ``search_processes`` 1)."""
+
+    def run(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]]) -> list:
+        return [fn(shard_dir, payload) for shard_dir, payload in tasks]
+
+    def close(self) -> None:
+        pass
+
+
+class LocalShardExecutor:
+    """A process per core (``processes``), each searching the same shards every time.
+
+    Each process is a one-worker pool and a shard is always sent to the same one (the first
+    shard seen to process 0, the next to process 1, ...), so it is searched where it is already
+    open (its searcher mapped, its facet table built, the masks of the search's first step kept
+    for its second); processes start with ``forkserver`` (never a fork of a threaded web worker)
+    on first use, and a pool whose process died is started again at the next search.
+    """
+
+    def __init__(self, processes: int) -> None:
+        self.processes = max(1, processes)
+        self._pools: list[ProcessPoolExecutor | None] = [None] * self.processes
+        self._slots: dict[str, int] = {}
+        self._context = multiprocessing.get_context("forkserver")
+        self._lock = threading.Lock()  # a web worker's threads search at once
+
+    def _pool(self, shard_dir: str) -> ProcessPoolExecutor:
+        with self._lock:
+            slot = self._slots.setdefault(shard_dir, len(self._slots) % self.processes)
+            pool = self._pools[slot]
+            if pool is None or getattr(pool, "_broken", False):
+                pool = self._pools[slot] = ProcessPoolExecutor(1, mp_context=self._context)
+            return pool
+
+    def run(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]]) -> list:
+        """``fn`` on every task in the shards' processes; a process that died is started again and the search run once more."""
+        for _ in range(2):
+            futures = [self._pool(shard_dir).submit(fn, shard_dir, payload) for shard_dir, payload in tasks]
+            try:
+                return [future.result() for future in futures]
+            except BrokenProcessPool:
+                continue  # _pool starts a new process in place of the dead one
+        raise IndexUnavailable("a search process died twice in one search (out of memory?); try again")
+
+    def pids(self) -> list[int]:
+        """The ids of the search processes running now (for tests and monitoring)."""
+        return [pid for pool in self._pools if pool is not None for pid in (getattr(pool, "_processes", None) or {})]
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = self._pools, [None] * self.processes
+        for pool in pools:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+def make_executor(shard_count: int, processes: int) -> ShardExecutor:
+    """Local processes for a sharded index and more than one process; otherwise the calling process."""
+    if shard_count > 1 and processes > 1:
+        return LocalShardExecutor(min(processes, shard_count))
+    return InProcessExecutor()
+
+
+def process_count(setting: int) -> int:
+    """Search processes for the ``search_processes`` setting (0: one per core)."""
+    return setting if setting > 0 else (os.cpu_count() or 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# The merge (pure)
+
+
+@dataclass
+class Merged:
+    """The shards' answers together: what one index would have answered before its page is cut."""
+
+    total: int
+    query_count: int
+    tallies: dict[str, FacetTally]
+    months: dict[str, int]
+    hits: list[tuple[tuple, int, Any]]  # (sort key, number of the shard holding it, its Hit or None), best first
+
+
+def merge_answers(answers: Sequence[ShardAnswer], end: int) -> Merged:
+    """The shards' answers merged: totals, facet tallies and months summed, the best ``end`` hits kept by their sort key."""
+    from .facets import merge_tallies
+
+    months: dict[str, int] = {}
+    for answer in answers:
+        for period, count in answer.months.items():
+            months[period] = months.get(period, 0) + count
+    hits = sorted(((key, number, hit) for number, answer in enumerate(answers) for key, hit in answer.hits), key=lambda item: item[:2])[:end]
+    return Merged(
+        total=sum(a.total for a in answers),
+        query_count=sum(a.query_count for a in answers),
+        tallies=merge_tallies([a.tallies for a in answers]),
+        months=months,
+        hits=hits,
+    )
+
+
+def month_counts(keys: np.ndarray, missing: int) -> dict[str, int]:
+    """Matches per published month ("2016-03" -> count) of published-date sort keys (``missing``: undated)."""
+    import datetime
+
+    from whoosh.util.times import datetime_to_long
+
+    keys = keys[keys != missing]
+    if not len(keys):
+        return {}
+    epoch = datetime_to_long(datetime.datetime(1970, 1, 1))
+    months = (keys - epoch).astype("datetime64[us]").astype("datetime64[M]")
+    periods, counts = np.unique(months, return_counts=True)
+    return {str(p): int(c) for p, c in zip(periods, counts, strict=True)}

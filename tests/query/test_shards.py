@@ -1,0 +1,229 @@
+"""A sharded index answers exactly as one index: the same corpus indexed once whole and once in 3 shards.
+
+For every request (words, phrases, OR/NOT, prefixes, names across spellings, filters any/all,
+published, collapse on/off, newest/oldest, page 2, the empty query, a facet's "more" listing)
+the merged answer has the same ids in the same order, the same scores (global statistics: to
+1e-6), every facet count and page, the timeline bars, did-you-mean, hints and total.  Corpora:
+the bundled samples (fast lane), FA-KES dev (CC BY, Abu Salem et al., ICWSM 2019) and a
+synthetic 2,000-article corpus from ../shared/bench/make_corpus.py (slow lane).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from searchapp.ingest.run import IndexOptions, index_paths
+from searchapp.query.facets import FacetListing
+from searchapp.query.search import SearchIndex, SearchRequest, SearchResult
+from searchapp.query.shards import LocalShardExecutor
+from searchapp.store.shards import read_manifest
+from tests.conftest import FAKES, SHARED
+
+SHARDS = 3
+
+
+def build_pair(tmp: Path, paths: list[Path], options: dict, cache_from: Path | None = None) -> tuple[Path, Path]:
+    """(one index, the same corpus in SHARDS shards); the second run reuses the first's tags (tag cache)."""
+    one, many = tmp / "one", tmp / "many"
+    if cache_from is None:
+        summary = index_paths(paths, one, IndexOptions(**options))
+        assert not summary.rejected
+    else:
+        one = cache_from
+    (many).mkdir()
+    if (one / "tag-cache").is_dir():
+        shutil.copytree(one / "tag-cache", many / "tag-cache")
+    summary = index_paths(paths, many, IndexOptions(**options, shards=SHARDS))
+    assert not summary.rejected and read_manifest(many).count == SHARDS
+    return one, many
+
+
+def assert_same(one: SearchResult, many: SearchResult) -> None:
+    """The sharded answer is the one-index answer, hit by hit and count by count."""
+    assert many.total == one.total
+    assert [h.id for h in many.hits] == [h.id for h in one.hits]
+    for a, b in zip(one.hits, many.hits, strict=True):
+        assert (a.score is None) == (b.score is None)
+        if a.score is not None:
+            assert b.score == pytest.approx(a.score, abs=1e-6)
+        assert dataclasses.replace(b, score=None) == dataclasses.replace(a, score=None)
+    assert many.facets == one.facets
+    assert many.facet_pages == one.facet_pages
+    assert many.timeline == one.timeline
+    assert many.did_you_mean == one.did_you_mean
+    assert many.hints == one.hints
+    assert many.terms == one.terms
+
+
+def top(result: SearchResult, facet: str, n: int) -> list[str]:
+    return [v.value for v in result.facets.get(facet, [])[:n]]
+
+
+# Each request is built from the one index's empty search (its top outlets, actors, places, years),
+# so that the same cases have matches in any corpus.
+REQUESTS: dict[str, Callable[[SearchResult], SearchRequest]] = {
+    "word": lambda r: SearchRequest(q="Syria"),
+    "two words": lambda r: SearchRequest(q="government forces"),
+    "phrase": lambda r: SearchRequest(q='"the city"'),
+    "or": lambda r: SearchRequest(q="Aleppo OR Damascus OR market"),
+    "not": lambda r: SearchRequest(q="Syria NOT Russia"),
+    "prefix": lambda r: SearchRequest(q="gov*"),
+    "name other spelling": lambda r: SearchRequest(q="Asad"),
+    "misspelt": lambda r: SearchRequest(q="governmnet"),
+    "outlet any": lambda r: SearchRequest(q="the", filters={"outlet": top(r, "outlet", 2)}),
+    "actor all": lambda r: SearchRequest(filters={"actor": top(r, "actor", 2)}, ops={"actor": "all"}),
+    "place any": lambda r: SearchRequest(q="said", filters={"place": top(r, "place", 2)}),
+    "published": lambda r: SearchRequest(q="said", published=(r.timeline[len(r.timeline) // 2].period if r.timeline else "2016")),
+    "all versions": lambda r: SearchRequest(q="said", collapse=False),
+    "newest": lambda r: SearchRequest(q="said", sort="newest"),
+    "oldest all versions": lambda r: SearchRequest(sort="oldest", collapse=False),
+    "page 2": lambda r: SearchRequest(q="the", page=2, per_page=3),
+    "empty": lambda r: SearchRequest(),
+    "facet more": lambda r: SearchRequest(listings={"actor": FacetListing(find="a", offset=3, size=3)}),
+    "year ticked": lambda r: SearchRequest(q="the", filters={"year": top(r, "year", 1)}),
+}
+
+
+def compare_all(one_dir: Path, many_dir: Path, executor=None) -> None:
+    one = SearchIndex(one_dir)
+    many = SearchIndex(many_dir, executor=executor)
+    assert many.sharded and len(many.shards) == SHARDS
+    base = one.search(SearchRequest(facet_size=None))
+    for name, make in REQUESTS.items():
+        request = make(base)
+        try:
+            assert_same(one.search(dataclasses.replace(request)), many.search(dataclasses.replace(request)))
+        except AssertionError as exc:
+            raise AssertionError(f"{name}: {request}: {exc}") from None
+
+
+@pytest.fixture(scope="session")
+def sample_pair(sample_index, sample_shards) -> tuple[Path, Path]:
+    return sample_index, sample_shards
+
+
+def test_the_sample_corpus_sharded_answers_as_one_index(sample_pair):
+    one, many = sample_pair
+    assert len({p.name for p in (many / "shards").iterdir()}) == SHARDS
+    compare_all(one, many)
+
+
+@pytest.mark.parametrize("name", sorted(REQUESTS))
+def test_each_request_on_sample_shards(sample_pair, name):
+    one_dir, many_dir = sample_pair
+    one, many = SearchIndex(one_dir), SearchIndex(many_dir)
+    request = REQUESTS[name](one.search(SearchRequest(facet_size=None)))
+    assert_same(one.search(dataclasses.replace(request)), many.search(dataclasses.replace(request)))
+
+
+def test_scores_use_every_shards_statistics(sample_pair):
+    """Scored with one shard's own statistics the scores differ: the global ones make them equal."""
+    one_dir, many_dir = sample_pair
+    one = SearchIndex(one_dir).search(SearchRequest(q="Syria"))
+    many = SearchIndex(many_dir)
+    scores = {h.id: h.score for h in one.hits}
+    local = {}
+    for shard in many.shards:
+        alone = SearchIndex(shard.index_dir).search(SearchRequest(q="Syria"))
+        local.update({h.id: h.score for h in alone.hits})
+    assert set(local) == set(scores)
+    assert any(abs(local[i] - scores[i]) > 1e-6 for i in scores)  # a shard alone scores otherwise
+    assert {h.id: h.score for h in many.search(SearchRequest(q="Syria")).hits} == pytest.approx(scores, abs=1e-6)
+
+
+def test_search_processes_answer_as_in_process(sample_pair):
+    """Two local search processes (forkserver pools, shards held open) give the in-process answer."""
+    one_dir, many_dir = sample_pair
+    executor = LocalShardExecutor(2)
+    try:
+        index = SearchIndex(many_dir, executor=executor)
+        one = SearchIndex(one_dir)
+        for request in (SearchRequest(q="Syria"), SearchRequest(sort="newest"), SearchRequest(q="governmnet")):
+            assert_same(one.search(dataclasses.replace(request)), index.search(dataclasses.replace(request)))
+        assert all(pool is not None for pool in executor._pools)  # both processes searched
+    finally:
+        executor.close()
+
+
+def test_exports_stream_in_the_one_index_order(sample_pair):
+    one_dir, many_dir = sample_pair
+    for request in (SearchRequest(q="the"), SearchRequest(sort="oldest", collapse=False)):
+        total_one, hits_one = SearchIndex(one_dir).hits(dataclasses.replace(request), 1000)
+        total_many, hits_many = SearchIndex(many_dir).hits(dataclasses.replace(request), 1000)
+        one, many = list(hits_one), list(hits_many)
+        assert total_many == total_one == len(one) > 1
+        assert [h.id for h in many] == [h.id for h in one]
+        assert [h.version_ids for h in many] == [h.version_ids for h in one]
+
+
+@pytest.mark.slow
+def test_fakes_sharded_answers_as_one_index(fakes_index, tmp_path):
+    if not FAKES.exists():
+        pytest.skip("needs ../shared/corpora/fakes-dev")
+    one, many = build_pair(tmp_path, [FAKES], {"processes": 2}, cache_from=fakes_index)
+    compare_all(one, many)
+
+
+@pytest.mark.slow
+def test_synthetic_2000_sharded_answers_as_one_index(tmp_path):
+    make_corpus = SHARED / "bench/make_corpus.py"
+    if not make_corpus.exists() or not (SHARED / "corpora/reuters21578").exists():
+        pytest.skip("needs ../shared/bench/make_corpus.py and the Reuters corpus")
+    corpus = tmp_path / "corpus-2000.jsonl"
+    subprocess.run([sys.executable, str(make_corpus), "--n", "2000", str(corpus)], check=True, capture_output=True)
+    one, many = build_pair(tmp_path, [corpus], {"processes": 2})
+    compare_all(one, many)
+
+
+def test_a_search_process_that_dies_is_started_again(sample_pair):
+    import os
+    import signal
+
+    one_dir, many_dir = sample_pair
+    executor = LocalShardExecutor(2)
+    try:
+        index = SearchIndex(many_dir, executor=executor)
+        expected = SearchIndex(one_dir).search(SearchRequest(q="Syria"))
+        assert_same(expected, index.search(SearchRequest(q="Syria")))
+        pids = executor.pids()
+        assert len(pids) == 2
+        os.kill(pids[0], signal.SIGKILL)
+        assert_same(expected, index.search(SearchRequest(q="Syria")))  # answered, by a new process
+        assert pids[0] not in executor.pids() and len(executor.pids()) == 2
+    finally:
+        executor.close()
+
+
+def test_errors_raised_in_a_search_process_keep_their_option():
+    import pickle
+
+    from searchapp.errors import BadRequest
+
+    error = pickle.loads(pickle.dumps(BadRequest("published: '2016-13' is not a date", param_hint="--published")))
+    assert type(error) is BadRequest and str(error) == "published: '2016-13' is not a date" and error.param_hint == "--published"
+
+
+def test_an_unknown_filter_raised_in_a_search_process_is_a_bad_request(sample_pair):
+    from searchapp.errors import BadRequest
+
+    executor = LocalShardExecutor(2)
+    try:
+        index = SearchIndex(sample_pair[1], executor=executor)
+        with pytest.raises(BadRequest, match="unknown filter 'colour'") as raised:
+            index.search(SearchRequest(q="Syria", filters={"colour": ["red"]}))
+        assert raised.value.param_hint == "--filter"
+    finally:
+        executor.close()
+
+
+def test_facet_names_of_a_sharded_index_are_the_tables(sample_pair):
+    one, many = (SearchIndex(folder) for folder in sample_pair)
+    shard = many.shards[0]
+    assert many.facet_names() == one.facet_names() == tuple(shard.facet_table(shard.searcher()).values)
