@@ -440,3 +440,22 @@ def test_an_acronym_tagged_another_kind_where_it_stands_alone_takes_the_full_nam
     aliases = load_aliases(None, ("corpus aliases", overlay.toml()))
     paragraphs = ["VLF told reporters the talks had failed."]
     assert [(m.name, m.kind) for m in relink(raw_of(paragraphs, [("VLF", "PERSON")]), paragraphs, "en", aliases, known)] == [(FRONT, "org")]
+
+
+def test_on_a_sharded_index_the_pass_weighs_every_shard_and_rewrites_each(known, tmp_path):
+    from searchapp.ingest.run import IndexOptions, index_paths
+    from searchapp.store.shards import route, shard_dirs
+
+    ids = ["p0", "p1", "p2", "p3", "q1", "d1", "a1"]
+    # the place articles lie in three shards; the person article in a shard with one of them only
+    assert {route(i, 3) for i in ("p0", "p1", "p2", "p3")} == {0, 1, 2} and route("q1", 3) == 2
+    index_dir = tmp_path / "ix"
+    summary = index_paths([write_corpus(tmp_path / "c.jsonl", ids)], index_dir, IndexOptions(processes=1, shards=3), tagger=ScriptedTagger(index_dir, known))
+    assert tomllib.loads((index_dir / CORPUS_ALIASES_FILE).read_text(encoding="utf-8")) == {"merge": {FRONT: ["VLF"]}, "kind": {"Vellorin": "place"}}
+    assert "normalised" in summary.corpus
+    merged: dict[str, set] = {}
+    for shard in shard_dirs(index_dir):
+        merged.update(values(shard))
+    assert sorted(merged) == sorted(ids)
+    # Vellorin is a place in 4 of 5 articles over the shards: the person article in shard 2 follows
+    assert merged["q1"] == {("Vellorin", "place")} and merged["a1"] == {(FRONT, "org")}
