@@ -227,3 +227,19 @@ def test_facet_names_of_a_sharded_index_are_the_tables(sample_pair):
     one, many = (SearchIndex(folder) for folder in sample_pair)
     shard = many.shards[0]
     assert many.facet_names() == one.facet_names() == tuple(shard.facet_table(shard.searcher()).values)
+
+
+@pytest.mark.parametrize("q", ["Syria government", "Russia Turkey", "ceasefire Idlib", "United Nations"])
+def test_top_documents_are_the_best_of_every_match(sample_index, q):
+    """The collector keeps every document that belongs in the top N (whoosh3's matcher replacement lost some)."""
+    from searchapp.query.search import prepare, top_documents
+
+    index = SearchIndex(sample_index)
+    searcher = index.searcher()
+    prepared = prepare(index.reader(), SearchRequest(q=q), index.limits)
+    every = {hit.docnum: hit.score for hit in searcher.search(prepared.ranking, limit=None)}
+    assert every
+    for limit in (1, 2, 3):
+        best = sorted(every, key=lambda d: (-every[d], d))[:limit]
+        found = {hit.docnum for hit in top_documents(searcher, prepared.ranking, limit)}
+        assert {d for d in best if every[d] > every[best[-1]]} <= found and len(found) == min(limit, len(every))
