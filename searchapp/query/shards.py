@@ -5,16 +5,19 @@ searchapp indexes under ``<index>/shards/00 .. NN-1``.  One search runs in three
 one-index case is the N=1 case of the same code (:func:`searchapp.query.search.run_search`):
 
 1. **Prepare** (the coordinator: the web worker or the CLI), over a view of every shard's terms
-   (:class:`searchapp.store.shards.ShardSet` ``reader()``, a Whoosh ``MultiReader``): the query is
-   parsed, checked against the limits, its names and hamza seats expanded, and the *global
-   statistics* its scoring needs are summed (documents, each term's document frequency, each
-   field's total length: :class:`~searchapp.store.internals.GlobalStatistics`).
-2. **Scatter**: an executor calls the module-level ``search.search_shard`` once per shard with a
-   picklable :class:`ShardPayload`; it returns a picklable :class:`ShardAnswer` (counts, facet
-   tallies, month counts, its top hits' sort keys and built :class:`~searchapp.query.search.Hit`).
+   (:meth:`searchapp.query.search.SearchIndex.reader`, a Whoosh ``MultiReader``): the query is
+   parsed, checked against the limits, its names and hamza seats expanded, its patterns expanded,
+   and the *global statistics* its scoring needs are summed (documents, each term's document
+   frequency, each field's total length: :class:`~searchapp.store.internals.GlobalStatistics`).
+2. **Scatter** (mode "page"): an executor calls the module-level ``search.search_shard`` once per
+   shard with a picklable :class:`ShardPayload`; it returns a picklable :class:`ShardAnswer`
+   (counts, facet tallies, month counts, the sort keys of its best ``end`` hits).
 3. **Merge**: :func:`merge_answers` (pure) sums totals, facet tallies and month counts and keeps
    the best hits by their sort key; the facet pages, the timeline, did-you-mean and the hints are
    then made from the merged figures exactly as for one index.
+4. **Hits** (mode "hits"): each shard holding hits of the merged page builds them (snippets,
+   versions); it reuses the masks of step 2 when the same process ran it (kept a while under the
+   payload's ``token``), else makes them again.  One index builds its page in step 2.
 
 The executor protocol (:class:`ShardExecutor`) is all another executor (a Dask cluster:
 ``searchapp.query.dask_shards``) has to implement::
@@ -29,8 +32,9 @@ it); ``shard_dir`` is a ``str`` path, the payload a :class:`ShardPayload`.  A wo
 shards it searched open in a module-level cache keyed by ``shard_dir``
 (:func:`searchapp.query.search.open_shard`), each a :class:`~searchapp.query.search.ShardIndex`,
 reopened when a new generation is committed.
-Errors raised in a worker are :class:`searchapp.errors.SearchappError` subclasses (picklable),
-raised again by ``run`` in the caller.
+Errors raised in a worker are :class:`searchapp.errors.SearchappError` subclasses (picklable,
+option included), raised again by ``run`` in the caller.  :class:`LocalShardExecutor` is the
+local implementation (a process per core, each shard always in the same process).
 
 Hits are merged by a total order, the same for one index and for shards: relevance by
 (score descending, article id ascending); newest/oldest by (undated last, published date, id).
