@@ -24,7 +24,7 @@ from searchapp.query.facets import FacetListing
 from searchapp.query.search import SearchIndex, SearchRequest, SearchResult
 from searchapp.query.shards import LocalShardExecutor
 from searchapp.store.shards import read_manifest
-from tests.conftest import FAKES, SHARED
+from tests.conftest import FAKES, SAMPLES, SHARED
 
 SHARDS = 3
 
@@ -243,3 +243,18 @@ def test_top_documents_are_the_best_of_every_match(sample_index, q):
         best = sorted(every, key=lambda d: (-every[d], d))[:limit]
         found = {hit.docnum for hit in top_documents(searcher, prepared.ranking, limit)}
         assert {d for d in best if every[d] > every[best[-1]]} <= found and len(found) == min(limit, len(every))
+
+
+def test_shards_of_several_segments_score_as_one_index_of_one(sample_index, tmp_path):
+    """Shards committed article by article (several segments each, merged by Whoosh as it goes) score
+    as the one index: field lengths are summed from every segment's stored document lengths."""
+    many = tmp_path / "many"
+    many.mkdir()
+    shutil.copytree(sample_index / "tag-cache", many / "tag-cache")
+    options = IndexOptions(manifest=SAMPLES / "manifest.csv", aliases_file=str(SAMPLES / "aliases.toml"), processes=1, shards=2, batch_size=1)
+    assert index_paths([SAMPLES], many, options).added == 5
+    index = SearchIndex(many)
+    assert any(not shard.searcher().reader().is_atomic() for shard in index.shards)  # a shard of several segments
+    one = SearchIndex(sample_index)
+    for request in (SearchRequest(q="Syria"), SearchRequest(q="government forces"), SearchRequest(q='"Security Council"', collapse=False)):
+        assert_same(one.search(dataclasses.replace(request)), index.search(dataclasses.replace(request)))
