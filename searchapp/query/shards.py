@@ -115,11 +115,14 @@ class InProcessExecutor:
         pass
 
 
-class LocalShardExecutor:
-    """A process per core (``processes``), each searching the same shards every time.
+LOCAL_SLOT = 0  # the shards of slot 0 are searched by the calling process itself
 
-    A shard is always sent to the same process (the first shard seen to process 0, the next to
-    process 1, ...), so it is searched where it is already open (its searcher mapped, its facet
+
+class LocalShardExecutor:
+    """``processes`` processes, each searching the same shards every time: the calling one and ``processes - 1`` others.
+
+    A shard is always searched by the same process (the first shard seen by the calling process,
+    which searches its share while the others search theirs, the next by search process 1, ...), so it is searched where it is already open (its searcher mapped, its facet
     table built, the masks of the search's first step kept for its second).  Each process
     answers over its own pipe, one task at a time: a search sends its tasks to every process it
     needs, then reads their answers, with no thread between (``concurrent.futures``' queue threads
@@ -141,7 +144,7 @@ class LocalShardExecutor:
             return self._slots.setdefault(shard_dir, len(self._slots) % self.processes)
 
     def _worker(self, slot: int):
-        worker = self._workers[slot]
+        worker = self._workers[slot]  # (slot 0, the calling process, has none)
         if worker is None or not worker[0].is_alive():
             if worker is not None:
                 worker[1].close()
@@ -155,7 +158,7 @@ class LocalShardExecutor:
     def run(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]]) -> list:
         """``fn`` on every task in the shards' processes, answers in task order."""
         slots = [self._slot(shard_dir) for shard_dir, _ in tasks]
-        used = sorted(set(slots))
+        used = sorted(set(slots) - {LOCAL_SLOT})  # (this process's own share needs no lock: its threads search at once)
         for slot in used:  # always in slot order: two searches never wait on each other's locks
             self._locks[slot].acquire()
         try:
@@ -172,11 +175,18 @@ class LocalShardExecutor:
 
     def _exchange(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]], slots: list[int]) -> list:
         for (shard_dir, payload), slot in zip(tasks, slots, strict=True):
-            self._worker(slot)[1].send((fn, shard_dir, payload))
-        answers = []
-        for slot in slots:  # a process answers its tasks in the order they were sent
-            ok, value = self._workers[slot][1].recv()
-            answers.append((ok, value))
+            if slot != LOCAL_SLOT:
+                self._worker(slot)[1].send((fn, shard_dir, payload))
+        answers: list = [None] * len(tasks)
+        for number, ((shard_dir, payload), slot) in enumerate(zip(tasks, slots, strict=True)):
+            if slot == LOCAL_SLOT:  # meanwhile, this process searches its own share
+                try:
+                    answers[number] = (True, fn(shard_dir, payload))
+                except Exception as exc:
+                    answers[number] = (False, exc)
+        for number, slot in enumerate(slots):  # a process answers its tasks in the order they were sent
+            if slot != LOCAL_SLOT:
+                answers[number] = self._workers[slot][1].recv()
         for ok, value in answers:
             if not ok:
                 raise value
