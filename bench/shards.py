@@ -9,7 +9,8 @@ filter), each query is run on both, alternately (so that a change in the machine
 both alike):
 
 * ``/api/search`` through the Flask app (5 facets, 10 highlighted snippets, JSON), the sharded
-  app with ``SEARCH_PROCESSES`` = N (a process per shard, held open);
+  app with ``SEARCH_PROCESSES`` = N (the serving process searches one share of the shards, N - 1
+  search processes the others, each holding its shards open);
 * the search alone (:meth:`searchapp.query.search.SearchIndex.search`), without the web.
 
 Both answers are compared (ids, total) as they are timed: a faster wrong answer is no answer.
@@ -111,7 +112,7 @@ def section(n: int, shards: int, processes: int, requests: list[dict], repeat: i
     s = {name: search.summary(values) for name, values in times.items()}
     lines = [
         f"{n:,} synthetic articles (make_corpus.py), one index against {shards} shards searched by {processes} processes "
-        f"(`SEARCH_PROCESSES={processes}`, a process per shard holding it open); {len(requests)} queries "
+        f"(`SEARCH_PROCESSES={processes}`: the serving process and {processes - 1} search process(es), each holding its shards open); {len(requests)} queries "
         f"({sum('outlet' in r for r in requests)} with an outlet and a year filter) × {repeat}, each run on both in turn, "
         "answers compared (total and ids equal).", "",
         "| | one index p50 ms | sharded p50 ms | speed-up p50 | one index p95 ms | sharded p95 ms | speed-up p95 |",

@@ -137,7 +137,8 @@ class Settings:
     )
     search_processes: int = _setting(
         os.cpu_count() or 1,
-        "Processes that search the shards of a sharded index, each holding its shards open (1: searched in the serving process).",
+        "Processes that search the shards of a sharded index, the serving process included, each holding its shards open "
+        "(1: all searched in the serving process).",
         _positive_int,
     )
     read_only: bool = _setting(

@@ -553,7 +553,8 @@ def shard_answer(searcher, table: FacetTable, payload: ShardPayload, recent: dic
     """
     request = payload.request
     if payload.mode == "hits":
-        kept = recent.pop(payload.token, None) if recent is not None else None
+        with _RECENT_LOCK:
+            kept = recent.pop(payload.token, None) if recent is not None else None
         matches = kept[1] if kept is not None and kept[0] is table else _match(searcher, table, request, payload.parsed, payload.names)
         terms = query_terms(matches.parsed, matches.names)
         return ShardAnswer(0, hits=[((), _hit(searcher, table, table.docnum(i), score, terms, matches)) for i, score in payload.build])
@@ -572,9 +573,10 @@ def shard_answer(searcher, table: FacetTable, payload: ShardPayload, recent: dic
         for rank, (key, docnum, score) in enumerate(ranked)
     ]
     if recent is not None and payload.token and payload.build_from < len(hits):
-        recent[payload.token] = (table, matches)
-        while len(recent) > RECENT_SEARCHES:
-            recent.pop(next(iter(recent)))
+        with _RECENT_LOCK:  # a serving process's threads search at once
+            recent[payload.token] = (table, matches)
+            while len(recent) > RECENT_SEARCHES:
+                recent.pop(next(iter(recent)))
     months = month_counts(table.published[matches.final], MISSING_DATE)
     return ShardAnswer(total, int(np.count_nonzero(matches.query_mask)), tallies, months, hits)
 
@@ -591,6 +593,7 @@ _OPEN: dict[str, ShardIndex] = {}
 _LOCAL: weakref.WeakValueDictionary[str, ShardIndex] = weakref.WeakValueDictionary()
 _outlets_in_force: list[str | None] = [None]
 _RECENT: dict[str, dict] = {}  # shard_dir -> token -> (facet table, masks) of its searches' first steps
+_RECENT_LOCK = threading.Lock()
 
 
 def open_shard(shard_dir: str, read_only: bool = False) -> ShardIndex:
@@ -618,7 +621,9 @@ def search_shard(shard_dir: str, payload: ShardPayload) -> ShardAnswer:
     shard = open_shard(shard_dir, payload.read_only)
     with shard.reading():
         searcher = shard.searcher()
-        return shard_answer(searcher, shard.facet_table(searcher), payload, _RECENT.setdefault(shard_dir, {}))
+        with _RECENT_LOCK:
+            recent = _RECENT.setdefault(shard_dir, {})
+        return shard_answer(searcher, shard.facet_table(searcher), payload, recent)
 
 
 

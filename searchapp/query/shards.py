@@ -5,16 +5,19 @@ searchapp indexes under ``<index>/shards/00 .. NN-1``.  One search runs in three
 one-index case is the N=1 case of the same code (:func:`searchapp.query.search.run_search`):
 
 1. **Prepare** (the coordinator: the web worker or the CLI), over a view of every shard's terms
-   (:class:`searchapp.store.shards.ShardSet` ``reader()``, a Whoosh ``MultiReader``): the query is
-   parsed, checked against the limits, its names and hamza seats expanded, and the *global
-   statistics* its scoring needs are summed (documents, each term's document frequency, each
-   field's total length: :class:`~searchapp.store.internals.GlobalStatistics`).
-2. **Scatter**: an executor calls the module-level ``search.search_shard`` once per shard with a
-   picklable :class:`ShardPayload`; it returns a picklable :class:`ShardAnswer` (counts, facet
-   tallies, month counts, its top hits' sort keys and built :class:`~searchapp.query.search.Hit`).
+   (:meth:`searchapp.query.search.SearchIndex.reader`, a Whoosh ``MultiReader``): the query is
+   parsed, checked against the limits, its names and hamza seats expanded, its patterns expanded,
+   and the *global statistics* its scoring needs are summed (documents, each term's document
+   frequency, each field's total length: :class:`~searchapp.store.internals.GlobalStatistics`).
+2. **Scatter** (mode "page"): an executor calls the module-level ``search.search_shard`` once per
+   shard with a picklable :class:`ShardPayload`; it returns a picklable :class:`ShardAnswer`
+   (counts, facet tallies, month counts, the sort keys of its best ``end`` hits).
 3. **Merge**: :func:`merge_answers` (pure) sums totals, facet tallies and month counts and keeps
    the best hits by their sort key; the facet pages, the timeline, did-you-mean and the hints are
    then made from the merged figures exactly as for one index.
+4. **Hits** (mode "hits"): each shard holding hits of the merged page builds them (snippets,
+   versions); it reuses the masks of step 2 when the same process ran it (kept a while under the
+   payload's ``token``), else makes them again.  One index builds its page in step 2.
 
 The executor protocol (:class:`ShardExecutor`) is all another executor (a Dask cluster:
 ``searchapp.query.dask_shards``) has to implement::
@@ -29,8 +32,9 @@ it); ``shard_dir`` is a ``str`` path, the payload a :class:`ShardPayload`.  A wo
 shards it searched open in a module-level cache keyed by ``shard_dir``
 (:func:`searchapp.query.search.open_shard`), each a :class:`~searchapp.query.search.ShardIndex`,
 reopened when a new generation is committed.
-Errors raised in a worker are :class:`searchapp.errors.SearchappError` subclasses (picklable),
-raised again by ``run`` in the caller.
+Errors raised in a worker are :class:`searchapp.errors.SearchappError` subclasses (picklable,
+option included), raised again by ``run`` in the caller.  :class:`LocalShardExecutor` is the
+local implementation (a process per core, each shard always in the same process).
 
 Hits are merged by a total order, the same for one index and for shards: relevance by
 (score descending, article id ascending); newest/oldest by (undated last, published date, id).
@@ -38,12 +42,11 @@ Hits are merged by a total order, the same for one index and for shards: relevan
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -112,51 +115,131 @@ class InProcessExecutor:
         pass
 
 
-class LocalShardExecutor:
-    """A process per core (``processes``), each searching the same shards every time.
+LOCAL_SLOT = 0  # the shards of slot 0 are searched by the calling process itself
 
-    Each process is a one-worker pool and a shard is always sent to the same one (the first
-    shard seen to process 0, the next to process 1, ...), so it is searched where it is already
-    open (its searcher mapped, its facet table built, the masks of the search's first step kept
-    for its second); processes start with ``forkserver`` (never a fork of a threaded web worker)
-    on first use, and a pool whose process died is started again at the next search.
+
+class LocalShardExecutor:
+    """``processes`` processes, each searching the same shards every time: the calling one and ``processes - 1`` others.
+
+    A shard is always searched by the same process (the first shard seen by the calling process,
+    which searches its share while the others search theirs, the next by search process 1, ...), so it is searched where it is already open (its searcher mapped, its facet
+    table built, the masks of the search's first step kept for its second).  Each process
+    answers over its own pipe, one task at a time: a search sends its tasks to every process it
+    needs, then reads their answers, with no thread between (``concurrent.futures``' queue threads
+    cost milliseconds a task on a loaded machine).  Processes start with ``forkserver`` (never a
+    fork of a threaded web worker) on first use; one that died is started again and the search
+    run once more.
     """
 
     def __init__(self, processes: int) -> None:
         self.processes = max(1, processes)
-        self._pools: list[ProcessPoolExecutor | None] = [None] * self.processes
+        self._workers: list[tuple[Any, Any] | None] = [None] * self.processes  # (process, pipe)
+        self._locks = [threading.Lock() for _ in range(self.processes)]  # a web worker's threads search at once
         self._slots: dict[str, int] = {}
+        self._slots_lock = threading.Lock()
         self._context = multiprocessing.get_context("forkserver")
-        self._lock = threading.Lock()  # a web worker's threads search at once
 
-    def _pool(self, shard_dir: str) -> ProcessPoolExecutor:
-        with self._lock:
-            slot = self._slots.setdefault(shard_dir, len(self._slots) % self.processes)
-            pool = self._pools[slot]
-            if pool is None or getattr(pool, "_broken", False):
-                pool = self._pools[slot] = ProcessPoolExecutor(1, mp_context=self._context)
-            return pool
+    def _slot(self, shard_dir: str) -> int:
+        with self._slots_lock:
+            return self._slots.setdefault(shard_dir, len(self._slots) % self.processes)
+
+    def _worker(self, slot: int):
+        worker = self._workers[slot]  # (slot 0, the calling process, has none)
+        if worker is None or not worker[0].is_alive():
+            if worker is not None:
+                worker[1].close()
+            ours, theirs = self._context.Pipe()
+            process = self._context.Process(target=_serve, args=(theirs,), daemon=True, name=f"searchapp-search-{slot}")
+            process.start()
+            theirs.close()
+            worker = self._workers[slot] = (process, ours)
+        return worker
 
     def run(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]]) -> list:
-        """``fn`` on every task in the shards' processes; a process that died is started again and the search run once more."""
-        for _ in range(2):
-            futures = [self._pool(shard_dir).submit(fn, shard_dir, payload) for shard_dir, payload in tasks]
-            try:
-                return [future.result() for future in futures]
-            except BrokenProcessPool:
-                continue  # _pool starts a new process in place of the dead one
-        raise IndexUnavailable("a search process died twice in one search (out of memory?); try again")
+        """``fn`` on every task in the shards' processes, answers in task order."""
+        slots = [self._slot(shard_dir) for shard_dir, _ in tasks]
+        used = sorted(set(slots) - {LOCAL_SLOT})  # (this process's own share needs no lock: its threads search at once)
+        for slot in used:  # always in slot order: two searches never wait on each other's locks
+            self._locks[slot].acquire()
+        try:
+            for _ in range(2):
+                try:
+                    return self._exchange(fn, tasks, slots)
+                except (EOFError, OSError):  # a process died (its pipe closed): start every one this search used afresh
+                    for slot in used:
+                        self._reset(slot)
+            raise IndexUnavailable("a search process died twice in one search (out of memory?); try again")
+        finally:
+            for slot in used:
+                self._locks[slot].release()
+
+    def _exchange(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]], slots: list[int]) -> list:
+        for (shard_dir, payload), slot in zip(tasks, slots, strict=True):
+            if slot != LOCAL_SLOT:
+                self._worker(slot)[1].send((fn, shard_dir, payload))
+        answers: list = [None] * len(tasks)
+        for number, ((shard_dir, payload), slot) in enumerate(zip(tasks, slots, strict=True)):
+            if slot == LOCAL_SLOT:  # meanwhile, this process searches its own share
+                try:
+                    answers[number] = (True, fn(shard_dir, payload))
+                except Exception as exc:
+                    answers[number] = (False, exc)
+        for number, slot in enumerate(slots):  # a process answers its tasks in the order they were sent
+            if slot != LOCAL_SLOT:
+                answers[number] = self._workers[slot][1].recv()
+        for ok, value in answers:
+            if not ok:
+                raise value
+        return [value for _, value in answers]
+
+    def _reset(self, slot: int) -> None:
+        """Stop the process of ``slot`` (it may hold an unread answer) so that the next use starts a new one."""
+        worker, self._workers[slot] = self._workers[slot], None
+        if worker is not None:
+            process, pipe = worker
+            if process.is_alive():
+                process.kill()
+            process.join()
+            pipe.close()
 
     def pids(self) -> list[int]:
         """The ids of the search processes running now (for tests and monitoring)."""
-        return [pid for pool in self._pools if pool is not None for pid in (getattr(pool, "_processes", None) or {})]
+        return [worker[0].pid for worker in self._workers if worker is not None and worker[0].is_alive()]
 
     def close(self) -> None:
-        with self._lock:
-            pools, self._pools = self._pools, [None] * self.processes
-        for pool in pools:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+        for slot, worker in enumerate(self._workers):
+            if worker is None:
+                continue
+            with self._locks[slot]:
+                process, pipe = worker
+                with contextlib.suppress(OSError):
+                    pipe.send(None)
+                process.join(timeout=5)
+                if process.is_alive():
+                    process.kill()
+                    process.join()
+                pipe.close()
+                self._workers[slot] = None
+
+
+def _serve(pipe) -> None:
+    """A search process: runs each (fn, shard_dir, payload) it is sent and sends back (ok, answer or error)."""
+    while True:
+        try:
+            message = pipe.recv()
+        except (EOFError, OSError):
+            return  # the coordinator is gone
+        if message is None:
+            return
+        fn, shard_dir, payload = message
+        try:
+            answer = (True, fn(shard_dir, payload))
+        except Exception as exc:  # raised again in the coordinator
+            answer = (False, exc)
+        try:
+            pipe.send(answer)
+        except Exception as exc:  # an answer or error that does not pickle
+            pipe.send((False, IndexUnavailable(f"{shard_dir}: a search process could not send its answer ({type(exc).__name__}: {exc})")))
 
 
 def make_executor(shard_count: int, processes: int) -> ShardExecutor:

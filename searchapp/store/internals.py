@@ -234,6 +234,15 @@ def global_statistics(reader, terms) -> GlobalStatistics:
     return GlobalStatistics(reader.doc_count_all(), field_length_totals(reader, schema.scorable_names()), frequencies)
 
 
+def _segments(reader) -> Iterator:
+    """Every segment's reader under ``reader`` (a MultiReader over shards holds each shard's MultiReader)."""
+    for leaf, _ in reader.leaf_readers():
+        if leaf is reader or leaf.is_atomic():
+            yield leaf
+        else:
+            yield from _segments(leaf)
+
+
 #: whoosh3's one-byte document lengths, decoded (``whoosh.util.numeric.byte_to_length``)
 LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
 _segment_lengths: dict[tuple[str, str], int] = {}  # (segment id, field) -> its total: segments never change
@@ -250,7 +259,7 @@ def field_length_totals(reader, names) -> dict[str, int]:
     segment.  A segment without that column counts Whoosh's own total.
     """
     totals = dict.fromkeys(names, 0)
-    for leaf, _ in reader.leaf_readers():
+    for leaf in _segments(reader):
         segment = segment_key(leaf)
         perdoc = getattr(leaf, "_perdoc", None)
         for name in names:

@@ -108,3 +108,23 @@ def test_bm25f_reads_the_statistics_use_statistics_replaces(sample_index):
         ratio = (math.log(10 * searcher.doc_count_all() / (frequency + 1)) + 1) / (math.log(searcher.doc_count_all() / (frequency + 1)) + 1)
         assert scaled == pytest.approx({d: s * ratio for d, s in own.items()}, rel=1e-9)
         assert {hit.docnum: hit.score for hit in searcher.search(term, limit=None)} == own  # restored after the block
+
+
+def test_field_length_totals_read_the_stored_document_lengths(sample_index):
+    """field_length_totals sums each document's one-byte length from the segment's length column
+    (whoosh3's ``_perdoc._cached_reader("_<field>_len", LENGTHS_COLUMN)``), not a fallback."""
+    from whoosh.codec import whoosh3
+
+    from searchapp.store.internals import field_length_totals
+
+    with open_index(sample_index).searcher() as searcher:
+        reader = searcher.reader()
+        leaf = reader.leaf_readers()[0][0]
+        assert whoosh3._lenfield("text") == "_text_len" and hasattr(leaf._perdoc, "_cached_reader")
+        assert leaf._perdoc._cached_reader("_text_len", whoosh3.LENGTHS_COLUMN) is not None
+        expected = {
+            name: sum(sub.doc_field_length(n, name) or 0 for sub, _ in reader.leaf_readers() for n in range(sub.doc_count_all()))
+            for name in ("text", "title")
+        }
+        assert field_length_totals(reader, ["text", "title"]) == expected
+        assert expected["text"] > 1000
