@@ -262,7 +262,7 @@ class SearchIndex(ShardIndex):
         self.sharded = dirs is not None
         self.shards: list[ShardIndex] = [ShardIndex(d, read_only) for d in dirs] if dirs is not None else [self]
         for shard in self.shards:
-            _LOCAL[str(shard.index_dir)] = shard
+            _LOCAL[(str(shard.index_dir), id(self))] = shard
         self.executor: ShardExecutor = executor or InProcessExecutor()
 
     @classmethod
@@ -351,7 +351,8 @@ class SearchIndex(ShardIndex):
         # one index builds its page at once; a shard's best hits are built once the merge has chosen the page
         build_from = max(0, end - request.per_page) if not self.sharded else end
         return ShardPayload(
-            request, prepared.parsed, prepared.names, stats, self.limits, mode, end, self.outlets, self.read_only, build_from, prepared.ranking, token
+            request, prepared.parsed, prepared.names, stats, self.limits, mode, end, self.outlets, self.read_only, build_from, prepared.ranking, token,
+            owner=id(self),
         )
 
     def build_hits(self, prepared: Prepared, request: SearchRequest, token: str, page: list[tuple[tuple, int, object]]) -> dict[tuple[int, str], Hit]:
@@ -589,16 +590,19 @@ RECENT_SEARCHES = 16  # masks kept per process between a search's two steps (a f
 
 #: shards opened by this process (a worker), kept open for the next search: shard_dir -> ShardIndex
 _OPEN: dict[str, ShardIndex] = {}
-#: shards a coordinator searches in its own process (its SearchIndex's): looked up first, never kept alive here
-_LOCAL: weakref.WeakValueDictionary[str, ShardIndex] = weakref.WeakValueDictionary()
+#: shards a coordinator searches in its own process, by (folder, id of its SearchIndex): looked up first, never
+#: kept alive here.  Keyed by their owner too: two SearchIndex of one folder (a replica serving the generation it
+#: opened beside a live one) are two sets of shards.
+_LOCAL: weakref.WeakValueDictionary[tuple[str, int], ShardIndex] = weakref.WeakValueDictionary()
 _outlets_in_force: list[str | None] = [None]
 _RECENT: dict[str, dict] = {}  # shard_dir -> token -> (facet table, masks) of its searches' first steps
 _RECENT_LOCK = threading.Lock()
 
 
-def open_shard(shard_dir: str, read_only: bool = False) -> ShardIndex:
-    """The shard at ``shard_dir``, opened once per process and reused (it reopens itself on a new generation)."""
-    shard = _LOCAL.get(shard_dir)
+def open_shard(shard_dir: str, read_only: bool = False, owner: int = 0) -> ShardIndex:
+    """The shard at ``shard_dir``: the asking SearchIndex's own (``owner``) in its process, else opened once per
+    process and reused (it reopens itself on a new generation)."""
+    shard = _LOCAL.get((shard_dir, owner))
     if shard is not None:
         return shard
     shard = _OPEN.get(shard_dir)
@@ -615,10 +619,10 @@ def open_shards() -> dict[str, int]:
 
 def search_shard(shard_dir: str, payload: ShardPayload) -> ShardAnswer:
     """One shard's part of a search (:func:`shard_answer`), in whichever process runs it."""
-    if shard_dir not in _LOCAL and payload.outlets != _outlets_in_force[0]:
+    if (shard_dir, payload.owner) not in _LOCAL and payload.outlets != _outlets_in_force[0]:
         use_outlets_file(payload.outlets)
         _outlets_in_force[0] = payload.outlets
-    shard = open_shard(shard_dir, payload.read_only)
+    shard = open_shard(shard_dir, payload.read_only, payload.owner)
     with shard.reading():
         searcher = shard.searcher()
         with _RECENT_LOCK:

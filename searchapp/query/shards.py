@@ -84,6 +84,7 @@ class ShardPayload:
     ranking: query.Query | None = None  # ``parsed`` as ranked: its patterns expanded over every shard
     token: str = ""  # names this search: the "hits" step finds the masks the "page" step made (in the same process)
     build: tuple[tuple[str, float | None], ...] = ()  # mode "hits": (id, score) of the hits to build, in page order
+    owner: int = 0  # the id() of the SearchIndex asking: in its own process, its own opened shards answer
 
 
 @dataclass
