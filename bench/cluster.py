@@ -80,7 +80,7 @@ class PretaggedTagger:
     def describe(self) -> str:
         return "pre-tagged"
 
-    def tag(self, batches: Iterable[list]) -> Iterator[list]:
+    def tag(self, batches: Iterable[list], backlog: int = 0) -> Iterator[list]:
         from searchapp.ingest.models import TaggedArticle
 
         for batch in batches:

@@ -54,7 +54,7 @@ def measure(corpus: Path, limit: int | None, folder: Path) -> str:
     last = {a.id for a in articles[-10:]}
 
     class AllButLast(Pretagged):
-        def tag(self, batches):
+        def tag(self, batches, backlog=0):
             for batch in batches:
                 yield [self.tagged[a.id] for a in batch if a.id not in last]
 

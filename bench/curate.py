@@ -51,7 +51,7 @@ class Pretagged:
     def describe(self) -> str:
         return "pre-tagged"
 
-    def tag(self, batches):
+    def tag(self, batches, backlog=0):
         for batch in batches:
             yield [self.tagged[article.id] for article in batch]
 

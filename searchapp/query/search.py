@@ -198,15 +198,23 @@ class ShardIndex:
         self._segment_cache: dict = {}  # segment id -> its facet postings (segments are immutable)
 
     def searcher(self):
-        """This thread's searcher of the newest committed generation; the index closes it, not the caller."""
+        """This thread's searcher of the newest committed generation; the index closes it, not the caller.
+
+        Inside :meth:`reading` (a request) the thread keeps the searcher it has: a search asks for it
+        several times (preparing the query over the terms, answering, building the hits), and a commit
+        landing meanwhile must not close the reader the first step still holds.
+        """
         ix = self._index()
         cached = getattr(self._local, "searcher", None)
-        if cached is not None and (self.read_only or cached[0] == ix.latest_generation()):
+        held = getattr(self._local, "pins", 0) and getattr(self._local, "held", False)  # chosen earlier in this request
+        if cached is not None and (self.read_only or held or cached[0] == ix.latest_generation()):
+            self._local.held = True
             return cached[1]
         searcher = ix.searcher()
         if cached is not None:
             cached[1].close()  # only this thread used it, and its request is over
         self._local.searcher = (searcher.reader().generation(), searcher)
+        self._local.held = True
         return searcher
 
     def _index(self):
@@ -228,7 +236,13 @@ class ShardIndex:
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """Errors of reading a damaged file (Whoosh's EOFError, zlib and struct errors) as IndexDamaged."""
+        """One request's reading: one generation throughout (:meth:`searcher`), and errors of reading a
+        damaged file (Whoosh's EOFError, zlib and struct errors) as IndexDamaged."""
+        pinned = self._pinned()
+        for index in pinned:
+            index._local.pins = getattr(index._local, "pins", 0) + 1
+            if index._local.pins == 1:
+                index._local.held = False  # the request's first searcher() looks for a newer generation
         try:
             yield
         except (EOFError, OSError, zlib.error, struct.error, pickle.UnpicklingError) as exc:
@@ -236,6 +250,13 @@ class ShardIndex:
                 f"{self.index_dir}: damaged index: reading it failed ({type(exc).__name__}: {exc}); "
                 f"run `searchapp check --index-dir {self.index_dir}`"
             ) from None
+        finally:
+            for index in pinned:
+                index._local.pins -= 1
+
+    def _pinned(self) -> list[ShardIndex]:
+        """The opened indexes a request reads: this one (a sharded index: its shards opened here too)."""
+        return [self]
 
 
 class SearchIndex(ShardIndex):
@@ -327,6 +348,9 @@ class SearchIndex(ShardIndex):
         keywords = [name for name, spec in custom.items() if spec.kind == "keyword" and name not in FACET_FIELDS]
         return (*FACET_FIELDS, *keywords, *(name for name, spec in custom.items() if spec.kind != "keyword"))
 
+    def _pinned(self) -> list[ShardIndex]:
+        return [self, *(shard for shard in self.shards if shard is not self)]
+
     def search(self, request: SearchRequest) -> SearchResult:
         with self.reading():
             return run_search(self, request)
@@ -388,17 +412,6 @@ class SearchIndex(ShardIndex):
             except SearchappError:
                 return frozenset()
             return query_terms(parsed, names)
-
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        """Errors of reading a damaged file (Whoosh's EOFError, zlib and struct errors) as IndexDamaged."""
-        try:
-            yield
-        except (EOFError, OSError, zlib.error, struct.error, pickle.UnpicklingError) as exc:
-            raise IndexDamaged(
-                f"{self.index_dir}: damaged index: reading it failed ({type(exc).__name__}: {exc}); "
-                f"run `searchapp check --index-dir {self.index_dir}`"
-            ) from None
 
 
 @dataclass
