@@ -829,7 +829,7 @@ def _ranked(
         narrowed = bool(matches.filter_masks) or matches.collapse
         allowed = set(np.flatnonzero(final).tolist()) if narrowed else None
         ranking = fixed_matchers(ranking_query(searcher, ranked_query, matches.phrases))
-        limit = end
+        limit = end + 1  # one more than the page: when it scores below the last, no tie is cut (one pass, mostly)
         while True:
             results = top_documents(searcher, ranking, limit, allow=allowed)
             scored = results.scored_length()

@@ -31,3 +31,19 @@ def test_a_commit_during_a_search_is_seen_by_the_next_search(sample_index, tmp_p
     assert (during.total, [h.id for h in during.hits]) == (before.total, [h.id for h in before.hits])
     after = index.search(SearchRequest(q="*", per_page=50))
     assert victim not in [h.id for h in after.hits] and after.total == 4
+
+
+def test_a_page_whose_last_hit_ties_with_none_is_ranked_in_one_pass(sample_index, monkeypatch):
+    calls = []
+    top_documents = search_module.top_documents
+
+    def counted(searcher, q, limit, **kwargs):
+        calls.append(limit)
+        return top_documents(searcher, q, limit, **kwargs)
+
+    scores = [hit.score for hit in SearchIndex(sample_index).search(SearchRequest(q="Syria", per_page=5)).hits]
+    monkeypatch.setattr(search_module, "top_documents", counted)
+    result = SearchIndex(sample_index).search(SearchRequest(q="Syria", per_page=2))
+    assert len(scores) >= 3 and scores[1] > scores[2]  # the page's last hit ties with no other
+    assert [hit.score for hit in result.hits] == scores[:2]
+    assert calls == [3]  # the page and one more, once
