@@ -808,6 +808,40 @@ def top_documents(searcher, q: query.Query, limit: int, allow: set[int] | None =
     return collector.results()
 
 
+FEW_CANDIDATES = 2000  # a filtered search with at most this many results scores them one by one (score_documents)
+
+
+def score_documents(searcher, q: query.Query, docs: np.ndarray) -> list[tuple[float, int]]:
+    """(score, docnum) of each of ``docs`` (sorted document numbers, all matching ``q``), as the collector scores them.
+
+    A search narrowed by filters to a few documents (an outlet and a year) made the collector walk
+    every match of its words and throw most away; here the query's matcher jumps from one wanted
+    document to the next (``skip_to``) and scores each, the same score the collector's would give
+    (same matcher, same context, nothing replaced).  Every wanted document is scored, so ties are
+    all known.
+    """
+    context = searcher.context()
+    final = searcher.weighting.final if searcher.weighting.use_final else None
+    scored: list[tuple[float, int]] = []
+    for subsearcher, offset in searcher.leaf_searchers():
+        count = subsearcher.doc_count_all()
+        local = docs[(docs >= offset) & (docs < offset + count)] - offset
+        if not len(local):
+            continue
+        matcher = q.matcher(subsearcher, context)
+        for docnum in local.tolist():
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == docnum:
+                score = matcher.score()
+                scored.append((final(searcher, offset + docnum, score) if final else score, offset + docnum))
+    return scored
+
+
 def _ranked(
     searcher, table: FacetTable, matches: _Matches, request: SearchRequest, end: int, ranked_query: query.Query
 ) -> list[tuple[tuple, int, float | None]]:
@@ -827,8 +861,13 @@ def _ranked(
     if sort == "relevance":
         # The filter is needed only when facets or collapsing narrowed the query's own matches.
         narrowed = bool(matches.filter_masks) or matches.collapse
-        allowed = set(np.flatnonzero(final).tolist()) if narrowed else None
         ranking = fixed_matchers(ranking_query(searcher, ranked_query, matches.phrases))
+        candidates = np.flatnonzero(final)
+        if narrowed and len(candidates) <= FEW_CANDIDATES:  # filters left few: score just those
+            scored_few = score_documents(searcher, ranking, candidates)
+            found = sorted(((-score, ids[docnum]), docnum) for score, docnum in scored_few)[:end]
+            return [(key, docnum, round(-key[0], 4)) for key, docnum in found]
+        allowed = set(candidates.tolist()) if narrowed else None
         limit = end + 1  # one more than the page: when it scores below the last, no tie is cut (one pass, mostly)
         while True:
             results = top_documents(searcher, ranking, limit, allow=allowed)
