@@ -21,15 +21,13 @@ pass derived, the articles it rewrote and the bytes of kept evidence per article
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from curate import FAKES, REUTERS, Pretagged  # noqa: E402  (bench/curate.py)
+from curate import Pretagged, print_table  # noqa: E402  (bench/curate.py)
 
 
 def measure(corpus: Path, limit: int | None, folder: Path) -> str:
@@ -95,21 +93,15 @@ def measure(corpus: Path, limit: int | None, folder: Path) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--limit", type=int, default=3000, help="Reuters stories (default 3000)")
-    parser.add_argument("corpora", nargs="*", type=Path)
-    args = parser.parse_args()
-    corpora = [(c, None) for c in args.corpora] or [(REUTERS, args.limit), (FAKES, None)]
-    print(
+    print_table(
+        __doc__.split("\n")[0],
         "| corpus | articles | tagging: s (s per 10k) | the pass after a build: s (per 10k) | again, nothing changed | "
         "after adding 10 articles | every article again (`entities --corpus-pass`) | acronyms joined / kinds decided / acronyms left alone | "
-        "kept evidence: bytes per article | |"
+        "kept evidence: bytes per article | |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        measure,
+        "searchapp-corpus-",
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    with tempfile.TemporaryDirectory() as tmp:
-        for corpus, limit in corpora:
-            print(measure(corpus, limit, Path(tmp)), flush=True)
-
 
 if __name__ == "__main__":
     main()

@@ -120,22 +120,29 @@ def measure(corpus: Path, limit: int | None, folder: Path) -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def print_table(description: str, header: str, measure_one, prefix: str) -> None:
+    """The command line of bench/curate.py and bench/corpus.py: a table row per corpus (Reuters' first --limit and FA-KES by default)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--limit", type=int, default=3000, help="Reuters stories (default 3000)")
     parser.add_argument("corpora", nargs="*", type=Path)
     args = parser.parse_args()
     corpora = [(c, None) for c in args.corpora] or [(REUTERS, args.limit), (FAKES, None)]
-    print(
+    print(header)
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        for corpus, limit in corpora:
+            print(measure_one(corpus, limit, Path(tmp)), flush=True)
+
+
+def main() -> None:
+    print_table(
+        __doc__.split("\n")[0],
         "| corpus | articles | tagging: s (s per 10k) | apply a typical edit: s (per 10k) | apply a heavy edit: s (per 10k) "
         "| apply again, nothing to rewrite: s (per 10k) | loading the gazetteer: s | listing the values: s | tagging / applying (typical / heavy) "
         "| raw mentions stored: bytes per article |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        measure,
+        "searchapp-curate-",
     )
-    with tempfile.TemporaryDirectory(prefix="searchapp-curate-") as tmp:
-        for corpus, limit in corpora:
-            print(measure(corpus, limit, Path(tmp)), flush=True)
-
 
 if __name__ == "__main__":
     main()
