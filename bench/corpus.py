@@ -27,27 +27,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from curate import Pretagged, print_table  # noqa: E402  (bench/curate.py)
+from curate import Pretagged, print_table, tagged_corpus  # noqa: E402  (bench/curate.py)
 
 
 def measure(corpus: Path, limit: int | None, folder: Path) -> str:
-    from ingest import load_articles, write_subset  # bench/ingest.py
-
     from searchapp.ingest.corpus import corpus_pass, index_aliases
-    from searchapp.ingest.entities import load_aliases
     from searchapp.ingest.run import IndexOptions, index_paths
-    from searchapp.ingest.tagging import load_pipeline, tag_articles
+    from searchapp.ingest.tagging import tag_articles
     from searchapp.store.index import CORPUS_EVIDENCE_FILE, IndexerLock, open_index
 
-    if limit and corpus.name.endswith(".jsonl.gz"):
-        corpus = write_subset(corpus, folder / f"{corpus.name.split('.')[0]}-{limit}.jsonl", limit)
-    articles = load_articles(corpus, None)
-    aliases = load_aliases()
-    load_pipeline()
-    tag_articles(articles[:20], aliases)  # warm-up: gazetteer tables, lazy imports
-    started = time.perf_counter()
-    tagged = {t.article.id: t for t in tag_articles(articles, aliases)}
-    tagging = time.perf_counter() - started
+    corpus, articles, tags, tagging = tagged_corpus(corpus, limit, folder)
+    tagged = {t.article.id: t for t in tags}
     index_dir = folder / f"index-{corpus.stem}"
     last = {a.id for a in articles[-10:]}
 

@@ -79,12 +79,11 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def measure(corpus: Path, limit: int | None, folder: Path) -> str:
+def tagged_corpus(corpus: Path, limit: int | None, folder: Path) -> tuple[Path, list, list, float]:
+    """(the corpus file read, its articles, their tags, seconds spaCy and the rest took to tag them in this process)."""
     from ingest import load_articles, write_subset  # bench/ingest.py
 
-    from searchapp.ingest.curate import reapply_aliases
     from searchapp.ingest.entities import load_aliases
-    from searchapp.ingest.run import IndexOptions, index_paths
     from searchapp.ingest.tagging import load_pipeline, tag_articles
 
     if limit and corpus.name.endswith(".jsonl.gz"):
@@ -95,7 +94,14 @@ def measure(corpus: Path, limit: int | None, folder: Path) -> str:
     tag_articles(articles[:20], aliases)  # warm-up: gazetteer tables, lazy imports
     started = time.perf_counter()
     tagged = tag_articles(articles, aliases)
-    tagging = time.perf_counter() - started
+    return corpus, articles, tagged, time.perf_counter() - started
+
+
+def measure(corpus: Path, limit: int | None, folder: Path) -> str:
+    from searchapp.ingest.curate import reapply_aliases
+    from searchapp.ingest.run import IndexOptions, index_paths
+
+    corpus, articles, tagged, tagging = tagged_corpus(corpus, limit, folder)
     raw_bytes = sum(len(pickle.dumps(t.raw_json())) for t in tagged) / max(1, len(tagged))
     index_dir = folder / f"index-{corpus.stem}"
     summary = index_paths([corpus], index_dir, IndexOptions(rebuild=True), tagger=Pretagged({t.article.id: t for t in tagged}))
