@@ -220,9 +220,16 @@ class Overlay:
             "",
             "[merge]",
         ]
-        for acronym, (full, counts) in sorted(self.merges.items(), key=lambda item: (item[1][0], item[0])):
-            how = f"defined in {counts['defined']}, spelt beside it in {counts['joined']}, alone in {counts['alone']} articles"
-            lines.append(f"{_quoted(full)} = [{_quoted(acronym)}]  # {acronym}: {how}")
+        # one key per full name: two acronyms of one name ("CBOT", "CBT": the Chicago Board of Trade) share its line
+        acronyms_of: dict[str, list[str]] = defaultdict(list)
+        for acronym, (full, _) in sorted(self.merges.items()):
+            acronyms_of[full].append(acronym)
+        for full, acronyms in sorted(acronyms_of.items()):
+            hows = []
+            for acronym in acronyms:
+                counts = self.merges[acronym][1]
+                hows.append(f"{acronym}: defined in {counts['defined']}, spelt beside it in {counts['joined']}, alone in {counts['alone']} articles")
+            lines.append(f"{_quoted(full)} = [{', '.join(_quoted(a) for a in acronyms)}]  # {'; '.join(hows)}")
         lines += ["", "[kind]"]
         for name, (kind, counts) in sorted(self.kinds.items()):
             total = sum(counts.values())

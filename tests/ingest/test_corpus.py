@@ -121,6 +121,21 @@ def test_an_acronym_with_two_expansions_is_left_alone(known):
     assert "#   VLF: Velloran Liberation Front (2), Vintage Lute Federation (1)" in overlay.toml()
 
 
+def test_two_acronyms_of_one_full_name_share_its_line_and_the_file_reads_back(known):
+    """Reuters defines both CBOT and CBT for the Chicago Board of Trade: one TOML key, or the file cannot be read."""
+    board = "Kestrin Board of Trade"
+    short, long = (evidence(known, f"Traders at the {board} ({a}) sold wheat.", [(board, "ORG")]) for a in ("KBT", "KBOT"))
+    overlay = derive_overlay([short, long], load_aliases())
+    text = overlay.toml()
+    assert tomllib.loads(text)["merge"] == {board: ["KBOT", "KBT"]} == overlay.entries()["merge"]
+    assert (
+        f'"{board}" = ["KBOT", "KBT"]  # KBOT: defined in 1, spelt beside it in 0, alone in 0 articles; '
+        "KBT: defined in 1, spelt beside it in 0, alone in 0 articles"
+    ) in text
+    aliases = load_aliases(None, ("corpus aliases", text))
+    assert aliases.lookup("KBT") == aliases.lookup("KBOT") == board
+
+
 @pytest.mark.parametrize("variant", ["Veloran Liberation Front", "Velloran Liberation Fronts", "Velloran Liberation-Front"])
 def test_spellings_of_one_full_name_are_one_expansion_shown_as_the_most_frequent(known, variant):
     spelt = evidence(known, f"The {variant} (VLF) shelled the town.", [(variant, "ORG")])
