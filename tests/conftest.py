@@ -33,6 +33,9 @@ FAKES = next(
 )
 
 
+BUILD_SUMMARIES: dict = {}  # index folder -> the Summary of the session fixture's indexing run
+
+
 @pytest.fixture(scope="session")
 def fakes_index(tmp_path_factory) -> Path:
     """The 379 articles of ../shared/corpora/fakes-dev indexed once per session (tests using it are slow; skipped without it)."""
@@ -42,6 +45,7 @@ def fakes_index(tmp_path_factory) -> Path:
     index_dir = tmp_path_factory.mktemp("fakes-index")
     summary = index_paths([FAKES], index_dir, IndexOptions(processes=2))
     assert summary.indexed == 379
+    BUILD_SUMMARIES[index_dir] = summary
     return index_dir
 
 

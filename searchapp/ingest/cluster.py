@@ -78,7 +78,7 @@ def tag_on_worker(articles: list[Article], context: tuple[Aliases, int, CacheSpe
     stats = CacheStats()
     with _tagging_lock:
         tagged = tag_articles(articles, aliases, max_chars=max_chars, cache=open_cache(spec, must_exist=True), stats=stats)
-    return PIPELINE_VERSION, [(t.mentions, t.dates, t.language, t.raw) for t in tagged], stats.as_tuple()
+    return PIPELINE_VERSION, [(t.mentions, t.dates, t.language, t.raw, t.evidence) for t in tagged], stats.as_tuple()
 
 
 @dataclass(eq=False)
@@ -189,4 +189,4 @@ class ClusterTagger:
                 f"{PIPELINE_VERSION}; install the same searchapp version on every worker"
             )
         self.cache_stats.add(stats[0])
-        return [TaggedArticle(a, *tag) for a, tag in zip(batch, tags, strict=True)]  # (mentions, dates, language, raw)
+        return [TaggedArticle(a, *tag) for a, tag in zip(batch, tags, strict=True)]  # (mentions, dates, language, raw, evidence)

@@ -54,6 +54,7 @@ import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from ..errors import AliasesError
@@ -151,9 +152,15 @@ def relink(raw: list[tuple], paragraphs: list[str], language: str | None, aliase
     return link_names(mentions, aliases, known, words_in_lower_case(paragraphs) if mentions else set())
 
 
-def gather(raw: list[tuple], paragraphs: list[str], language: str | None, base: Aliases, known: tuple) -> Evidence:
-    """The evidence of one article (its raw mentions and paragraphs) under the ``base`` aliases."""
-    mentions = relink(raw, paragraphs, language, base, known)
+def gather(
+    raw: list[tuple], paragraphs: list[str], language: str | None, base: Aliases, known: tuple, mentions: list[Mention] | None = None
+) -> Evidence:
+    """The evidence of one article (its raw mentions and paragraphs) under the ``base`` aliases.
+
+    ``mentions``: the raw mentions already linked under ``base`` (the tagger's own, as tagging ends).
+    """
+    if mentions is None:
+        mentions = relink(raw, paragraphs, language, base, known)
     evidence = Evidence()
     found: dict[tuple[str, str], str] = {}
     for mention in mentions:
@@ -368,6 +375,49 @@ class PassSummary:
         return f"corpus pass over {self.articles} articles (evidence gathered for {self.gathered}): {overlay}; {done} in {self.seconds:.1f}s"
 
 
+def tagging_evidence(tagged: TaggedArticle, aliases: Aliases, known: tuple) -> tuple[str, list] | None:
+    """The evidence of an article just tagged under ``aliases``, from the mentions it was given: (digest, JSON).
+
+    None when the aliases hold corpus aliases: the pass weighs each article under the base aliases
+    (built-in and user's) alone, so it links that article's mentions again (:func:`collect_evidence`).
+    """
+    if aliases.with_corpus or tagged.raw is None:
+        return None
+    found = gather(tagged.raw, tagged.article.paragraphs, tagged.language, aliases, known, tagged.mentions)
+    return aliases.digest, found.as_json()
+
+
+class FreshEvidence:
+    """The evidence of the articles an indexing run writes, gathered as they were tagged: appended to
+    ``corpus-evidence.json.run`` in the index folder (the kept file's format) and read by the pass
+    that ends the run, which then gathers only what tagging did not (never the whole index again).
+
+    A run killed midway leaves the file; its lines still match their articles by id and content
+    hash (a line cut short is skipped), and the next pass reads it and removes it.
+    """
+
+    def __init__(self, index_dir: Path, digest: str) -> None:
+        self.path = index_dir / (CORPUS_EVIDENCE_FILE + FRESH_SUFFIX)
+        self.digest = digest
+        self._out = None
+
+    def add(self, article_id: str, content_hash: str, evidence: tuple[str, list] | None) -> None:
+        if evidence is None or evidence[0] != self.digest:
+            return
+        if self._out is None:
+            self._out = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 (kept open for the run, closed by close())
+            self._out.write(json.dumps({"version": EVIDENCE_VERSION, "base": self.digest}) + "\n")
+        self._out.write(json.dumps([article_id, content_hash, evidence[1]], ensure_ascii=False, separators=(",", ":")) + "\n")
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+
+FRESH_SUFFIX = ".run"
+
+
 def _kept_evidence(path: Path, base: Aliases) -> Iterator[tuple[str, str, list]]:
     """(id, content hash, evidence as JSON) of the kept evidence file, line by line (a damaged line is skipped;
     another version or other base aliases: none)."""
@@ -395,9 +445,10 @@ def collect_evidence(ixes: list, index_dir: Path, base: Aliases, known: tuple, k
     written without holding it whole).
     """
     path = index_dir / CORPUS_EVIDENCE_FILE
+    fresh = index_dir / (CORPUS_EVIDENCE_FILE + FRESH_SUFFIX)  # gathered as this run's articles were tagged (FreshEvidence)
     hashes = {key.id: key.content_hash for ix in ixes for key in stored_keys(ix)}
     evidence: dict[str, Evidence] = {}
-    for article_id, content_hash, data in _kept_evidence(path, base):
+    for article_id, content_hash, data in chain(_kept_evidence(path, base), _kept_evidence(fresh, base)):
         if hashes.get(article_id) == content_hash:
             with contextlib.suppress(IndexError, TypeError, ValueError, KeyError):  # a damaged entry: gathered again
                 evidence[article_id] = Evidence.from_json(data)
@@ -426,6 +477,7 @@ def collect_evidence(ixes: list, index_dir: Path, base: Aliases, known: tuple, k
             for article_id, found in evidence.items():
                 out.write(json.dumps([article_id, hashes[article_id], found.as_json()], ensure_ascii=False, separators=(",", ":")) + "\n")
         os.replace(temporary, path)
+        fresh.unlink(missing_ok=True)  # now in the kept file
     return evidence, len(missing_all)
 
 
@@ -440,6 +492,7 @@ def corpus_pass(
     curated=None,
     progress=None,
     strict: bool = False,
+    processes: int = 1,
 ) -> PassSummary:
     """Derive the corpus aliases from every article and apply them; the caller holds the index's lock.
 
@@ -449,7 +502,7 @@ def corpus_pass(
     Only the articles that a changed entry can touch are normalised again (none when no entry
     changed); ``everything``: every article (the user's aliases changed, or the user asked).
     ``curated`` (a :class:`.curate.CurateSummary`) is told what the re-normalisation did;
-    ``strict`` as in :func:`.curate.renormalise_index`.  Records the aliases now applied to every
+    ``strict`` and ``processes`` as in :func:`.curate.renormalise_index`.  Records the aliases now applied to every
     article (:func:`.curate.record_aliases`) and keeps the corpus aliases in the index folder.
     """
     started = time.monotonic()
@@ -468,7 +521,7 @@ def corpus_pass(
         curated = curated if curated is not None else CurateSummary("corpus aliases")
         if ids is None or ids:
             for ix, folder in shards:
-                renormalise_index(ix, folder, aliases, curated, lock_timeout, batch_size, progress, strict=strict, dry_run=dry_run, ids=ids)
+                renormalise_index(ix, folder, aliases, curated, lock_timeout, batch_size, progress, strict=strict, dry_run=dry_run, ids=ids, processes=processes)
         summary.renormalised = curated.read
         summary.rewritten = curated.rewritten
     if not dry_run:

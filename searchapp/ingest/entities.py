@@ -120,6 +120,7 @@ def strip_accents(name: str) -> str:
     return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and called for every mention (twice): names repeat across a corpus
 def clean_name(text: str, kind: str) -> str:
     """A mention without possessive, leading "the", titles, nationality words and credits."""
     name = " ".join(text.replace("\u00a0", " ").replace("<", " ").replace(">", " ").split())
@@ -181,6 +182,7 @@ _LEADING_DATE = re.compile(r"^(?:(?:" + "|".join(w.title() for w in DATE_WORDS i
 _TABLE_WORD = re.compile(r"\d[.,]\d|\b(?:vs|mln|dlrs?|pct|cts|nil|avge?|revs|shr|div)\b|^[A-Z]{2,6}\.[A-Z]{1,2}$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and asked for every candidate value of every article
 def is_junk(name: str) -> bool:
     """Values no facet should show: pronouns, numbers, single letters, lower-case words, URLs."""
     if len(name) < 2 or len(name) > 80 or len(name.split()) > 7:
@@ -214,6 +216,7 @@ class Aliases:
     kind_names: dict[str, str] = field(default_factory=dict)  # name as written -> kind (for the tagger's ruler)
     variants: dict[str, str] = field(default_factory=dict)  # variant as written -> display name
     keyed: dict[str, str] = field(default_factory=dict)  # name_key(variant) -> display name (transliterations)
+    with_corpus: bool = False  # the corpus aliases of a corpus-wide pass are among them (searchapp.ingest.corpus)
 
     def lookup(self, name: str) -> str | None:
         """The display name the aliases give ``name``, by fold, then by transliteration key (not for acronyms)."""
@@ -299,7 +302,7 @@ def load_aliases(user_file: str | Path | None = None, corpus: tuple[str, str] | 
     built-in ones.  The digest covers the corpus aliases' entries, not their comments (the evidence
     counts written beside each entry change with every run without changing what is applied).
     """
-    aliases = Aliases()
+    aliases = Aliases(with_corpus=corpus is not None)
     builtin = resources.files("searchapp.ingest").joinpath("data/aliases.toml").read_text(encoding="utf-8")
     texts = [("built-in aliases", builtin)]
     if corpus is not None:

@@ -138,6 +138,9 @@ class TaggedArticle:
     # `searchapp entities --apply-aliases` normalises again under other aliases, without NER
     # (None: not known, an article indexed before they were kept and written again from the index)
     raw: list[tuple[str, str, int, int, int]] | None = field(default_factory=list)
+    # (digest of the aliases, searchapp.ingest.corpus.Evidence as JSON): the corpus pass's evidence, gathered as
+    # tagging ended from the same linked mentions (None: gathered by the pass from the stored article)
+    evidence: tuple[str, list] | None = None
 
     def names(self, kind: str) -> list[str]:
         return [m.name for m in self.mentions if m.kind == kind and m.facet]

@@ -59,7 +59,7 @@ def _tag_in_worker(articles: list[Article]) -> tuple[list[tuple], tuple[int, int
     aliases, max_chars, spec = _worker
     stats = CacheStats()
     tagged = tag_articles(articles, aliases, max_chars, cache=open_cache(spec), stats=stats)
-    return [(t.mentions, t.dates, t.language, t.raw) for t in tagged], stats.as_tuple()
+    return [(t.mentions, t.dates, t.language, t.raw, t.evidence) for t in tagged], stats.as_tuple()
 
 
 class ParallelTagger:
@@ -137,7 +137,7 @@ class ParallelTagger:
         def collect(batch: list[Article], future: Future) -> list[TaggedArticle]:
             tags, stats = future.result()
             self.cache_stats.add(stats)
-            return [TaggedArticle(a, *tag) for a, tag in zip(batch, tags, strict=True)]  # (mentions, dates, language, raw)
+            return [TaggedArticle(a, *tag) for a, tag in zip(batch, tags, strict=True)]  # (mentions, dates, language, raw, evidence)
 
         yield from in_input_order(batches, lambda batch: self._pool.submit(_tag_in_worker, batch), collect, lambda: 2 * self.processes + backlog)
 

@@ -18,8 +18,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -39,7 +41,7 @@ from ..store.index import (
 )
 from ..store.outlets import outlets_digest
 from ..store.shards import finish_layout, plan_layout, route, start_layout
-from .corpus import PassSummary, corpus_pass, index_aliases, kept_overlay
+from .corpus import FreshEvidence, PassSummary, corpus_pass, index_aliases, kept_overlay
 from .curate import CurateSummary, applied_digest, kept_aliases_file, record_aliases, renormalise_index
 from .dedupe import DuplicateGroups, Shingles, band_keys, keys_from_bytes, keys_to_bytes, shingles
 from .documents import document_fields, file_key
@@ -74,7 +76,7 @@ class Summary:
     tagged_paragraphs: int = 0  # paragraphs spaCy ran on
     reused_paragraphs: int = 0  # paragraphs whose spans came from the tag cache or an identical paragraph of their batch
     tag_cache_problem: str = ""  # why the tag cache was not used (the run tagged without it)
-    merged_segments: int = 0  # segments merged into one at the end (IndexOptions.max_segments)
+    merged_segments: int = 0  # segments merged at the end (IndexOptions.max_segments: into one, or the smallest)
     corpus_pass: PassSummary | None = None  # what the corpus-wide pass did (searchapp.ingest.corpus), if it ran
 
     @property
@@ -107,7 +109,7 @@ class Summary:
         if self.tag_cache_problem:
             parts.append(f"tag cache not used: {self.tag_cache_problem}")
         if self.merged_segments:
-            parts.append(f"{self.merged_segments} segments merged into one")
+            parts.append(f"{self.merged_segments} segments merged")
         if self.corpus:
             parts.append(self.corpus)
         parts.append(f"time {self.seconds:.1f}s ({rate:.0f} articles/s, {self.words / self.seconds if self.seconds else 0:.0f} words/s)")
@@ -183,8 +185,11 @@ class IndexRun:
     that each step is a method reading and updating that state, not a closure over it.
     """
 
-    def __init__(self, options: IndexOptions, aliases: Aliases, ixes: list, report: Report, bar) -> None:
+    def __init__(
+        self, options: IndexOptions, aliases: Aliases, ixes: list, report: Report, bar, evidence: FreshEvidence | None = None
+    ) -> None:
         self.options = options
+        self.evidence = evidence  # the corpus pass's evidence of each article written, as tagging gathered it
         # the aliases are not in the hash: a run with other aliases normalises the stored mentions again
         # (_apply_changed_aliases) instead of tagging every article again
         self.salt = PIPELINE_VERSION
@@ -313,7 +318,10 @@ class IndexRun:
             items = shingles("\n".join(map(mask_furniture, article.paragraphs)))  # page furniture is not the story
             keys = band_keys(items)
             group = self.groups.assign(article.id, items, keys)
-            fields = document_fields(tagged, self.pending_hashes.pop(article.id), keys_to_bytes(keys), group, facets, self.aliases)
+            content_hash = self.pending_hashes.pop(article.id)
+            fields = document_fields(tagged, content_hash, keys_to_bytes(keys), group, facets, self.aliases)
+            if self.evidence is not None:
+                self.evidence.add(article.id, content_hash, tagged.evidence)
             shard = route(group or article.id, count)
             old = self.shard_of.get(article.id)
             if old is not None and old != shard:
@@ -326,7 +334,9 @@ class IndexRun:
         shards = set(writes) | set(deletions) | (self.to_clear if not batch else set())
         for shard in sorted(shards):
             ix = self.ixes[shard]
-            with batch_writer(ix, shard in self.to_clear, self.options.lock_timeout, {s.name: s.field_type() for s in facets.values()}) as writer:
+            extra = {s.name: s.field_type() for s in facets.values()}
+            # (a batch of enough articles is analysed and written by as many processes as tag: store.index.batch_writer)
+            with batch_writer(ix, shard in self.to_clear, self.options.lock_timeout, extra, processes=self.options.processes, documents=len(writes.get(shard, []))) as writer:
                 for tagged, fields in writes.get(shard, []):
                     article = tagged.article
                     if article.id in self.known:
@@ -344,6 +354,24 @@ class IndexRun:
             searcher = self._searchers.pop(shard, None)
             if searcher is not None:
                 searcher.close()  # the next look-up sees this commit
+
+
+def _merge_folder(folder: Path, lock_timeout: float, keep: int) -> tuple[Path, int, float]:
+    started = time.monotonic()
+    return folder, merge_segments(open_index(folder), lock_timeout, keep), time.monotonic() - started
+
+
+def merge_folders(folders: list[Path], lock_timeout: float, processes: int, keep: int = 1) -> list[tuple[Path, int, float]]:
+    """Merge the segments of each index folder down to ``keep``: (folder, segments merged, seconds) each.
+
+    The shards of a sharded index are merged side by side, one process each up to ``processes``
+    (a merge is one core's work: at 100,000 articles, minutes).
+    """
+    if processes < 2 or len(folders) < 2:
+        return [_merge_folder(folder, lock_timeout, keep) for folder in folders]
+    context = multiprocessing.get_context("forkserver")  # never a fork of the indexer's threads
+    with ProcessPoolExecutor(min(processes, len(folders)), mp_context=context) as pool:
+        return list(pool.map(_merge_folder, folders, [lock_timeout] * len(folders), [keep] * len(folders)))
 
 
 def _check_facet_fields(ix, facets: dict[str, FacetSpec], rebuild: bool) -> None:
@@ -432,7 +460,7 @@ def index_paths(
                 _apply_changed_aliases(ix, index_dir, target, aliases, options, report)
             record_aliases(index_dir, aliases, aliases_file)
         bar = progress(count_inputs(paths, options.manifest, options.max_file_bytes)) if progress else None
-        run = IndexRun(options, aliases, ixes, report, bar)
+        run = IndexRun(options, aliases, ixes, report, bar, FreshEvidence(index_dir, aliases.digest) if options.corpus_pass else None)
         try:
             cache = CacheSpec.beside(index_dir, options.tag_cache_entries)
             with tagger or make_tagger(options, aliases, report, cache) as tagger:
@@ -452,21 +480,28 @@ def index_paths(
             if options.rebuild:  # every article is now normalised with these aliases
                 record_aliases(index_dir, aliases, aliases_file)
                 finish_layout(index_dir, dirs)
+            if run.evidence is not None:
+                run.evidence.close()
             changed = run.summary.indexed or run.summary.removed or options.rebuild or aliases_changed
             if options.corpus_pass and sum(ix.doc_count() for ix in ixes) and (changed or kept_overlay(index_dir) is None):
                 run.summary.corpus_pass = corpus_pass(
-                    list(zip(ixes, targets, strict=True)), index_dir, aliases_file, options.lock_timeout, options.batch_size, everything=first_pass
+                    list(zip(ixes, targets, strict=True)), index_dir, aliases_file, options.lock_timeout, options.batch_size, everything=first_pass,
+                    processes=options.processes,
                 )
-            for ix, target in zip(ixes, targets, strict=True):
-                if options.max_segments and segment_count(ix) > options.max_segments:
-                    merging = time.monotonic()
-                    merged = merge_segments(ix, options.lock_timeout)
-                    run.summary.merged_segments += merged
-                    report(f"{target}: merged {merged} segments into one in {time.monotonic() - merging:.0f} s")
+            crowded = [target for ix, target in zip(ixes, targets, strict=True) if options.max_segments and segment_count(ix) > options.max_segments]
+            # a run that wrote most of the index leaves it in one segment (the fastest to search); one that added
+            # a little merges only the small segments, down to the limit (not a large index again for a few articles)
+            most = 2 * (run.summary.indexed + run.summary.removed) >= sum(ix.doc_count() for ix in ixes)
+            keep = 1 if most or options.rebuild else options.max_segments
+            for target, merged, seconds in merge_folders(crowded, options.lock_timeout, options.processes, keep):
+                run.summary.merged_segments += merged
+                report(f"{target}: merged {merged} segments {'into one' if keep == 1 else 'smallest first'} in {seconds:.0f} s")
         except BaseException:
             run.summary.interrupted = True
             raise
         finally:
+            if run.evidence is not None:
+                run.evidence.close()
             run.summary.seconds = time.monotonic() - started
             run.summary.facets = [spec.option for spec in facets.values()]
             cache_stats = getattr(tagger, "cache_stats", None)  # a tagger given by the caller may keep none

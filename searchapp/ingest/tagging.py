@@ -29,6 +29,7 @@ from ..store.outlets import known_outlet
 from ..store.schema import ARABIC
 from .actors import actor_mentions
 from .arabic_tags import find_arabic, link_arabic
+from .corpus import tagging_evidence
 from .credits import is_credit, wire_dateline
 from .dates import resolve_expression
 from .entities import (
@@ -188,11 +189,13 @@ def tag_articles(
             found, dates[i] = find_arabic(list(_tagged_part(article.paragraphs, budget)), article.published, aliases)
             raw_rows = [(m.text, m.label, m.paragraph, m.start, m.end) for m in found]  # kept for re-normalising (curate.py)
             tagged.append(TaggedArticle(article, link_arabic(found, aliases), dates[i], languages[i], raw_rows))
-            continue
-        mentions = [RawMention(m.text, "ORG", m.paragraph, m.start, m.end) if m.text in companies[i] else m for m in raw[i]]
-        raw_rows = [(m.text, m.label, m.paragraph, m.start, m.end) for m in mentions]  # kept for re-normalising (curate.py)
-        lowercase = words_in_lower_case(article.paragraphs) if raw[i] else set()
-        tagged.append(TaggedArticle(article, link_names(mentions, aliases, known, lowercase), dates[i], languages[i], raw_rows))
+        else:
+            mentions = [RawMention(m.text, "ORG", m.paragraph, m.start, m.end) if m.text in companies[i] else m for m in raw[i]]
+            raw_rows = [(m.text, m.label, m.paragraph, m.start, m.end) for m in mentions]  # kept for re-normalising (curate.py)
+            lowercase = words_in_lower_case(article.paragraphs) if raw[i] else set()
+            tagged.append(TaggedArticle(article, link_names(mentions, aliases, known, lowercase), dates[i], languages[i], raw_rows))
+        # the corpus pass's evidence of the article, from these very mentions: the pass need not link them again
+        tagged[-1].evidence = tagging_evidence(tagged[-1], aliases, known)
     return tagged
 
 

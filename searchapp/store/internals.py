@@ -29,7 +29,11 @@ moves, instead of searches silently taking the slow fallback or reading wrong co
   segments were merged;
 * :func:`use_statistics`: a shard scored with every shard's statistics (the searcher's
   ``_idf_cache`` and ``avg_field_length``, which whoosh3's ``BM25FScorer`` reads from
-  ``get_parent()``), so a sharded index ranks exactly as one index.
+  ``get_parent()``), so a sharded index ranks exactly as one index;
+* :func:`parallel_writer`: whoosh3's ``MpWriter`` (a batch analysed and written by several
+  processes) made all-or-nothing: its ``_commit_toc`` is where the commit can still be refused when
+  a writer process died (whoosh3 waits a second for each process's segment and commits without the
+  ones that never came), and its ``batchsize``/``tasks``/``jobqueue`` are sized and read.
 """
 
 from __future__ import annotations
@@ -330,3 +334,31 @@ def use_statistics(searcher, stats: GlobalStatistics | None) -> Iterator[None]:
     finally:
         top._idf_cache = saved_cache
         del top.avg_field_length
+
+
+class WriterProcessFailed(Exception):
+    """A process of a parallel writer ended without its segment: the batch is not committed."""
+
+
+def parallel_writer(ix, processes: int, documents: int, **kwargs):
+    """A writer whose ``documents`` are analysed and written by ``processes`` processes, one segment each.
+
+    whoosh3's ``MpWriter`` with ``multisegment`` (each process's segment is added as it is: merging
+    their runs in the calling process would redo the work handed over), started by ``forkserver``
+    (never a fork of an indexer running threads).  The documents go in at most ``2 * processes``
+    job files, so that the job queue (``4 * processes`` places) never fills: a process that died
+    cannot leave the caller blocked on it.  The commit raises :class:`WriterProcessFailed`, and
+    writes no table of contents, when any process failed (whoosh3 would commit without its share).
+    """
+    from whoosh.multiproc import MpWriter
+
+    class AllOrNothingWriter(MpWriter):
+        def _commit_toc(self, segments):
+            failed = [task.exitcode for task in self.tasks if task.exitcode != 0]  # (every task joined by now)
+            if failed:
+                raise WriterProcessFailed(f"a writer process ended with exit code {failed[0]} before its segment was written")
+            super()._commit_toc(segments)
+
+    writer = AllOrNothingWriter(ix, procs=processes, multisegment=True, start_method="forkserver", **kwargs)
+    writer.batchsize = max(1, -(-documents // (2 * processes)))
+    return writer

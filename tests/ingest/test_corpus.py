@@ -14,11 +14,24 @@ from pathlib import Path
 
 import pytest
 
-from searchapp.ingest.corpus import MAJORITY, MIN_ARTICLES, MIN_JOINED, Evidence, abbreviates, derive_overlay, gather, index_aliases, relink
+from searchapp.ingest.corpus import (
+    FRESH_SUFFIX,
+    MAJORITY,
+    MIN_ARTICLES,
+    MIN_JOINED,
+    Evidence,
+    FreshEvidence,
+    abbreviates,
+    derive_overlay,
+    gather,
+    index_aliases,
+    relink,
+    tagging_evidence,
+)
 from searchapp.ingest.entities import load_aliases
 from searchapp.ingest.gazetteer import place_lookup, place_spellings
-from searchapp.ingest.models import TaggedArticle
-from searchapp.store.index import CORPUS_ALIASES_FILE
+from searchapp.ingest.models import Article, TaggedArticle
+from searchapp.store.index import CORPUS_ALIASES_FILE, CORPUS_EVIDENCE_FILE
 
 FRONT = "Velloran Liberation Front"
 
@@ -291,6 +304,76 @@ def test_an_indexing_run_ends_with_the_pass_and_a_later_run_rewrites_only_what_c
     assert values(index_dir)["z1"] == {("Dorrin Talbek", "person"), ("Amsel Quorn", "person")}
 
 
+class GatheringTagger(ScriptedTagger):
+    """As the real tagger does: each article's evidence gathered from the mentions it was just given."""
+
+    def tag(self, batches, backlog=0):
+        aliases = index_aliases(self.index_dir, self.user_file)
+        for out in super().tag(batches, backlog):
+            for tagged in out:
+                tagged.evidence = tagging_evidence(tagged, aliases, self.known)
+            yield out
+
+
+def test_evidence_gathered_as_articles_are_tagged_spares_the_pass_reading_them_and_decides_the_same(known, tmp_path):
+    from searchapp.ingest.run import IndexOptions, index_paths
+
+    articles = ["p0", "p1", "p2", "q1", "d1", "a1"]
+    outcomes = {}
+    for name, tagger_class in (("stored", ScriptedTagger), ("tagging", GatheringTagger)):
+        index_dir = tmp_path / name
+        summary = index_paths(
+            [write_corpus(tmp_path / f"{name}.jsonl", articles)],
+            index_dir,
+            IndexOptions(processes=1),
+            tagger=tagger_class(index_dir, known),
+        )
+        kept = sorted((index_dir / CORPUS_EVIDENCE_FILE).read_text(encoding="utf-8").splitlines())
+        outcomes[name] = (
+            summary.corpus.split(" in ")[0].split("): ", 1)[1],
+            (index_dir / CORPUS_ALIASES_FILE).read_text(encoding="utf-8"),
+            kept,
+            values(index_dir),
+        )
+        assert f"evidence gathered for {6 if name == 'stored' else 0})" in summary.corpus
+        assert not (index_dir / (CORPUS_EVIDENCE_FILE + FRESH_SUFFIX)).exists()  # read into the kept file, then removed
+    assert outcomes["tagging"] == outcomes["stored"]
+    # the index now has corpus aliases: the tagger links under them, so the pass links the new article again itself
+    index_dir = tmp_path / "tagging"
+    summary = index_paths(
+        [write_corpus(tmp_path / "more.jsonl", [*articles, "z1"])],
+        index_dir,
+        IndexOptions(processes=1),
+        tagger=GatheringTagger(index_dir, known),
+    )
+    assert "evidence gathered for 1)" in summary.corpus
+
+
+def test_a_line_of_evidence_cut_short_by_a_killed_run_is_gathered_again(known, tmp_path):
+    from searchapp.ingest.run import IndexOptions, index_paths
+
+    index_dir = tmp_path / "ix"
+    index_paths(
+        [write_corpus(tmp_path / "one.jsonl", ["p0", "p1"])], index_dir, IndexOptions(processes=1), tagger=ScriptedTagger(index_dir, known)
+    )
+    fresh = FreshEvidence(index_dir, load_aliases().digest)
+    article = TaggedArticle(
+        Article(id="p0", title="Report p0", paragraphs=[SCRIPT["p0"][0]], source="test"), raw=raw_of([SCRIPT["p0"][0]], SCRIPT["p0"][1])
+    )
+    article.mentions = relink(article.raw, article.article.paragraphs, "en", load_aliases(), known)
+    stored_hash = json.loads((index_dir / CORPUS_EVIDENCE_FILE).read_text(encoding="utf-8").splitlines()[1])[1]
+    fresh.add("p0", stored_hash, tagging_evidence(article, load_aliases(), known))
+    fresh.close()
+    text = (index_dir / (CORPUS_EVIDENCE_FILE + FRESH_SUFFIX)).read_text(encoding="utf-8")
+    (index_dir / (CORPUS_EVIDENCE_FILE + FRESH_SUFFIX)).write_text(text[: len(text) - 9], encoding="utf-8")  # killed mid-line
+    (index_dir / CORPUS_EVIDENCE_FILE).unlink()
+    from searchapp.ingest.corpus import run_corpus_pass
+
+    summary = run_corpus_pass(index_dir)
+    assert "evidence gathered for 2)" in summary.corpus
+    assert not (index_dir / (CORPUS_EVIDENCE_FILE + FRESH_SUFFIX)).exists()
+
+
 def test_the_users_aliases_win_and_entities_shows_where_a_value_came_from(known, tmp_path):
     from click.testing import CliRunner
 
@@ -474,3 +557,23 @@ def test_on_a_sharded_index_the_pass_weighs_every_shard_and_rewrites_each(known,
     assert sorted(merged) == sorted(ids)
     # Vellorin is a place in 4 of 5 articles over the shards: the person article in shard 2 follows
     assert merged["q1"] == {("Vellorin", "place")} and merged["a1"] == {(FRONT, "org")}
+
+
+@pytest.mark.slow
+def test_on_fakes_the_evidence_tagging_gathered_is_what_the_stored_articles_give(fakes_index, known):
+    """FA-KES dev (CC BY: Abu Salem et al., ICWSM 2019) tagged by spaCy in 2 processes: every article's kept
+    evidence (gathered by the workers as tagging ended) equals the evidence linked again from what the index stores."""
+    from searchapp.ingest.corpus import _kept_evidence
+    from searchapp.ingest.models import raw_from_json
+    from searchapp.store.index import open_index
+    from tests.conftest import BUILD_SUMMARIES
+
+    assert "evidence gathered for 0)" in BUILD_SUMMARIES[fakes_index].corpus  # all of it came from the tagging workers
+    base = load_aliases()
+    kept = {article_id: data for article_id, _, data in _kept_evidence(fakes_index / CORPUS_EVIDENCE_FILE, base)}
+    assert len(kept) == 379
+    with open_index(fakes_index).searcher() as searcher:
+        for stored in searcher.reader().all_stored_fields():
+            paragraphs = list(stored["paragraphs"])
+            raw = raw_from_json(stored["entities"]["raw"], paragraphs)
+            assert kept[stored["id"]] == gather(raw, paragraphs, stored.get("language"), base, known).as_json(), stored["id"]

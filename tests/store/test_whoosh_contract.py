@@ -128,3 +128,14 @@ def test_field_length_totals_read_the_stored_document_lengths(sample_index):
         }
         assert field_length_totals(reader, ["text", "title"]) == expected
         assert expected["text"] > 1000
+
+
+def test_the_multiprocess_writer_has_what_parallel_writer_reads_and_overrides():
+    """parallel_writer sizes ``batchsize``, reads each of ``tasks``' exit codes and refuses the commit in ``_commit_toc``."""
+    import inspect
+
+    from whoosh.multiproc import MpWriter
+
+    assert "self._commit_toc(finalsegments)" in inspect.getsource(MpWriter._commit)
+    assert "self.tasks" in inspect.getsource(MpWriter.__init__) and "self.batchsize" in inspect.getsource(MpWriter.__init__)
+    assert "start_method" in inspect.signature(MpWriter.__init__).parameters and "multisegment" in inspect.signature(MpWriter.__init__).parameters
