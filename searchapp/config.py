@@ -70,8 +70,8 @@ class Settings:
     batch_size: int = _setting(500, "Articles per committed batch: an interrupted run keeps every committed batch.", _positive_int)
     processes: int = _setting(
         os.cpu_count() or 1,
-        "Tagging processes used by `searchapp index`, and writer processes for a batch of at least 400 articles a shard "
-        "(1: everything in the main process).",
+        "Tagging processes used by `searchapp index` (1 tags in the main process); the shards of a sharded index are "
+        "merged by as many.",
         _positive_int,
     )
     scheduler: str = _setting("", "Address of a Dask scheduler (tcp://HOST:PORT) on whose workers `searchapp index` tags; empty: local processes.")

@@ -335,8 +335,8 @@ class IndexRun:
         for shard in sorted(shards):
             ix = self.ixes[shard]
             extra = {s.name: s.field_type() for s in facets.values()}
-            # (a batch of enough articles is analysed and written by as many processes as tag: store.index.batch_writer)
-            with batch_writer(ix, shard in self.to_clear, self.options.lock_timeout, extra, processes=self.options.processes, documents=len(writes.get(shard, []))) as writer:
+            # (written in this process: store.index.batch_writer's writer processes change BM25F's scores, issue 17 note)
+            with batch_writer(ix, shard in self.to_clear, self.options.lock_timeout, extra) as writer:
                 for tagged, fields in writes.get(shard, []):
                     article = tagged.article
                     if article.id in self.known:
@@ -486,7 +486,6 @@ def index_paths(
             if options.corpus_pass and sum(ix.doc_count() for ix in ixes) and (changed or kept_overlay(index_dir) is None):
                 run.summary.corpus_pass = corpus_pass(
                     list(zip(ixes, targets, strict=True)), index_dir, aliases_file, options.lock_timeout, options.batch_size, everything=first_pass,
-                    processes=options.processes,
                 )
             crowded = [target for ix, target in zip(ixes, targets, strict=True) if options.max_segments and segment_count(ix) > options.max_segments]
             # a run that wrote most of the index leaves it in one segment (the fastest to search); one that added
