@@ -68,7 +68,7 @@ def main(ctx: click.Context) -> None:
     "kept with the index (facets.toml) for later runs and the server. Repeatable.",
 )
 @click.option("--aliases", type=click.Path(dir_okay=False, path_type=Path), default=None, help="TOML aliases file (merge, rename, drop, kind) applied at index time, then kept with the index; default $SEARCHAPP_ALIASES, else the file kept with the index.")
-@click.option("--processes", type=click.IntRange(1, 64), default=None, help="Tagging processes (default: $SEARCHAPP_PROCESSES or the number of cores).")
+@click.option("--processes", type=click.IntRange(1, 64), default=None, help="Tagging processes, also writing large batches (default: $SEARCHAPP_PROCESSES or the number of cores).")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Tag on the Dask cluster of this scheduler (tcp://HOST:PORT) instead of local processes; default $SEARCHAPP_SCHEDULER.")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=None, help="Articles per committed batch (default: $SEARCHAPP_BATCH_SIZE or 500).")
 @click.option(

@@ -70,8 +70,8 @@ class Settings:
     batch_size: int = _setting(500, "Articles per committed batch: an interrupted run keeps every committed batch.", _positive_int)
     processes: int = _setting(
         os.cpu_count() or 1,
-        "Tagging processes used by `searchapp index` (1 tags in the main process); the shards of a sharded index are "
-        "merged by as many.",
+        "Tagging processes used by `searchapp index` (1 tags in the main process); a batch of at least 400 articles a shard "
+        "is also analysed and written by as many, and the shards of a sharded index are merged by as many.",
         _positive_int,
     )
     scheduler: str = _setting("", "Address of a Dask scheduler (tcp://HOST:PORT) on whose workers `searchapp index` tags; empty: local processes.")
@@ -80,8 +80,9 @@ class Settings:
     )
     max_segments: int = _setting(
         8,
-        "Segments an index may have after `searchapp index`: past it the run merges them into one "
-        "(each segment is searched apart, so many of them slow every search). 0: never merge.",
+        "Segments an index may keep after a `searchapp index` run that added a little: past it the run merges "
+        "the smallest (each segment is searched apart, so many of them slow every search); a run that wrote most "
+        "of the index leaves it in one. 0: never merge.",
         _count,
     )
     corpus_pass: bool = _setting(

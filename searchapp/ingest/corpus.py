@@ -492,6 +492,7 @@ def corpus_pass(
     curated=None,
     progress=None,
     strict: bool = False,
+    processes: int = 1,
 ) -> PassSummary:
     """Derive the corpus aliases from every article and apply them; the caller holds the index's lock.
 
@@ -501,7 +502,7 @@ def corpus_pass(
     Only the articles that a changed entry can touch are normalised again (none when no entry
     changed); ``everything``: every article (the user's aliases changed, or the user asked).
     ``curated`` (a :class:`.curate.CurateSummary`) is told what the re-normalisation did;
-    ``strict`` as in :func:`.curate.renormalise_index`.  Records the aliases now applied to every
+    ``strict`` and ``processes`` as in :func:`.curate.renormalise_index`.  Records the aliases now applied to every
     article (:func:`.curate.record_aliases`) and keeps the corpus aliases in the index folder.
     """
     started = time.monotonic()
@@ -520,7 +521,7 @@ def corpus_pass(
         curated = curated if curated is not None else CurateSummary("corpus aliases")
         if ids is None or ids:
             for ix, folder in shards:
-                renormalise_index(ix, folder, aliases, curated, lock_timeout, batch_size, progress, strict=strict, dry_run=dry_run, ids=ids)
+                renormalise_index(ix, folder, aliases, curated, lock_timeout, batch_size, progress, strict=strict, dry_run=dry_run, ids=ids, processes=processes)
         summary.renormalised = curated.read
         summary.rewritten = curated.rewritten
     if not dry_run:

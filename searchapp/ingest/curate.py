@@ -297,12 +297,14 @@ def renormalise_index(
     started: float | None = None,
     dry_run: bool = False,
     ids: set[str] | None = None,
+    processes: int = 1,
 ) -> None:
     """The body of :func:`reapply_aliases`, for a caller holding the index's lock (an indexing run too).
 
     ``strict``: an article without stored raw mentions stops everything before any write (else it
     is left as it is: an indexing run tags it again when its input is read).  ``ids``: only these
     articles (the corpus pass's, :mod:`.corpus`: those a changed entry can touch); None: every one.
+    ``processes``: writer processes for a large batch of rewritten articles (:func:`.batch_writer`).
     """
     started = started if started is not None else time.monotonic()
     known = (place_lookup(), place_spellings())
@@ -349,7 +351,7 @@ def renormalise_index(
     for first in range(0, len(ids), batch_size):
         batch = ids[first : first + batch_size]
         extra = {s.name: s.field_type() for s in facets.values()}
-        with ix.searcher() as searcher, batch_writer(ix, False, lock_timeout, extra) as writer:
+        with ix.searcher() as searcher, batch_writer(ix, False, lock_timeout, extra, processes=processes, documents=len(batch)) as writer:
             for article_id in batch:
                 docnum = searcher.document_number(id=article_id)
                 stored = searcher.stored_fields(docnum)

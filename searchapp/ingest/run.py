@@ -335,8 +335,8 @@ class IndexRun:
         for shard in sorted(shards):
             ix = self.ixes[shard]
             extra = {s.name: s.field_type() for s in facets.values()}
-            # (written in this process: store.index.batch_writer's writer processes change BM25F's scores, issue 17 note)
-            with batch_writer(ix, shard in self.to_clear, self.options.lock_timeout, extra) as writer:
+            writing = len(writes.get(shard, []))  # (a large batch is analysed and written by --processes processes)
+            with batch_writer(ix, shard in self.to_clear, self.options.lock_timeout, extra, processes=self.options.processes, documents=writing) as writer:
                 for tagged, fields in writes.get(shard, []):
                     article = tagged.article
                     if article.id in self.known:
@@ -392,7 +392,7 @@ def _apply_changed_aliases(ix, index_dir: Path, target: Path, aliases: Aliases, 
         return
     summary = CurateSummary(options.aliases_file or "the built-in aliases")
     report(f"{target}: aliases changed since they were last applied; normalising the {ix.doc_count()} indexed articles again, without tagging")
-    renormalise_index(ix, target, aliases, summary, options.lock_timeout, options.batch_size, strict=False)
+    renormalise_index(ix, target, aliases, summary, options.lock_timeout, options.batch_size, strict=False, processes=options.processes)
     report(summary.describe())
 
 
@@ -486,12 +486,16 @@ def index_paths(
             if options.corpus_pass and sum(ix.doc_count() for ix in ixes) and (changed or kept_overlay(index_dir) is None):
                 run.summary.corpus_pass = corpus_pass(
                     list(zip(ixes, targets, strict=True)), index_dir, aliases_file, options.lock_timeout, options.batch_size, everything=first_pass,
+                    processes=options.processes,
                 )
-            crowded = [target for ix, target in zip(ixes, targets, strict=True) if options.max_segments and segment_count(ix) > options.max_segments]
-            # a run that wrote most of the index leaves it in one segment (the fastest to search); one that added
-            # a little merges only the small segments, down to the limit (not a large index again for a few articles)
+            # A run that wrote most of the index leaves each folder in one segment: the fastest to search, and the
+            # articles it replaced (the corpus pass's rewrites too) no longer count in BM25F's statistics (Whoosh,
+            # like Lucene, counts a deleted document's length and terms until a merge drops it), so the scores do
+            # not depend on how its batches were written.  One that added a little merges only the small
+            # segments, down to the limit (not a large index again for a few articles).
             most = 2 * (run.summary.indexed + run.summary.removed) >= sum(ix.doc_count() for ix in ixes)
             keep = 1 if most or options.rebuild else options.max_segments
+            crowded = [target for ix, target in zip(ixes, targets, strict=True) if options.max_segments and segment_count(ix) > keep]
             for target, merged, seconds in merge_folders(crowded, options.lock_timeout, options.processes, keep):
                 run.summary.merged_segments += merged
                 report(f"{target}: merged {merged} segments {'into one' if keep == 1 else 'smallest first'} in {seconds:.0f} s")

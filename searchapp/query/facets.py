@@ -110,10 +110,19 @@ class FacetTable:
         self.live = live
         self.published = _published_column(reader, self.doc_count)
         self.groups = _duplicate_groups(reader, self.doc_count)
-        # documents ordered by (group, published, docnum): collapsing keeps a group's earliest published
-        # matching version (undated ones last), the first indexed among equals
+        self._ids: list[str] = [""] * self.doc_count  # each document's article id: the tie-break of equal scores and dates
+        for offset, count, column in segment_columns(reader, "id"):
+            if column is not None:
+                self._ids[offset : offset + count] = list(column)
+        self._id_rank: np.ndarray | None = None
+        # documents ordered by (group, published, id): collapsing keeps a group's earliest published matching
+        # version (undated ones last), the smallest id among equals: not the first written, whose number
+        # depends on how the index was written (the writer processes, the shards)
         published = np.where(self.published == MISSING_DATE, np.iinfo(np.int64).max, self.published)
         self._group_order = np.lexsort((np.arange(self.doc_count), published, self.groups))
+        ordered_groups, ordered_published = self.groups[self._group_order], published[self._group_order]
+        if np.any((ordered_groups[1:] == ordered_groups[:-1]) & (ordered_published[1:] == ordered_published[:-1])):
+            self._group_order = np.lexsort((self.id_rank(), published, self.groups))
         # where each group's run starts in that order: a hit's versions are read from its run alone
         ordered_groups = self.groups[self._group_order]
         self._run_start = np.searchsorted(ordered_groups, self.groups, side="left")
@@ -127,11 +136,6 @@ class FacetTable:
         self.name_rank: dict[str, np.ndarray] = {}  # each value's place in name order
         self._folded: dict[str, list[str]] = {}  # each facet's values folded for facet search, made on first use
         self._doc_major: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # FacetTable._by_document, made on first use
-        self._ids: list[str] = [""] * self.doc_count  # each document's article id: the tie-break of equal scores and dates
-        for offset, count, column in segment_columns(reader, "id"):
-            if column is not None:
-                self._ids[offset : offset + count] = list(column)
-        self._id_rank: np.ndarray | None = None
         self._docnums: dict[str, int] | None = None
         self._label_arrays: dict[str, tuple[np.ndarray, np.ndarray, bool]] = {}
 
@@ -244,9 +248,9 @@ class FacetTable:
     def id_rank(self) -> np.ndarray:
         """Each document's place in id order: the tie-break between equal dates (the same on every shard)."""
         if self._id_rank is None:
-            ids = self.ids()
             rank = np.empty(self.doc_count, dtype=np.int64)
-            rank[sorted(range(self.doc_count), key=ids.__getitem__)] = np.arange(self.doc_count)
+            # (NumPy orders str by code point, as Python does; a million ids in ~0.3 s, sorted() took seconds)
+            rank[np.argsort(np.array(self.ids(), dtype=str), kind="stable")] = np.arange(self.doc_count)
             self._id_rank = rank
         return self._id_rank
 

@@ -119,7 +119,8 @@ def _encode_postings(deltas, weights: list[float], values: list[bytes], format_,
     parts = [_pack_ints(deltas), _pack_numbers(weights, float_type)]
     kind = _values_kind(format_)
     if kind == _V_POSITIONS:
-        lists = [format_.decode_positions(v) for v in values]
+        # (a merge hands over the position lists it read: store.internals.StreamingMerges)
+        lists = [v if type(v) is list else format_.decode_positions(v) for v in values]
         counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
         parts.append(_pack_ints(counts))
         parts.append(_pack_ints(_position_deltas(lists, counts)))
@@ -382,6 +383,14 @@ class CompactFieldWriter(base.FieldWriter):
         self._values.append(vbytes)
         self._lengths.append(length or 0)
 
+    def add_block(self, ids: list[int], weights: list[float], values: list, lengths: list[int]) -> None:
+        """Many postings of the term at once, in document order (a merge: :class:`~searchapp.store.internals.StreamingMerges`);
+        positions may be lists of ints instead of Whoosh's encoded bytes."""
+        self._ids += ids
+        self._weights += weights
+        self._values += values
+        self._lengths += lengths
+
     def finish_term(self) -> None:
         ids, weights, values = self._ids, self._weights, self._values
         minbyte, maxbyte = _length_bytes(self._lengths)
@@ -571,6 +580,23 @@ class CompactMatcher(W3LeafMatcher):
             self._values = (None,) * self._blocklength
         else:
             self._values = self._data[2]
+
+    def blocks(self) -> Iterator[tuple[np.ndarray, list[float], list]]:
+        """Every block of the term's postings from the current one, as stored: (document ids, weights,
+        values: position lists, value bytes, or Nones), for a merge that copies them without
+        Whoosh's posting-by-posting matcher calls.  Leaves the matcher at its end."""
+        while not self._atend:
+            if self._data is None:
+                self._read_data()
+            deltas, weights, values = self._data
+            if self._positional:
+                values = [positions.tolist() for positions in values]
+            elif values is None or self._fixedsize == 0:
+                values = [None] * self._blocklength
+            else:
+                values = list(values)
+            yield np.cumsum(deltas), weights.tolist(), values
+            self._next_block()
 
     def value_as(self, astype: str):
         """Positions straight from the block's arrays (phrase queries), without Whoosh's pickles."""

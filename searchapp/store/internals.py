@@ -1,6 +1,6 @@
 """The one place that reaches into Whoosh's private internals (whoosh3 3.54.0, pinned with its hash).
 
-Three speed-ups and two repairs depend on attributes that are not Whoosh's public API.  They are
+Four speed-ups and two repairs depend on attributes that are not Whoosh's public API.  They are
 gathered here, beside :mod:`searchapp.store.codec` (which subclasses whoosh3's codec), so that an
 upgrade is checked in one place: ``tests/store/test_whoosh_contract.py`` fails when one of them
 moves, instead of searches silently taking the slow fallback or reading wrong columns.
@@ -30,6 +30,9 @@ moves, instead of searches silently taking the slow fallback or reading wrong co
 * :func:`use_statistics`: a shard scored with every shard's statistics (the searcher's
   ``_idf_cache`` and ``avg_field_length``, which whoosh3's ``BM25FScorer`` reads from
   ``get_parent()``), so a sharded index ranks exactly as one index;
+* :class:`StreamingMerges` (:func:`streaming_writer`): segments merged by copying their postings
+  term by term, a block at a time, instead of through whoosh3's sorting pool (``add_reader``,
+  ``_flush_segment``, ``write_per_doc``, ``pool``, the reader's ``_terms``/``_perdoc``);
 * :func:`parallel_writer`: whoosh3's ``MpWriter`` (a batch analysed and written by several
   processes) made all-or-nothing: its ``_commit_toc`` is where the commit can still be refused when
   a writer process died (whoosh3 waits a second for each process's segment and commits without the
@@ -336,6 +339,219 @@ def use_statistics(searcher, stats: GlobalStatistics | None) -> Iterator[None]:
         del top.avg_field_length
 
 
+class StreamingMerges:
+    """Segments merged by copying their postings term by term, a block at a time (a mixin for whoosh3's
+    ``SegmentWriter`` and ``MpWriter``).
+
+    Whoosh merges a segment (``add_reader``, called by its merge policies) by pushing every one of
+    its postings through the writer's external sorting pool (pickled into run files, heap-merged
+    back) and then writing them one call at a time: on a 20,000-article build that was most of the
+    time spent merging, and the merges most of the build.  A segment's postings are already in term order, and its
+    documents get consecutive new numbers (``write_per_doc``: in order, the deleted ones left out),
+    so here ``add_reader`` writes the stored fields as Whoosh does and keeps the segment open;
+    ``_flush_segment`` then writes each term once: the new documents' postings from the pool (their
+    numbers come first), then every merged segment's, block by block
+    (:meth:`~searchapp.store.codec.CompactMatcher.blocks`,
+    :meth:`~searchapp.store.codec.CompactFieldWriter.add_block`), renumbered with NumPy.  A segment
+    of another codec takes Whoosh's way, as does every kept one when a document is added after a
+    merge (its number would come after theirs).  Private parts used: ``write_per_doc``, ``pool``,
+    ``perdocwriter``, ``fieldwriter``, ``per_document_reader``, ``_flush_segment``, ``docnum``,
+    ``_added``, the reader's ``_terms``/``_codec``/``_perdoc`` (:data:`STREAMING_MERGE_ATTRIBUTES`).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._merged: list[_MergedSegment] = []
+
+    def add_reader(self, reader) -> None:
+        from whoosh.reading import SegmentReader
+
+        from .codec import CompactCodec, CompactFieldWriter
+
+        streamable = (
+            isinstance(reader, SegmentReader)
+            and isinstance(getattr(reader, "_codec", None), CompactCodec)
+            and isinstance(getattr(self, "fieldwriter", None), CompactFieldWriter)
+        )
+        if not streamable:
+            self._spill()
+            return super().add_reader(reader)
+        self._check_state()
+        base = self.docnum
+        fieldnames = set(self.schema.names()) | {name for name in reader.indexed_field_names() if name in self.schema}
+        docmap = self.write_per_doc(fieldnames, reader)
+        # Whoosh's merge policies close the reader they pass as soon as this returns: keep one of our own
+        own = SegmentReader(self.storage, self.schema, reader.segment())
+        self._merged.append(_MergedSegment(own, base, docmap))
+        self._added = True
+
+    def add_document(self, **fields) -> None:
+        self._spill()
+        super().add_document(**fields)
+
+    def _spill(self) -> None:
+        """The kept segments' postings into the pool, Whoosh's way (a document is added after them)."""
+        for merged in self._merged:
+            self.add_postings_to_pool(merged.reader, merged.base, merged.docmap)
+            merged.reader.close()
+        self._merged = []
+
+    def _flush_segment(self) -> None:
+        if not self._merged:
+            return super()._flush_segment()
+        try:
+            self.perdocwriter.close()
+            lengths = self.per_document_reader() if self.codec.length_stats else None
+            _write_merged_postings(self.fieldwriter, self.schema, lengths, self.pool.iter_postings(), self._merged)
+            self.fieldwriter.close()
+            if lengths is not None:
+                lengths.close()
+        finally:
+            self._close_merged()
+
+    def _close_merged(self) -> None:
+        for merged in self._merged:
+            with suppress(Exception):
+                merged.reader.close()
+        self._merged = []
+
+    def cancel(self) -> None:
+        self._close_merged()
+        super().cancel()
+
+
+#: the writer's and segment reader's private parts :class:`StreamingMerges` uses
+STREAMING_MERGE_ATTRIBUTES = {
+    "writer": ("write_per_doc", "add_postings_to_pool", "pool", "perdocwriter", "fieldwriter", "per_document_reader", "_flush_segment", "docnum", "_check_state"),
+    "reader": ("_terms", "_codec", "_perdoc"),
+}
+
+
+@dataclass
+class _MergedSegment:
+    reader: object  # a whoosh SegmentReader of CompactCodec
+    base: int  # the new number of its first document
+    docmap: dict[int, int] | None  # old -> new number (deleted documents missing); None: base + old
+
+    def renumbering(self) -> np.ndarray | None:
+        """Old number -> new (-1: deleted), or None when the numbers just move by ``base``."""
+        if self.docmap is None:
+            return None
+        table = np.full(self.reader.doc_count_all(), -1, dtype=np.int64)
+        if self.docmap:
+            old = np.fromiter(self.docmap.keys(), dtype=np.int64, count=len(self.docmap))
+            table[old] = np.fromiter(self.docmap.values(), dtype=np.int64, count=len(self.docmap))
+        return table
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        """Each document's length in ``fieldname`` as Whoosh reads it back (its one byte, decoded; 0: none)."""
+        perdoc = self.reader._perdoc
+        column = perdoc._cached_reader(f"_{fieldname}_len", whoosh3.LENGTHS_COLUMN) if hasattr(perdoc, "_cached_reader") else None
+        count = self.reader.doc_count_all()
+        if column is None:
+            return np.zeros(count, dtype=np.int64)
+        return LENGTH_OF_BYTE[np.fromiter(column, dtype=np.uint8, count=count)]
+
+
+def _write_merged_postings(fieldwriter, schema, lengths, pool_postings, merged: list[_MergedSegment]) -> None:
+    """Every term of the new segment, in order: the pool's postings, then each merged segment's."""
+    import heapq
+    from itertools import groupby
+
+    def pool_terms():
+        kept = ((f, t, d, w, v) for f, t, d, w, v in pool_postings if d != -1 and f in schema)  # (-1: a spelling entry)
+        for (fieldname, btext), postings in groupby(kept, key=lambda p: (p[0], p[1])):
+            yield fieldname, btext, -1, [(d, w, b"" if v is None else v) for _, _, d, w, v in postings]
+
+    def segment_terms(rank: int, reader):
+        for (fieldname, btext), terminfo in reader._terms.items():
+            if fieldname in schema:
+                yield fieldname, btext, rank, terminfo
+
+    renumberings = [m.renumbering() for m in merged]
+    field_lengths: dict[tuple[int, str], np.ndarray] = {}
+    pool_lengths: dict[str, object] = {}
+
+    def pool_length_of(fieldname: str):
+        if fieldname not in pool_lengths:
+            if lengths is None:
+                pool_lengths[fieldname] = lambda docnum: 0
+            elif hasattr(lengths, "doc_field_length_reader"):
+                pool_lengths[fieldname] = lengths.doc_field_length_reader(fieldname)
+            else:
+                pool_lengths[fieldname] = lambda docnum, _f=fieldname: lengths.doc_field_length(docnum, _f)
+        return pool_lengths[fieldname]
+
+    streams = [pool_terms()] + [segment_terms(rank, m.reader) for rank, m in enumerate(merged)]
+    current = seen = None
+    for (fieldname, btext), sources in groupby(heapq.merge(*streams), key=lambda item: (item[0], item[1])):
+        if fieldname != seen:  # (the fields come in order: a field's lengths are needed while its terms are written)
+            field_lengths.clear()
+            seen = fieldname
+        ids: list[int] = []
+        weights: list[float] = []
+        values: list = []
+        doc_lengths: list[int] = []
+        fieldobj = schema[fieldname]
+        for _, _, rank, payload in sources:
+            if rank < 0:
+                length_of = pool_length_of(fieldname)
+                for docnum, weight, value in payload:
+                    ids.append(docnum)
+                    weights.append(weight)
+                    values.append(value)
+                    doc_lengths.append(length_of(docnum))
+                continue
+            source = merged[rank]
+            key = (rank, fieldname)
+            if key not in field_lengths:
+                field_lengths[key] = source.lengths(fieldname)
+            old_lengths, table = field_lengths[key], renumberings[rank]
+            reader = source.reader
+            matcher = reader._codec.postings_reader(reader._terms._postfile, payload, fieldobj.format, term=(fieldname, btext))
+            for old, block_weights, block_values in matcher.blocks():
+                if table is None:
+                    new, live = old + source.base, None
+                else:
+                    new = table[old]
+                    live = new >= 0
+                    if live.all():
+                        live = None
+                if live is None:
+                    ids += new.tolist()
+                    weights += block_weights
+                    values += block_values
+                    doc_lengths += old_lengths[old].tolist()
+                else:
+                    keep = np.flatnonzero(live).tolist()
+                    ids += new[live].tolist()
+                    weights += [block_weights[i] for i in keep]
+                    values += [block_values[i] for i in keep]
+                    doc_lengths += old_lengths[old[live]].tolist()
+        if not ids:  # every posting of the term was a deleted document's
+            continue
+        if fieldname != current:
+            if current is not None:
+                fieldwriter.finish_field()
+            fieldwriter.start_field(fieldname, fieldobj)
+            current = fieldname
+        fieldwriter.start_term(btext)
+        fieldwriter.add_block(ids, weights, values, doc_lengths)
+        fieldwriter.finish_term()
+    if current is not None:
+        fieldwriter.finish_field()
+
+
+def streaming_writer(ix, **kwargs):
+    """Whoosh's segment writer with :class:`StreamingMerges`."""
+    from whoosh.writing import SegmentWriter
+
+    class StreamingMergeWriter(StreamingMerges, SegmentWriter):
+        pass
+
+    return StreamingMergeWriter(ix, **kwargs)
+
+
 class WriterProcessFailed(Exception):
     """A process of a parallel writer ended without its segment: the batch is not committed."""
 
@@ -352,7 +568,7 @@ def parallel_writer(ix, processes: int, documents: int, **kwargs):
     """
     from whoosh.multiproc import MpWriter
 
-    class AllOrNothingWriter(MpWriter):
+    class AllOrNothingWriter(StreamingMerges, MpWriter):
         def _commit_toc(self, segments):
             failed = [task.exitcode for task in self.tasks if task.exitcode != 0]  # (every task joined by now)
             if failed:

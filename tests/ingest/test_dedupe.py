@@ -79,6 +79,18 @@ def test_search_collapses_versions_and_counts_them_once_in_facets(dup_index):
     assert {v.value: v.count for v in result.facets["year"]} == {"2016": 1, "1987": 1}
 
 
+def test_versions_published_at_once_are_led_by_the_smallest_id_whatever_the_order_written(tmp_path):
+    """Not the first written: its document number depends on how the index was written (writer processes, shards)."""
+    records = [
+        {"id": "w9", "title": "Lavrov and Kerry call for cooperation", "text": STORY, "outlet": "Press TV", "date": "2016-03-02"},
+        {"id": "w5", "title": "Russia, US stress cooperation", "text": STORY + " By AFP.", "outlet": "AFP", "date": "2016-03-02"},
+    ]  # fmt: skip
+    (tmp_path / "news.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    index_paths([tmp_path / "news.jsonl"], tmp_path / "ix", IndexOptions(processes=1))
+    result = SearchIndex(tmp_path / "ix").search(SearchRequest(q="truce Syria"))
+    assert [(h.id, [v.id for v in h.versions]) for h in result.hits] == [("w5", ["w9"])]
+
+
 def test_ticking_another_outlet_shows_its_own_version(dup_index):
     result = SearchIndex(dup_index).search(SearchRequest(q="truce Syria", filters={"outlet": ["TASS"]}))
     assert [h.id for h in result.hits] == ["v3"]

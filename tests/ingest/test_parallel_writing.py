@@ -1,5 +1,6 @@
-"""An indexing run with ``--processes 2`` merges the shards side by side (searchapp.ingest.run.merge_folders):
-the same index as ``--processes 1``, document by document and answer by answer."""
+"""An indexing run with ``--processes 2`` writes each large batch in two processes (store.index.batch_writer) and
+merges the shards side by side (searchapp.ingest.run.merge_folders): the same index as ``--processes 1``,
+document by document and answer by answer, scores included."""
 
 from __future__ import annotations
 
@@ -35,8 +36,8 @@ class Untagged:
             yield [TaggedArticle(article) for article in batch]
 
 
-def corpus(path: Path, count: int) -> Path:
-    rng = random.Random(3)
+def corpus(path: Path, count: int, seed: int = 3) -> Path:
+    rng = random.Random(seed)
     rows = [
         {
             "id": f"n{k:05d}", "title": " ".join(rng.choices(WORDS, k=5)), "outlet": rng.choice(["BBC", "SANA", "TASS"]),
@@ -62,7 +63,6 @@ def everything(index_dir: Path) -> dict:
 def test_two_processes_write_and_merge_the_index_one_process_writes(tmp_path, shards, monkeypatch):
     import searchapp.store.index as index_module
     from searchapp.ingest.run import IndexOptions, index_paths
-    from searchapp.query.search import SearchIndex, SearchRequest
 
     started = []
     parallel_writer = index_module.parallel_writer
@@ -72,13 +72,28 @@ def test_two_processes_write_and_merge_the_index_one_process_writes(tmp_path, sh
     answers = {}
     for processes in (1, 2):
         index_dir = tmp_path / f"p{processes}"
-        options = IndexOptions(processes=processes, shards=shards if shards > 1 else None, batch_size=batch, max_segments=1)
+        options = IndexOptions(processes=processes, shards=shards if shards > 1 else None, batch_size=batch)
         summary = index_paths([source], index_dir, options, tagger=Untagged())
         assert summary.added == 3 * batch
-        assert started == []  # (batches are written in the indexing process: see store.index.batch_writer)
-        assert [segment_count(open_index(f)) for f in shard_dirs(index_dir) or [index_dir]] == [1] * shards  # merged, each shard
-        index = SearchIndex(index_dir)
-        results = [index.search(SearchRequest(q=q)) for q in ("ceasefire Idlib", '"rebels shelling"', "", "envoy OR truce")]
-        answers[processes] = (everything(index_dir), [(r.total, [(h.id, round(h.score or 0, 6)) for h in r.hits], repr(r.facets)) for r in results])
-        index.close()
+        assert started == [2] * (3 * shards) if processes == 2 else started == []  # every batch of each shard
+        folders = [open_index(f) for f in shard_dirs(index_dir) or [index_dir]]
+        assert [(segment_count(ix), ix.doc_count_all() - ix.doc_count()) for ix in folders] == [(1, 0)] * shards  # merged, each shard
+        answers[processes] = [answer(index_dir)]
+        # a second run replaces 60% of the articles: the replaced documents are dropped by its merge
+        summary = index_paths([corpus(tmp_path / "changed.jsonl", 9 * batch // 5, seed=4)], index_dir, options, tagger=Untagged())
+        assert summary.updated == 9 * batch // 5
+        assert [(segment_count(ix), ix.doc_count_all() - ix.doc_count()) for ix in map(open_index, shard_dirs(index_dir) or [index_dir])] == [(1, 0)] * shards
+        answers[processes].append(answer(index_dir))
     assert answers[1] == answers[2]
+
+
+def answer(index_dir: Path) -> tuple:
+    """Every stored document, and four searches' totals, hits with their scores and facets."""
+    from searchapp.query.search import SearchIndex, SearchRequest
+
+    index = SearchIndex(index_dir)
+    try:
+        results = [index.search(SearchRequest(q=q)) for q in ("ceasefire Idlib", '"rebels shelling"', "", "envoy OR truce")]
+        return everything(index_dir), [(r.total, [(h.id, round(h.score or 0, 6)) for h in r.hits], repr(r.facets)) for r in results]
+    finally:
+        index.close()

@@ -52,7 +52,7 @@ def test_table_matches_postings_over_segments_deletions_and_a_cache(tmp_path):
     ]  # fmt: skip
     corpus.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     index_dir = tmp_path / "ix"
-    index_paths([corpus], index_dir, IndexOptions(processes=1, batch_size=3))  # several segments
+    index_paths([corpus], index_dir, IndexOptions(processes=1, batch_size=3, max_segments=0))  # several segments (never merged)
     remove_ids(index_dir, ["n4"])
     cache: dict = {}
     with index.open_dir(str(index_dir)).reader() as reader:
@@ -67,7 +67,7 @@ def test_table_matches_postings_over_segments_deletions_and_a_cache(tmp_path):
     # a further commit: the cache is reused for old segments and pruned of merged ones
     records[0]["text"] += " Maria Zakharova answered."
     corpus.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    index_paths([corpus], index_dir, IndexOptions(processes=1, batch_size=3))
+    index_paths([corpus], index_dir, IndexOptions(processes=1, batch_size=3, max_segments=0))
     with index.open_dir(str(index_dir)).reader() as reader:
         again = FacetTable(reader, cache)
         assert table_as_sets(again)["actor"] == naive_table(reader)["actor"]

@@ -31,7 +31,7 @@ QUERIES = [
 @pytest.fixture(scope="module")
 def segmented(tmp_path_factory):
     folder = tmp_path_factory.mktemp("segments") / "index"
-    index_paths([SAMPLES], folder, IndexOptions(processes=1, batch_size=1))
+    index_paths([SAMPLES], folder, IndexOptions(processes=1, batch_size=1, max_segments=0))  # (never merged)
     ix = open_index(folder)
     with ix.searcher() as searcher:
         assert len(searcher.subsearchers or []) >= 2  # the offsets matter only with several segments

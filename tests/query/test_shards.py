@@ -251,7 +251,7 @@ def test_shards_of_several_segments_score_as_one_index_of_one(sample_index, tmp_
     many = tmp_path / "many"
     many.mkdir()
     shutil.copytree(sample_index / "tag-cache", many / "tag-cache")
-    options = IndexOptions(manifest=SAMPLES / "manifest.csv", aliases_file=str(SAMPLES / "aliases.toml"), processes=1, shards=2, batch_size=1)
+    options = IndexOptions(manifest=SAMPLES / "manifest.csv", aliases_file=str(SAMPLES / "aliases.toml"), processes=1, shards=2, batch_size=1, max_segments=0)
     assert index_paths([SAMPLES], many, options).added == 5
     index = SearchIndex(many)
     assert any(not shard.searcher().reader().is_atomic() for shard in index.shards)  # a shard of several segments

@@ -1,7 +1,11 @@
-"""Segments: an indexing run that leaves more segments than SEARCHAPP_MAX_SEGMENTS merges them, into one when it wrote most of the index, else the
-smallest only (store.index.merge_segments)."""
+"""Segments: an indexing run that wrote most of the index leaves it in one segment, without the documents it
+replaced; one that added a little and leaves more segments than SEARCHAPP_MAX_SEGMENTS merges the smallest
+only (store.index.merge_segments); SEARCHAPP_MAX_SEGMENTS=0 never merges."""
 
 from __future__ import annotations
+
+import json
+import shutil
 
 import pytest
 
@@ -25,22 +29,28 @@ def unmerged(tmp_path_factory):
     return folder
 
 
-def test_a_run_past_the_limit_merges_its_segments_into_one_and_searches_the_same(unmerged, tmp_path):
+@pytest.mark.parametrize("max_segments", [1, 100])
+def test_a_run_that_wrote_the_index_merges_it_into_one_segment_and_searches_the_same(unmerged, tmp_path, max_segments):
     assert segment_count(open_index(unmerged)) >= 2
     folder = tmp_path / "index"
-    summary = index_paths([SAMPLES], folder, IndexOptions(processes=1, batch_size=1, max_segments=1))
+    summary = index_paths([SAMPLES], folder, IndexOptions(processes=1, batch_size=1, max_segments=max_segments))
     assert summary.merged_segments >= 2 and f"{summary.merged_segments} segments merged" in summary.describe()
-    assert segment_count(open_index(folder)) == 1
+    ix = open_index(folder)
+    assert segment_count(ix) == 1
+    assert ix.doc_count_all() == ix.doc_count() == 5  # the replaced documents dropped: they count in no statistic
     verify_before_writing(folder)  # the checksums were written for the merged generation
     for q in ("ceasefire", '"Security Council"', "Idlib OR Aleppo", ""):
         assert ranked(folder, q) == ranked(unmerged, q) and ranked(folder, q)
 
 
-def test_a_run_within_the_limit_leaves_the_segments(unmerged, tmp_path):
+def test_a_run_that_added_a_little_within_the_limit_merges_nothing_itself(unmerged, tmp_path):
     folder = tmp_path / "index"
-    summary = index_paths([SAMPLES], folder, IndexOptions(processes=1, batch_size=1, max_segments=100))
-    assert summary.merged_segments == 0
-    assert segment_count(open_index(folder)) == segment_count(open_index(unmerged))
+    shutil.copytree(unmerged, folder)
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"id": "extra-1", "title": "Aid convoy", "text": "An aid convoy reached Idlib on Tuesday.", "outlet": "BBC", "published": "2016-09-20"}) + "\n", encoding="utf-8")
+    summary = index_paths([extra], folder, IndexOptions(processes=1, max_segments=100))
+    assert summary.added == 1 and summary.merged_segments == 0  # (Whoosh's own commit may merge the one-article segments)
+    assert open_index(folder).doc_count() == 6
 
 
 def segment_sizes(folder) -> list[int]:

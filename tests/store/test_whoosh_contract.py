@@ -139,3 +139,34 @@ def test_the_multiprocess_writer_has_what_parallel_writer_reads_and_overrides():
     assert "self._commit_toc(finalsegments)" in inspect.getsource(MpWriter._commit)
     assert "self.tasks" in inspect.getsource(MpWriter.__init__) and "self.batchsize" in inspect.getsource(MpWriter.__init__)
     assert "start_method" in inspect.signature(MpWriter.__init__).parameters and "multisegment" in inspect.signature(MpWriter.__init__).parameters
+
+
+def test_the_segment_writer_and_reader_have_what_streaming_merges_use(sample_index):
+    """StreamingMerges overrides ``add_reader``/``_flush_segment``/``add_document`` and reads the writer's and a
+    segment reader's private parts; whoosh3's merge policies must still go through ``add_reader``, and a
+    commit through ``_flush_segment``."""
+    import inspect
+
+    from whoosh import writing
+    from whoosh.multiproc import MpWriter
+    from whoosh.reading import SegmentReader
+
+    from searchapp.store.codec import CompactCodec
+
+    ix = open_index(sample_index)
+    writer = internals.streaming_writer(ix, codec=CompactCodec())
+    try:
+        assert all(hasattr(writer, a) for a in internals.STREAMING_MERGE_ATTRIBUTES["writer"])
+    finally:
+        writer.cancel()
+    segment = ix._segments()[0]
+    reader = SegmentReader(ix.storage, ix.schema, segment)
+    try:
+        assert all(hasattr(reader, a) for a in internals.STREAMING_MERGE_ATTRIBUTES["reader"])
+        assert hasattr(reader._terms, "_postfile") and hasattr(reader._perdoc, "_cached_reader")
+    finally:
+        reader.close()
+    assert "add_reader" in inspect.getsource(writing.MERGE_SMALL) and "add_reader" in inspect.getsource(writing.OPTIMIZE)
+    assert "self._flush_segment()" in inspect.getsource(writing.SegmentWriter._finalize_segment)
+    assert "self._finalize_segment()" in inspect.getsource(MpWriter._commit)
+    assert "self.pool.iter_postings()" in inspect.getsource(writing.SegmentWriter._flush_segment)
