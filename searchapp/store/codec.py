@@ -119,11 +119,18 @@ def _encode_postings(deltas, weights: list[float], values: list[bytes], format_,
     parts = [_pack_ints(deltas), _pack_numbers(weights, float_type)]
     kind = _values_kind(format_)
     if kind == _V_POSITIONS:
-        # (a merge hands over the position lists it read: store.internals.StreamingMerges)
-        lists = [v if type(v) is list else format_.decode_positions(v) for v in values]
-        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-        parts.append(_pack_ints(counts))
-        parts.append(_pack_ints(_position_deltas(lists, counts)))
+        if any(type(v) is np.ndarray for v in values):
+            # a merge hands over each posting's position steps as stored (store.internals.StreamingMerges):
+            # they are the deltas written, unchanged by a merge; Whoosh's encoded values, from new documents
+            runs = [v if type(v) is np.ndarray else np.diff(format_.decode_positions(v), prepend=0) for v in values]
+            counts = np.fromiter(map(len, runs), dtype=np.int64, count=len(runs))
+            parts.append(_pack_ints(counts))
+            parts.append(_pack_ints(np.concatenate(runs)))
+        else:
+            lists = [format_.decode_positions(v) for v in values]
+            counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+            parts.append(_pack_ints(counts))
+            parts.append(_pack_ints(_position_deltas(lists, counts)))
     elif kind == _V_BYTES:
         parts.append(_pack_ints([len(v) for v in values]))
         parts.append(b"".join(values))
@@ -385,7 +392,7 @@ class CompactFieldWriter(base.FieldWriter):
 
     def add_block(self, ids: list[int], weights: list[float], values: list, lengths: list[int]) -> None:
         """Many postings of the term at once, in document order (a merge: :class:`~searchapp.store.internals.StreamingMerges`);
-        positions may be lists of ints instead of Whoosh's encoded bytes."""
+        positions may be position steps as :meth:`CompactMatcher.blocks` reads them instead of Whoosh's encoded bytes."""
         self._ids += ids
         self._weights += weights
         self._values += values
@@ -583,14 +590,16 @@ class CompactMatcher(W3LeafMatcher):
 
     def blocks(self) -> Iterator[tuple[np.ndarray, list[float], list]]:
         """Every block of the term's postings from the current one, as stored: (document ids, weights,
-        values: position lists, value bytes, or Nones), for a merge that copies them without
-        Whoosh's posting-by-posting matcher calls.  Leaves the matcher at its end."""
+        values: each posting's position steps (a view of the block's, as :func:`_encode_postings` writes
+        them back), value bytes, or Nones), for a merge that copies them without Whoosh's
+        posting-by-posting matcher calls.  Leaves the matcher at its end."""
         while not self._atend:
             if self._data is None:
                 self._read_data()
             deltas, weights, values = self._data
             if self._positional:
-                values = [positions.tolist() for positions in values]
+                steps, starts = values._steps, values._starts
+                values = [steps[a:b] for a, b in zip(starts, starts[1:], strict=False)]
             elif values is None or self._fixedsize == 0:
                 values = [None] * self._blocklength
             else:
