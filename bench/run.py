@@ -1,6 +1,6 @@
 """The benchmark suite: `make bench` runs it, prints the table and rewrites BENCHMARKS.md.
 
-    .venv/bin/python bench/run.py [--write BENCHMARKS.md] [--smoke] [--only ingest,search,peer,load,start,cluster,growth,shards,dask] [--growth-sizes 20000,100000]
+    .venv/bin/python bench/run.py [--write BENCHMARKS.md] [--smoke] [--only ingest,search,peer,load,start,cluster,growth,shards,dask] [--growth-sizes 20000,100000,1000000]
 
 1. Ingest: `searchapp index` on Reuters-21578 against spaCy's NER-only `nlp.pipe` on the same
    paragraphs with the same number of processes (the limit of this design), index size / raw text,
@@ -14,7 +14,7 @@
 5. Start: seconds from `searchapp serve` to the first answered search on the 100k index.
 6. Scale out: `searchapp index` with tagging on a Dask cluster of 1 and 2 workers on loopback
    against local processes, and the single writer's ceiling (pre-tagged input): bench/cluster.py.
-7. Growth: 20k and 100k-article indexes (1M with --growth-sizes), each built cold and warm (tag
+7. Growth: 20k, 100k and 1M-article indexes (20k cold and warm, the larger warm from its tag
    cache), with index size, serving worker RSS, start-up and search latency: bench/growth.py.
 8. Shards: p50/p95 of `/api/search` and of the search alone on one 20k index against the same
    corpus in 2 shards searched by 2 processes, in one run: bench/shards.py.
@@ -144,7 +144,9 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny corpora and short runs: checks the suite works")
     parser.add_argument("--only", default="ingest,search,peer,load,start,cluster,growth,shards,dask")
     parser.add_argument(
-        "--growth-sizes", default="20000,100000", help="article counts of the growth curve (1000000: about three hours more)"
+        "--growth-sizes",
+        default="20000,100000,1000000",
+        help="article counts of the growth curve (1000000: an estimated 1.5-2 h of warm build on 2 cores; leave it out for a quick run)",
     )
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
     parser.add_argument(
