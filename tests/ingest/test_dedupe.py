@@ -53,6 +53,21 @@ def test_groups_are_incremental_and_read_earlier_articles_back():
     assert again.assign("e", shingles(OTHER), band_keys(shingles(OTHER))) == "e"
 
 
+def test_a_story_republished_many_times_is_verified_against_one_version_cached_first():
+    """Every candidate in one group: one verified version decides, and a cached one is tried before any read back."""
+    reads = []
+    groups = DuplicateGroups(read_shingles=lambda article_id: reads.append(article_id) or shingles(STORY), cache_size=2)
+    for n in range(5):  # versions indexed by earlier runs: known by their band keys and group only
+        groups.add(band_keys(shingles(STORY)), f"old{n}", "old0")
+    again = shingles(STORY + " Updated.")
+    assert groups.assign("new1", again, band_keys(again)) == "old0"
+    assert reads == ["old0"]  # one read back, not five
+    assert groups.assign("new2", again, band_keys(again)) == "old0"
+    assert reads == ["old0"]  # new1 is cached: nothing read back
+    other = shingles(OTHER)
+    assert groups.assign("lone", other, band_keys(other)) == "lone"
+
+
 @pytest.fixture(scope="module")
 def dup_index(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dups")
