@@ -105,19 +105,9 @@ class DuplicateGroups:
         versions would be read back for every new one).
         """
         candidates = {other for band, key in zip(self._bands, keys, strict=False) for other in band.get(key, ()) if other != article_id}
-        if len({self._groups[other] for other in candidates}) == 1:
-            group = article_id
-            for other in sorted(candidates, key=lambda o: (o not in self._cache, o)):
-                theirs = self._cache.get(other)
-                if theirs is None:
-                    theirs = self.read_shingles(other)
-                if theirs is not None and jaccard(items, theirs) >= THRESHOLD:
-                    group = self._groups[other]
-                    break
-            self._remember(keys, article_id, group, items)
-            return group
+        single = len({self._groups[other] for other in candidates}) == 1
         best: tuple[float, str] | None = None
-        for other in sorted(candidates):
+        for other in sorted(candidates, key=(lambda o: (o not in self._cache, o)) if single else None):
             theirs = self._cache.get(other)
             if theirs is None:
                 theirs = self.read_shingles(other)
@@ -126,12 +116,11 @@ class DuplicateGroups:
             similarity = jaccard(items, theirs)
             if similarity >= THRESHOLD and (best is None or similarity > best[0]):
                 best = (similarity, self._groups[other])
+                if single:
+                    break
         group = best[1] if best else article_id
-        self._remember(keys, article_id, group, items)
-        return group
-
-    def _remember(self, keys: tuple[int, ...], article_id: str, group: str, items: Shingles) -> None:
         self.add(keys, article_id, group)
         self._cache[article_id] = items
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
+        return group

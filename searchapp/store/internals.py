@@ -41,17 +41,23 @@ moves, instead of searches silently taking the slow fallback or reading wrong co
 
 from __future__ import annotations
 
+import heapq
 import importlib
 import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from itertools import groupby
 
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec import whoosh3
+from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
+from whoosh.writing import SegmentWriter
+
+from .codec import CompactCodec, CompactFieldWriter
 
 #: the attributes of whoosh3's block matcher that :func:`posting_ids` reads
 MATCHER_ATTRIBUTES = ("_read_data", "_next_block", "_atend", "_data", "_byteids")
@@ -364,10 +370,6 @@ class StreamingMerges:
         self._merged: list[_MergedSegment] = []
 
     def add_reader(self, reader) -> None:
-        from whoosh.reading import SegmentReader
-
-        from .codec import CompactCodec, CompactFieldWriter
-
         streamable = (
             isinstance(reader, SegmentReader)
             and isinstance(getattr(reader, "_codec", None), CompactCodec)
@@ -455,9 +457,6 @@ class _MergedSegment:
 
 def _write_merged_postings(fieldwriter, schema, lengths, pool_postings, merged: list[_MergedSegment]) -> None:
     """Every term of the new segment, in order: the pool's postings, then each merged segment's."""
-    import heapq
-    from itertools import groupby
-
     def pool_terms():
         kept = ((f, t, d, w, v) for f, t, d, w, v in pool_postings if d != -1 and f in schema)  # (-1: a spelling entry)
         for (fieldname, btext), postings in groupby(kept, key=lambda p: (p[0], p[1])):
@@ -542,13 +541,12 @@ def _write_merged_postings(fieldwriter, schema, lengths, pool_postings, merged: 
         fieldwriter.finish_field()
 
 
-def streaming_writer(ix, **kwargs):
+class StreamingMergeWriter(StreamingMerges, SegmentWriter):
     """Whoosh's segment writer with :class:`StreamingMerges`."""
-    from whoosh.writing import SegmentWriter
 
-    class StreamingMergeWriter(StreamingMerges, SegmentWriter):
-        pass
 
+def streaming_writer(ix, **kwargs) -> StreamingMergeWriter:
+    """The writer of a batch written in this process (:func:`searchapp.store.index.batch_writer`)."""
     return StreamingMergeWriter(ix, **kwargs)
 
 
