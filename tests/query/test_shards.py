@@ -258,3 +258,89 @@ def test_shards_of_several_segments_score_as_one_index_of_one(sample_index, tmp_
     one = SearchIndex(sample_index)
     for request in (SearchRequest(q="Syria"), SearchRequest(q="government forces"), SearchRequest(q='"Security Council"', collapse=False)):
         assert_same(one.search(dataclasses.replace(request)), index.search(dataclasses.replace(request)))
+
+
+# ---------------------------------------------------------------------------------------------
+# A one index split into shards by a snapshot (`searchapp snapshot --shards N`)
+
+
+def shard_ids(index_dir: Path) -> list[set[str]]:
+    """The ids of the live articles of each shard, in shard order."""
+    from searchapp.store.index import open_index
+
+    ids = []
+    for folder in read_manifest(index_dir).dirs(index_dir):
+        with open_index(folder).searcher() as searcher:
+            ids.append({fields["id"] for fields in searcher.all_stored_fields()})
+    return ids
+
+
+def test_a_snapshot_split_into_shards_is_the_index_written_in_shards(sample_pair, tmp_path):
+    """`snapshot --shards 3` puts each article in the shard `index --shards 3` wrote it to, answers as the one index,
+    passes `check`, and leaves the source as it was."""
+    from click.testing import CliRunner
+
+    from searchapp.cli import main
+
+    one, written = sample_pair
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in one.iterdir())
+    snap = tmp_path / "snap"
+    taken = CliRunner().invoke(main, ["snapshot", "--index-dir", str(one), "--shards", str(SHARDS), str(snap)])
+    assert taken.exit_code == 0, taken.output
+    assert "5 articles in 3 shards" in taken.output
+    assert read_manifest(snap).count == SHARDS
+    assert shard_ids(snap) == shard_ids(written)
+    assert sorted(p.name for p in snap.iterdir()) == ["corpus-aliases.toml", "shards", "shards.toml"]  # no one-index files left
+    compare_all(one, snap)
+    checked = CliRunner().invoke(main, ["check", "--index-dir", str(snap)])
+    assert checked.exit_code == 0 and "index whole" in checked.output and "5 articles" in checked.output, checked.output
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in one.iterdir()) == before
+
+
+def test_a_split_leaves_out_deleted_articles(sample_index, tmp_path):
+    """Articles deleted in the source's segments (not merged away yet) are in no shard of the split."""
+    from searchapp.store.index import remove_ids
+    from searchapp.store.snapshot import take_snapshot
+
+    source = tmp_path / "source"
+    shutil.copytree(sample_index, source)
+    ids = sorted(shard_ids_of_one(source))
+    removed, _ = remove_ids(source, ids[:2])
+    assert removed == ids[:2]
+    with SearchIndex(source).searcher() as searcher:
+        assert searcher.reader().has_deletions()  # still in a segment, marked deleted
+    info = take_snapshot(source, tmp_path / "snap", shards=2)
+    assert (info.documents, info.shards) == (3, 2)
+    assert sorted(set().union(*shard_ids(tmp_path / "snap"))) == ids[2:]
+    many = SearchIndex(tmp_path / "snap").search(SearchRequest(collapse=False, per_page=10))
+    assert sorted(h.id for h in many.hits) == ids[2:] and many.total == 3
+
+
+def shard_ids_of_one(index_dir: Path) -> set[str]:
+    from searchapp.store.index import open_index
+
+    with open_index(index_dir).searcher() as searcher:
+        return {fields["id"] for fields in searcher.all_stored_fields()}
+
+
+@pytest.mark.parametrize(
+    ("shards", "message"),
+    [("0", "Invalid value for '--shards': 0 is not in the range 1<=x<=64"), ("65", "Invalid value for '--shards': 65 is not in the range 1<=x<=64")],
+)
+def test_snapshot_shards_out_of_range_is_a_usage_error(sample_index, tmp_path, shards, message):
+    from click.testing import CliRunner
+
+    from searchapp.cli import main
+
+    result = CliRunner().invoke(main, ["snapshot", "--index-dir", str(sample_index), "--shards", shards, str(tmp_path / "snap")])
+    assert result.exit_code == 2 and message in result.output
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_fakes_split_by_a_snapshot_answers_as_one_index(fakes_index, tmp_path):
+    from searchapp.store.snapshot import take_snapshot
+
+    info = take_snapshot(fakes_index, tmp_path / "snap", shards=SHARDS)
+    assert info.documents == 379 and len(set().union(*shard_ids(tmp_path / "snap"))) == 379
+    compare_all(fakes_index, tmp_path / "snap")

@@ -267,3 +267,17 @@ def test_a_changed_outlet_table_renames_indexed_outlets_without_tagging_again(tm
         assert SearchIndex(index_dir).search(SearchRequest(q="outlet:reuters")).total == 1
     finally:
         use_outlets_file(None)
+
+
+def test_a_snapshot_split_into_shards_keeps_the_custom_facets(archive, tmp_path):
+    """Every shard of `snapshot --shards 2` knows the index's own facets: the API counts them as on the one index."""
+    folder, index_dir, _ = archive
+    snap = tmp_path / "snap"
+    taken = CliRunner().invoke(main, ["snapshot", "--index-dir", str(index_dir), "--shards", "2", str(snap)])
+    assert taken.exit_code == 0, taken.output
+    sharded = web.create_app({"TESTING": True, "INDEX_DIR": str(snap), "SEARCH_PROCESSES": 1}).test_client()
+    one = web.create_app({"TESTING": True, "INDEX_DIR": str(index_dir)}).test_client()
+    for query in ("", "label=fake", "casualties=12"):
+        ours, theirs = api(sharded, query), api(one, query)
+        assert ours["total"] == theirs["total"] and ours["facets"] == theirs["facets"], query
+    assert counts(api(sharded, ""), "label") == {"credible": (3, False), "fake": (2, False)}
