@@ -1,10 +1,11 @@
 """Sharded search: one index against the same corpus in 2 shards searched by 2 processes, in one run.
 
-    .venv/bin/python bench/shards.py [--n 20000] [--shards 2] [--processes 2] [--repeat 1]
+    .venv/bin/python bench/shards.py [--n 20000] [--shards 2] [--processes 2] [--repeat 1] [--split]
 
 Builds (once, kept in bench/.cache) the synthetic corpus of ../shared/bench/make_corpus.py, an
 index of it, and the same corpus with ``--shards N`` (tagged once: the second build reuses the
-first's tag cache).  Then, over the 200 fixed queries (every third with an outlet and a year
+first's tag cache), or with ``--split`` the one index split by ``searchapp snapshot --shards N``
+(a merge per shard instead of a second indexing run: how the 1M shards are made in a session).  Then, over the 200 fixed queries (every third with an outlet and a year
 filter), each query is run on both, alternately (so that a change in the machine's load hits
 both alike):
 
@@ -38,8 +39,8 @@ MAKE_CORPUS = SHARED / "bench/make_corpus.py"
 SEARCHAPP = str(Path(sys.executable).parent / "searchapp")
 
 
-def build(n: int, shards: int, processes: int, cache: Path = CACHE) -> tuple[Path, Path]:
-    """(one index, the same corpus in ``shards`` shards) of ``n`` synthetic articles, built once."""
+def build(n: int, shards: int, processes: int, cache: Path = CACHE, split: bool = False) -> tuple[Path, Path]:
+    """(one index, the same corpus in ``shards`` shards) of ``n`` synthetic articles, built once (``split``: the one index split)."""
     cache.mkdir(parents=True, exist_ok=True)
     corpus = cache / f"corpus-{n}.jsonl"
     if not corpus.exists():
@@ -51,9 +52,14 @@ def build(n: int, shards: int, processes: int, cache: Path = CACHE) -> tuple[Pat
         if index_dir.exists():
             shutil.rmtree(index_dir)
         index_dir.mkdir(parents=True)
+        started = time.perf_counter()
+        if index_dir == many and split:
+            index_dir.rmdir()  # (a snapshot goes into a new folder)
+            subprocess.run([SEARCHAPP, "snapshot", "--index-dir", str(one), "--shards", str(shards), str(many)], check=True, capture_output=True)
+            (index_dir / ".built").write_text(f"{time.perf_counter() - started:.0f} s (searchapp snapshot --shards {shards} of {one.name})\n")
+            continue
         if index_dir == many and (one / "tag-cache").is_dir():
             shutil.copytree(one / "tag-cache", many / "tag-cache")  # tagged once
-        started = time.perf_counter()
         subprocess.run(
             [SEARCHAPP, "index", "--index-dir", str(index_dir), "--processes", str(processes), "--quiet", *extra, str(corpus)],
             check=True, capture_output=True,
@@ -105,13 +111,14 @@ def compare(requests: list[dict], one: Path, many: Path, processes: int, repeat:
     return times
 
 
-def section(n: int, shards: int, processes: int, requests: list[dict], repeat: int = 1) -> list[str]:
+def section(n: int, shards: int, processes: int, requests: list[dict], repeat: int = 1, split: bool = False) -> list[str]:
     """The BENCHMARKS.md lines: p50/p95 of each way and the speed-up of the sharded index."""
-    one, many = build(n, shards, processes)
+    one, many = build(n, shards, processes, split=split)
     times = compare(requests, one, many, processes, repeat)
     s = {name: search.summary(values) for name, values in times.items()}
     lines = [
-        f"{n:,} synthetic articles (make_corpus.py), one index against {shards} shards searched by {processes} processes "
+        f"{n:,} synthetic articles (make_corpus.py), one index against {shards} shards "
+        f"({(many / '.built').read_text().strip()} to make) searched by {processes} processes "
         f"(`SEARCH_PROCESSES={processes}`: the serving process and {processes - 1} search process(es), each holding its shards open); {len(requests)} queries "
         f"({sum('outlet' in r for r in requests)} with an outlet and a year filter) × {repeat}, each run on both in turn, "
         "answers compared (total and ids equal).", "",
@@ -134,11 +141,12 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--split", action="store_true", help="make the shards by splitting the one index (searchapp snapshot --shards N)")
     args = parser.parse_args()
     requests = search.bench_requests(search.load_queries()[: 12 if args.smoke else None])
     n = 300 if args.smoke else args.n
     print(f"machine: {os.cpu_count()} cores; n={n}")
-    print("\n".join(section(n, args.shards, args.processes, requests, args.repeat)))
+    print("\n".join(section(n, args.shards, args.processes, requests, args.repeat, args.split)))
 
 
 if __name__ == "__main__":
