@@ -39,6 +39,7 @@ from .internals import (
     is_index_file,
     latest_generation,
     parallel_writer,
+    read_segments_in_place,
     read_toc,
     register_pickled_names,
     remove_unreferenced,
@@ -86,6 +87,7 @@ def open_index(index_dir: str | Path, create: bool = False, read_only: bool = Fa
     """
     path = Path(index_dir)
     register_pickled_names()
+    read_segments_in_place()
     if path.exists() and not path.is_dir():
         raise IndexUnavailable(f"{path}: not a folder")
     try:

@@ -170,3 +170,29 @@ def test_the_segment_writer_and_reader_have_what_streaming_merges_use(sample_ind
     assert "self._flush_segment()" in inspect.getsource(writing.SegmentWriter._finalize_segment)
     assert "self._finalize_segment()" in inspect.getsource(MpWriter._commit)
     assert "self.pool.iter_postings()" in inspect.getsource(writing.SegmentWriter._flush_segment)
+
+
+def test_compound_segments_are_read_in_place_from_their_memory_map(sample_index):
+    """A search reads the terms, postings and stored articles of a compound segment without copying them.
+
+    Fails when whoosh3 no longer makes compound storages through ``whoosh.codec.base.CompoundStorage``,
+    renames the map (``_source``) or gives ``BufferFile`` attributes :class:`~searchapp.store.internals.InPlaceBufferFile`
+    does not set (every serving process would again hold a private copy of the index).
+    """
+    from whoosh.filedb.structfile import BufferFile
+
+    from searchapp.query.search import SearchIndex, SearchRequest
+
+    made = BufferFile(memoryview(b"abc"), name="x")
+    assert set(vars(made)) - {"file"} <= set(vars(internals.InPlaceBufferFile(memoryview(b"abc"), name="x"))), "BufferFile gained attributes"
+    index = SearchIndex(sample_index)
+    assert index.search(SearchRequest(q="Syria")).total > 0
+    with index.searcher() as searcher:
+        leaves = [leaf for leaf, _ in searcher.reader().leaf_readers()]
+        assert leaves and all(leaf.segment().is_compound() for leaf in leaves)
+        for leaf in leaves:
+            compound = leaf._storage.a  # (an OverlayStorage: the compound file first, then the folder)
+            assert isinstance(compound, internals.InPlaceCompoundStorage) and compound._source is not None
+            for part in (leaf._terms._postfile, leaf._terms._dictfile, leaf._perdoc._storedfile):
+                assert isinstance(part, internals.InPlaceBufferFile)
+                assert part._sequential is None, f"{part._name} was copied into memory"
