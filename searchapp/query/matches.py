@@ -6,14 +6,15 @@ import numpy as np
 from whoosh import query
 from whoosh.matching import FilterMatcher
 
-from ..store.internals import term_docs
+from ..store.internals import phrase_docs, term_docs
 
 
 def match_mask(searcher, node: query.Query, doc_count: int, phrases: dict | None = None) -> np.ndarray:
     """Documents matching ``node`` (deleted ones included: callers AND with the live mask).
 
-    Terms are read straight from their posting blocks and boolean operators combine masks in
-    numpy; anything else (phrases, prefixes, ranges) is matched by Whoosh itself.  Iterating
+    Terms are read straight from their posting blocks, phrases from their words' positions
+    (:func:`~searchapp.store.internals.phrase_docs`), and boolean operators combine masks in
+    numpy; anything else (prefixes, ranges, phrases with a slop) is matched by Whoosh itself.  Iterating
     Whoosh's matchers document by document costs ~0.2 µs a posting in Python, which is what made
     facet counting grow with the number of hits.  The documents of each phrase are put in
     ``phrases`` (phrase -> sorted document numbers) when it is given: ranking reuses them
@@ -46,7 +47,9 @@ def match_mask(searcher, node: query.Query, doc_count: int, phrases: dict | None
         return match_mask(searcher, node.a, doc_count, phrases)
     if kind is query.Require:
         return match_mask(searcher, node.a, doc_count, phrases) & match_mask(searcher, node.b, doc_count, phrases)
-    docs = np.fromiter(searcher.docs_for_query(node), dtype=np.int64)
+    docs = phrase_docs(searcher.reader(), node.fieldname, node.words) if kind is query.Phrase and node.slop == 1 else None
+    if docs is None:
+        docs = np.fromiter(searcher.docs_for_query(node), dtype=np.int64)
     if phrases is not None and kind is query.Phrase:
         phrases[node] = docs
     mask = np.zeros(doc_count, dtype=bool)

@@ -65,7 +65,7 @@ from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from .codec import CompactCodec, CompactFieldWriter
+from .codec import CompactCodec, CompactFieldWriter, CompactMatcher
 
 #: the attributes of whoosh3's block matcher that :func:`posting_ids` reads
 MATCHER_ATTRIBUTES = ("_read_data", "_next_block", "_atend", "_data", "_byteids")
@@ -96,6 +96,66 @@ def term_docs(reader, fieldname: str, text) -> np.ndarray:
         for leaf, offset in reader.leaf_readers()
         if (fieldname, text) in leaf
     ]
+    return np.concatenate(parts) if parts else EMPTY_IDS
+
+
+def term_positions(leaf, fieldname: str, text) -> tuple[np.ndarray, np.ndarray] | None:
+    """(document number, position) of every occurrence of a word in one segment, in that order.
+
+    Decoded a block at a time from the compact codec's position steps (``CompactMatcher._data``:
+    id deltas, weights, a :class:`~searchapp.store.codec.PositionLists` of ``_steps`` and
+    ``_starts``), with NumPy: Whoosh's phrase matcher reads them a document at a time in Python.
+    None when the segment's postings are not this codec's positional blocks (an older index).
+    """
+    if (fieldname, text) not in leaf:
+        return EMPTY_IDS, EMPTY_IDS
+    matcher = leaf.postings(fieldname, text)
+    if not isinstance(matcher, CompactMatcher) or not matcher._positional:
+        return None
+    ids, steps, counts = [], [], []
+    while not matcher._atend:
+        if matcher._data is None:
+            matcher._read_data()
+        deltas, _, values = matcher._data
+        starts = np.asarray(values._starts, dtype=np.int64)
+        ids.append(np.cumsum(deltas, dtype=np.int64))
+        steps.append(values._steps[starts[0] : starts[-1]])
+        counts.append(np.diff(starts))
+        matcher._next_block()
+    if not ids:
+        return EMPTY_IDS, EMPTY_IDS
+    runs = np.concatenate(counts)
+    totals = np.cumsum(np.concatenate(steps), dtype=np.int64)  # positions are steps within each document's run
+    ends = np.cumsum(runs)
+    before = np.concatenate(([0], totals[ends[:-1] - 1]))
+    return np.repeat(np.concatenate(ids), runs), totals - np.repeat(before, runs)
+
+
+def phrase_docs(reader, fieldname: str, words) -> np.ndarray | None:
+    """The document numbers (deleted ones included) where ``words`` follow each other in ``fieldname``:
+    what Whoosh's ``Phrase`` with slop 1 matches, found by matching (document, position) keys of
+    each next word one place further on (:func:`term_positions`).  None: let Whoosh match it."""
+    parts = []
+    for leaf, offset in reader.leaf_readers():
+        keys = None
+        for word in words:
+            found = term_positions(leaf, fieldname, word)
+            if found is None:
+                return None
+            docs, positions = found
+            these = (docs << 32) | positions
+            if keys is None:
+                keys = these
+            else:
+                wanted = keys + 1
+                at = np.searchsorted(these, wanted)
+                hit = at < len(these)
+                hit[hit] = these[at[hit]] == wanted[hit]
+                keys = wanted[hit]
+            if not len(keys):
+                break
+        if keys is not None and len(keys):
+            parts.append(np.unique(keys >> 32) + offset)
     return np.concatenate(parts) if parts else EMPTY_IDS
 
 

@@ -58,3 +58,46 @@ def test_a_query_with_phrases_found_is_rewritten_and_one_without_is_not(segmente
     assert ranking_query(segmented, with_phrase, phrases) != with_phrase
     plain = parse_query("ceasefire", segmented.schema)
     assert ranking_query(segmented, plain, {}) is plain
+
+
+def _phrases_of(searcher, field: str, size: int, limit: int) -> list[list[str]]:
+    """Word runs of ``size`` analysed tokens taken from the stored texts: phrases that occur, some many times."""
+    analyzer = searcher.schema[field].analyzer
+    runs: list[list[str]] = []
+    for fields in searcher.all_stored_fields():
+        text = fields.get(field) or " ".join(fields.get("paragraphs", []))
+        tokens = [t.text for t in analyzer(text)]
+        runs += [tokens[i : i + size] for i in range(0, max(0, len(tokens) - size), 7)]
+    return runs[:limit]
+
+
+@pytest.fixture(scope="module")
+def whole(sample_index):
+    with open_index(sample_index).searcher() as searcher:
+        assert searcher.reader().is_atomic()  # one segment: a word's postings in several documents of a block
+        yield searcher
+
+
+@pytest.mark.parametrize("size", [2, 3])
+@pytest.mark.parametrize("index", ["segmented", "whole"])
+def test_phrase_matches_are_whooshs_own(request, monkeypatch, index, size):
+    """Phrases matched from their words' positions in NumPy: exactly the documents Whoosh's phrase matcher finds,
+    in an index of several segments and one of one; and Whoosh's matcher is not asked."""
+    from searchapp.store.internals import phrase_docs
+
+    segmented = request.getfixturevalue(index)
+    cases = [(field, words) for field in ("text", "title") for words in _phrases_of(segmented, field, size, 150)]
+    cases += [("text", ["security", "nosuchword"]), ("text", ["the", "the"]), ("text", ["council", "secur"]), ("text", ["secur", "council"])]
+    expected = {tuple(w) + (f,): sorted(segmented.docs_for_query(query.Phrase(f, w))) for f, w in cases}
+    assert sum(1 for docs in expected.values() if len(docs) > 1) > 10  # phrases found in several documents
+    monkeypatch.setattr(type(segmented), "docs_for_query", lambda *a, **k: pytest.fail("matched by Whoosh"))
+    for field, words in cases:
+        assert phrase_docs(segmented.reader(), field, words).tolist() == expected[tuple(words) + (field,)], (field, words)
+        mask = match_mask(segmented, query.Phrase(field, words), segmented.doc_count_all())
+        assert mask.nonzero()[0].tolist() == expected[tuple(words) + (field,)]
+
+
+def test_a_phrase_with_slop_is_left_to_whoosh(segmented):
+    node = query.Phrase("text", ["secur", "council"], slop=3)  # (words as analysed: stemmed)
+    mask = match_mask(segmented, node, segmented.doc_count_all())
+    assert mask.nonzero()[0].tolist() == sorted(segmented.docs_for_query(node)) != []
