@@ -55,6 +55,7 @@ from .limits import Limits, check_search, name_budget
 from .matches import match_mask, ranking_query
 from .names import NAME_FIELD, NameMatch, expand_names
 from .parse import parse_query, query_hints
+from .scoring import score_matches
 from .shards import (
     InProcessExecutor,
     ShardAnswer,
@@ -808,6 +809,20 @@ def top_documents(searcher, q: query.Query, limit: int, allow: set[int] | None =
     return collector.results()
 
 
+def best_scored(docs: np.ndarray, scores: np.ndarray, id_rank: np.ndarray, ids, end: int) -> list[tuple[tuple, int, float]]:
+    """The best ``end`` of ``docs`` by (score descending, article id): (sort key, docnum, score to 4 places).
+
+    Only the documents scoring at least the ``end``-th best are sorted (every tie with it is kept,
+    so the article id decides among them as on every shard).
+    """
+    if len(docs) > end:
+        threshold = np.partition(scores, len(scores) - end)[len(scores) - end]
+        keep = scores >= threshold
+        docs, scores = docs[keep], scores[keep]
+    order = np.lexsort((id_rank[docs], -scores))[:end]
+    return [((-float(scores[i]), ids[docs[i]]), int(docs[i]), round(float(scores[i]), 4)) for i in order.tolist()]
+
+
 FEW_CANDIDATES = 2000  # a filtered search with at most this many results scores them one by one (score_documents)
 
 
@@ -863,6 +878,10 @@ def _ranked(
         narrowed = bool(matches.filter_masks) or matches.collapse
         ranking = fixed_matchers(ranking_query(searcher, ranked_query, matches.phrases))
         candidates = np.flatnonzero(final)
+        scored_all = score_matches(searcher, ranking, candidates)  # every match scored in NumPy (None: a query it does not score)
+        if scored_all is not None:
+            matched, scores = scored_all
+            return best_scored(candidates[matched], scores[matched], table.id_rank(), ids, end)
         if narrowed and len(candidates) <= FEW_CANDIDATES:  # filters left few: score just those
             scored_few = score_documents(searcher, ranking, candidates)
             found = sorted(((-score, ids[docnum]), docnum) for score, docnum in scored_few)[:end]

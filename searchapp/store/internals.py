@@ -11,6 +11,10 @@ moves, instead of searches silently taking the slow fallback or reading wrong co
 * :func:`field_postings`: every term of a field with its postings, from one scan of a segment's
   term dictionary (``leaf._terms``, ``leaf._codec``, ``terms._postfile``) instead of a look-up
   per term (~60 µs a term on news facets);
+* :func:`term_weights`, :func:`term_positions` (:func:`phrase_docs`) and :func:`document_length_bytes`:
+  a word's document numbers, weights and positions a block at a time (``CompactMatcher._data``,
+  ``PositionLists._steps``/``_starts``) and the documents' length bytes (``_perdoc._cached_reader``),
+  for scoring and phrase matching in NumPy (:mod:`searchapp.query.scoring`, :mod:`searchapp.query.matches`);
 * :func:`segment_columns`: a column read segment by segment: a segment with no value in a
   column has no column file, and Whoosh's multi-segment column reader then misplaces the
   documents of the segments after it;
@@ -97,6 +101,54 @@ def term_docs(reader, fieldname: str, text) -> np.ndarray:
         if (fieldname, text) in leaf
     ]
     return np.concatenate(parts) if parts else EMPTY_IDS
+
+
+EMPTY_WEIGHTS = np.zeros(0, dtype=np.float64)
+
+
+def term_weights(leaf, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(document numbers, weights) of a term's postings in one segment: the numbers a block matcher's
+    ``id()`` and ``weight()`` give, read a block at a time (``_data``: id deltas, weights, values)."""
+    if (fieldname, btext) not in leaf:
+        return EMPTY_IDS, EMPTY_WEIGHTS
+    matcher = leaf.postings(fieldname, btext)
+    if not isinstance(matcher, CompactMatcher):  # (an older codec's segment: the public, slow way)
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
+    ids, weights = [], []
+    while not matcher._atend:
+        if matcher._data is None:
+            matcher._read_data()
+        ids.append(np.cumsum(matcher._data[0], dtype=np.int64))
+        weights.append(np.asarray(matcher._data[1], dtype=np.float64))
+        matcher._next_block()
+    return (np.concatenate(ids), np.concatenate(weights)) if ids else (EMPTY_IDS, EMPTY_WEIGHTS)
+
+
+_length_bytes: dict[tuple[str, str], np.ndarray] = {}  # (segment id, field) -> each document's length byte
+
+
+def document_length_bytes(leaf, fieldname: str) -> np.ndarray | None:
+    """Each document's one-byte length in ``fieldname`` in one segment (``_perdoc._cached_reader("_<field>_len",
+    LENGTHS_COLUMN)``; decoded by :data:`LENGTH_OF_BYTE`), kept per segment; None without the column
+    (BM25F then reads every length as 1: ``doc_field_length(n, field, 1)``)."""
+    segment = segment_key(leaf)
+    found = _length_bytes.get((segment, fieldname)) if segment is not None else None
+    if found is None:
+        perdoc = getattr(leaf, "_perdoc", None)
+        column = perdoc._cached_reader(f"_{fieldname}_len", whoosh3.LENGTHS_COLUMN) if hasattr(perdoc, "_cached_reader") else None
+        if column is None:
+            return None
+        found = np.fromiter(column, dtype=np.uint8, count=leaf.doc_count_all())
+        if segment is not None:
+            if len(_length_bytes) > 256:
+                _length_bytes.clear()
+            _length_bytes[(segment, fieldname)] = found
+    return found
 
 
 def term_positions(leaf, fieldname: str, text) -> tuple[np.ndarray, np.ndarray] | None:
