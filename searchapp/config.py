@@ -168,7 +168,8 @@ class Settings:
         1 << 30,
         "Most bytes read from one input file, after decompressing a .gz (read in a stream that stops there); "
         "a larger file is rejected with its size. A one-article file (.txt .md .html) may hold 40 bytes per "
-        "character of max_article_chars at most.",
+        "character of max_article_chars at most. JSON Lines and CSV files are read a line at a time: raising this "
+        "for them costs no memory.",
         _positive_int,
     )
     max_title_chars: int = _setting(

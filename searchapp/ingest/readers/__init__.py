@@ -13,14 +13,18 @@ replacement characters and a warning; UTF-16 and UTF-8 with a byte-order mark ar
 
 from __future__ import annotations
 
+import codecs
 import errno
 import gzip
 import os
 import stat
+import sys
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
+from typing import BinaryIO
 
 from ...config import Settings
 from ...errors import SourceError
@@ -28,10 +32,11 @@ from ..models import Article, Notice, Rejection
 from .common import ReadOptions, decode
 from .html import html_article
 from .manifest import read_manifest
-from .records import COLUMN_NAMES, RECORD_FORMATS, ColumnError, check_columns, read_records, record_columns
+from .records import COLUMN_NAMES, RECORD_FORMATS, ColumnError, TextLines, check_columns, read_records, record_columns
 from .text import text_article
 
 FILE_FORMATS = (".txt", ".md", ".html", ".htm")
+STREAMED_FORMATS = (".jsonl", ".ndjson", ".csv")  # read a line at a time (a .json file is one value: read whole)
 __all__ = ["COLUMN_NAMES", "ColumnError", "ReadOptions", "check_inputs", "count_inputs", "iter_files", "read_file", "read_paths"]
 
 
@@ -110,7 +115,9 @@ def check_inputs(paths: Iterable[Path], options: ReadOptions) -> None:
         if not name.endswith(RECORD_FORMATS):
             continue
         try:
-            found[str(item)] = record_columns(item, name, read_bounded(item, options.max_file_bytes))
+            source = record_lines(item, name, options.max_file_bytes)
+            if not isinstance(source, Rejection):
+                found[str(item)] = record_columns(item, name, source)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile, FileTooLarge):
             continue  # the run rejects it with the reason
     check_columns(found, wanted, options.facets)
@@ -134,6 +141,10 @@ def read_file(path: Path, manifest: dict[str, dict[str, str]], options: ReadOpti
     one_article = not name.endswith(RECORD_FORMATS)
     cap = min(options.max_file_bytes, 40 * options.max_article_chars) if one_article else options.max_file_bytes
     try:
+        if name.endswith(RECORD_FORMATS):
+            source = record_lines(path, name, cap)
+            yield from read_records(path, name, source, options) if not isinstance(source, Rejection) else [source]
+            return
         raw = read_bounded(path, cap)
     except FileTooLarge as exc:
         size = f"decompresses to more than {cap:,} bytes" if exc.size is None else f"file of {exc.size:,} bytes"
@@ -145,9 +156,6 @@ def read_file(path: Path, manifest: dict[str, dict[str, str]], options: ReadOpti
         return
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         yield Rejection(str(path), f"cannot read file: {exc}")
-        return
-    if name.endswith(RECORD_FORMATS):
-        yield from read_records(path, name, raw, options)
         return
     text, warning = decode(raw)
     if text is None:
@@ -171,24 +179,33 @@ class FileTooLarge(Exception):
         self.size = size
 
 
+@contextmanager
+def _open_regular(path: Path) -> Iterator[BinaryIO]:
+    """``path`` opened for reading in binary (decompressed when ``.gz``): OSError when it is not a regular file."""
+    compressed = path.name.lower().endswith(".gz")
+    # O_NONBLOCK: a path that became a FIFO since it was listed fails here instead of waiting
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as raw_file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        os.set_blocking(fd, True)
+        if not compressed:
+            yield raw_file
+            return
+        with gzip.GzipFile(fileobj=raw_file, mode="rb") as f:  # (which never closes the file it is given)
+            yield f
+
+
 def read_bounded(path: Path, cap: int) -> bytes:
     """The bytes of ``path`` (decompressed when ``.gz``), read in a stream that stops past ``cap``.
 
     A gzip bomb (a megabyte that inflates to gigabytes) costs at most ``cap`` bytes of memory.
     """
     compressed = path.name.lower().endswith(".gz")
-    # O_NONBLOCK: a path that became a FIFO since it was listed fails here instead of waiting
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    raw_file = os.fdopen(fd, "rb")
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
-        raw_file.close()
-        raise OSError(errno.EINVAL, "not a regular file")
-    os.set_blocking(fd, True)
-    if not compressed and os.fstat(fd).st_size > cap:
-        raw_file.close()
-        raise FileTooLarge(path.stat().st_size)
-    with raw_file, gzip.GzipFile(fileobj=raw_file, mode="rb") if compressed else raw_file as f:
+    if not compressed and path.stat().st_size > cap:
+        with _open_regular(path):  # (not a regular file: its own error first)
+            raise FileTooLarge(path.stat().st_size)
+    with _open_regular(path) as f:
         chunks, total = [], 0
         while block := f.read(min(1 << 20, cap + 1 - total)):
             chunks.append(block)
@@ -196,6 +213,78 @@ def read_bounded(path: Path, cap: int) -> bytes:
             if total > cap:
                 raise FileTooLarge(None if compressed else path.stat().st_size)
     return b"".join(chunks)
+
+
+class StreamedLines:
+    """The lines of a JSON Lines or CSV file, read and decoded one at a time: memory holds a line, not the file.
+
+    A million-article archive is a gigabyte or more of JSON Lines; read whole, the file and its
+    decoded text (2 GB at 1M synthetic articles) stayed in the indexer's memory for the whole run,
+    and in every process it forked.  Each call of :meth:`lines` reads the file again from the start
+    (a ``--facet`` pass over repeated ids reads it twice).  Lines are split at ``\n`` and decoded as
+    UTF-8 (a UTF-8 byte-order mark skipped); a line that is not valid UTF-8 is decoded with
+    replacement characters, with one warning naming the byte where the file first goes wrong.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._warned = False
+
+    def lines(self) -> Iterator[str]:
+        with _open_regular(self.path) as f:
+            offset = 0
+            while line := f.readline():
+                if offset == 0 and line.startswith(codecs.BOM_UTF8):
+                    line = line[len(codecs.BOM_UTF8) :]
+                try:
+                    text = line.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    text = line.decode("utf-8", errors="replace")
+                    if not self._warned:
+                        print(f"warning: {self.path}: invalid UTF-8 at byte {offset + exc.start}: decoded with replacement characters", file=sys.stderr)
+                        self._warned = True
+                offset += len(line)
+                yield text
+
+
+def record_lines(path: Path, name: str, cap: int) -> StreamedLines | TextLines | Rejection:
+    """The lines of a record file (``name``: its lower-cased name without ``.gz``): streamed for JSON Lines
+    and CSV, else read whole (a ``.json`` value; a UTF-16 file); a Rejection for a binary file.
+
+    A file larger than ``cap`` bytes (decompressed) raises :class:`FileTooLarge` before any record is
+    read, as for any file: for a ``.gz``, found by a first pass that decompresses it and keeps nothing.
+    """
+    with _open_regular(path) as f:
+        head = f.read(8192)
+    if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and name.endswith(STREAMED_FORMATS):
+        if b"\x00" in head:
+            return Rejection(str(path), "binary file (contains NUL bytes)")
+        if name.endswith(".csv") and b"\r" in head and b"\n" not in head:  # old Mac line ends: csv's own splitting
+            return _whole(path, name, cap)
+        if path.name.lower().endswith(".gz"):
+            _check_decompressed_size(path, cap)
+        elif path.stat().st_size > cap:
+            raise FileTooLarge(path.stat().st_size)
+        return StreamedLines(path)
+    return _whole(path, name, cap)
+
+
+def _whole(path: Path, name: str, cap: int) -> TextLines | Rejection:
+    text, warning = decode(read_bounded(path, cap))
+    if text is None:
+        return Rejection(str(path), warning or "cannot decode")
+    if warning:
+        print(f"warning: {path}: {warning}", file=sys.stderr)
+    return TextLines(text, universal=name.endswith(".csv"))
+
+
+def _check_decompressed_size(path: Path, cap: int) -> None:
+    with _open_regular(path) as f:
+        total = 0
+        while block := f.read(1 << 16):
+            total += len(block)
+            if total > cap:
+                raise FileTooLarge(None)
 
 
 def count_inputs(paths: Iterable[Path], manifest: Path | None = None, max_file_bytes: int = Settings.max_file_bytes) -> int | None:

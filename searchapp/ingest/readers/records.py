@@ -13,7 +13,9 @@ import io
 import json
 import sys
 from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
+from typing import Protocol
 
 from ...errors import DateError, SourceError
 from ...store.custom import VALUE_SEPARATOR, FacetSpec, facet_name_for
@@ -43,21 +45,46 @@ class ColumnError(SourceError):
     """A ``--field`` or ``--facet`` names a column that no record of the inputs has."""
 
 
-def read_records(path: Path, name: str, raw: bytes, options: ReadOptions) -> Iterator[Article | Rejection | Notice]:
+class RecordLines(Protocol):
+    """A record file's decoded lines (newlines kept), read again from the start by each call of ``lines``."""
+
+    def lines(self) -> Iterator[str]: ...
+
+
+class TextLines:
+    """The lines of a text already read whole (a ``.json`` file, a UTF-16 file, bytes given).
+
+    ``universal``: split at ``\r`` too (a CSV file with old Mac line ends), as ``csv`` expects of a
+    file opened with ``newline=""``; else at ``\n`` only (JSON Lines).
+    """
+
+    def __init__(self, text: str, universal: bool = False) -> None:
+        self.text = text
+        self.universal = universal
+
+    def lines(self) -> Iterator[str]:
+        return iter(io.StringIO(self.text, newline="")) if self.universal else _lines(self.text)
+
+
+def read_records(path: Path, name: str, source: bytes | RecordLines, options: ReadOptions) -> Iterator[Article | Rejection | Notice]:
     """The articles of a JSON Lines, JSON or CSV file, one per record (bad records rejected with their line).
 
+    ``source``: the file's lines (JSON Lines and CSV are streamed a line at a time:
+    :class:`searchapp.ingest.readers.StreamedLines`), or its bytes.
     Before its first article comes a :class:`Notice` saying which column became which field and
     which columns were not used, with the option that would use each.
     """
-    text, warning = decode(raw)
-    if text is None:
-        yield Rejection(str(path), warning or "cannot decode")
-        return
-    if warning:
-        print(f"warning: {path}: {warning}", file=sys.stderr)
+    if isinstance(source, bytes):
+        text, warning = decode(source)
+        if text is None:
+            yield Rejection(str(path), warning or "cannot decode")
+            return
+        if warning:
+            print(f"warning: {path}: {warning}", file=sys.stderr)
+        source = TextLines(text, universal=name.endswith(".csv"))
     columns: dict[str, str | None] | None = None
     merged: dict[str, dict[str, list[str]]] = {}
-    for where, record in _records(path, name, text, options.max_record_chars):
+    for where, record in _records(path, name, source, options.max_record_chars):
         if isinstance(record, Rejection):
             yield record
             continue
@@ -69,7 +96,7 @@ def read_records(path: Path, name: str, raw: bytes, options: ReadOptions) -> Ite
                 yield Rejection(str(path), f"no text column: expected one of {', '.join(COLUMN_NAMES['text'])} (or --field text=COLUMN); found {', '.join(keys) or 'none'}")
                 return
             if options.facets and columns["id"] is not None:
-                merged = _facets_of_repeated_ids(path, name, text, columns["id"], options.facets)
+                merged = _facets_of_repeated_ids(path, name, source, columns["id"], options.facets)
         try:
             article = _record_article(f"{path}:{where}", record, columns, options)
         except (ValueError, TypeError, RecursionError, UnicodeError) as exc:  # a record no check foresaw: still only that record
@@ -80,16 +107,17 @@ def read_records(path: Path, name: str, raw: bytes, options: ReadOptions) -> Ite
         yield article
 
 
-def _facets_of_repeated_ids(path: Path, name: str, text: str, id_column: str, facets: tuple[FacetSpec, ...]) -> dict[str, dict[str, list[str]]]:
+def _facets_of_repeated_ids(path: Path, name: str, source: RecordLines, id_column: str, facets: tuple[FacetSpec, ...]) -> dict[str, dict[str, list[str]]]:
     """The facet values of every id given by several records of one file, all of them merged.
 
     Annotated archives repeat an article once per annotation (FA-KES gives one article two rows
     labelled 0 and 1, or three governorates): the article is indexed once, with every value, so
-    that a facet counts articles and the run does not reject the repeats as id clashes.
+    that a facet counts articles and the run does not reject the repeats as id clashes.  (A pass
+    of its own over the file, before its records are read.)
     """
     seen: dict[str, dict[str, list[str]]] = {}
     repeated: set[str] = set()
-    for _, record in _records(path, name, text):
+    for _, record in _records(path, name, source):
         if not isinstance(record, dict) or record.get(id_column) in (None, ""):
             continue
         key = " ".join(str(record[id_column]).split())
@@ -109,22 +137,19 @@ def _facets_of_repeated_ids(path: Path, name: str, text: str, id_column: str, fa
     return {key: seen[key] for key in repeated}
 
 
-def _records(path: Path, name: str, text: str, max_chars: int = 10 * MAX_ARTICLE_CHARS) -> Iterator[tuple[str, dict | Rejection]]:
+def _records(path: Path, name: str, source: RecordLines, max_chars: int = 10 * MAX_ARTICLE_CHARS) -> Iterator[tuple[str, dict | Rejection]]:
     """(line, record or rejection) of a record file; ``max_chars``: the longest record parsed at all."""
     if name.endswith(".csv"):
-        return _csv_records(path, text, max_chars)
+        return _csv_records(path, source.lines(), max_chars)
     if name.endswith(".json"):
-        return _json_records(path, text)
-    return _jsonl_records(path, text, max_chars)
+        return _json_records(path, source.text if isinstance(source, TextLines) else "".join(source.lines()))
+    return _jsonl_records(path, source.lines(), max_chars)
 
 
-def record_columns(path: Path, name: str, raw: bytes, sample: int = 100) -> list[str]:
+def record_columns(path: Path, name: str, source: RecordLines, sample: int = 100) -> list[str]:
     """The columns of a record file: the CSV header, or the keys of its first ``sample`` records."""
-    text, _ = decode(raw)
-    if text is None:
-        return []
     seen: dict[str, None] = {}
-    for number, (_, record) in enumerate(_records(path, name, text)):
+    for number, (_, record) in enumerate(_records(path, name, source)):
         if number >= sample:
             break
         if isinstance(record, dict):
@@ -292,8 +317,8 @@ def _lines(text: str) -> Iterator[str]:
         start = end
 
 
-def _jsonl_records(path: Path, text: str, max_chars: int) -> Iterator[tuple[str, dict | Rejection]]:
-    for number, line in enumerate(_lines(text), start=1):
+def _jsonl_records(path: Path, lines: Iterator[str], max_chars: int) -> Iterator[tuple[str, dict | Rejection]]:
+    for number, line in enumerate(lines, start=1):
         if len(line) > max_chars:
             yield str(number), Rejection(f"{path}:{number}", f"line of {len(line):,} characters is longer than any article's record may be ({max_chars:,}: 10 x SEARCHAPP_MAX_ARTICLE_CHARS)")
             continue
@@ -336,13 +361,17 @@ def _json_records(path: Path, text: str) -> Iterator[tuple[str, dict | Rejection
             yield f"record {number}", Rejection(f"{path}:record {number}", f"expected a JSON object, got {type(record).__name__}")
 
 
-def _csv_records(path: Path, text: str, max_chars: int) -> Iterator[tuple[str, dict | Rejection]]:
+def _csv_records(path: Path, lines: Iterator[str], max_chars: int) -> Iterator[tuple[str, dict | Rejection]]:
     csv.field_size_limit(min(max_chars, 2**31 - 1))  # a longer cell is a rejection ("field larger than field limit")
+    head: list[str] = []  # the first lines, for the dialect (then read again by the reader)
+    while sum(map(len, head)) < 4096 and (line := next(lines, None)) is not None:
+        head.append(line)
+    sample = "".join(head)[:4096]
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(chain(head, lines), dialect)
     try:
         header = next(reader)
     except StopIteration:
