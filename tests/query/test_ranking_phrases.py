@@ -10,11 +10,8 @@ from __future__ import annotations
 import pytest
 from whoosh import query
 
-from searchapp.ingest.run import IndexOptions, index_paths
 from searchapp.query.matches import match_mask, ranking_query
 from searchapp.query.parse import parse_query
-from searchapp.store.index import open_index
-from tests.conftest import SAMPLES
 
 QUERIES = [
     '"Security Council"',
@@ -27,15 +24,6 @@ QUERIES = [
     'title:"Security Council" OR "Syrian government"',
 ]
 
-
-@pytest.fixture(scope="module")
-def segmented(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("segments") / "index"
-    index_paths([SAMPLES], folder, IndexOptions(processes=1, batch_size=1, max_segments=0))  # (never merged)
-    ix = open_index(folder)
-    with ix.searcher() as searcher:
-        assert len(searcher.subsearchers or []) >= 2  # the offsets matter only with several segments
-        yield searcher
 
 
 @pytest.mark.parametrize("text", QUERIES)
@@ -70,12 +58,6 @@ def _phrases_of(searcher, field: str, size: int, limit: int) -> list[list[str]]:
         runs += [tokens[i : i + size] for i in range(0, max(0, len(tokens) - size), 7)]
     return runs[:limit]
 
-
-@pytest.fixture(scope="module")
-def whole(sample_index):
-    with open_index(sample_index).searcher() as searcher:
-        assert searcher.reader().is_atomic()  # one segment: a word's postings in several documents of a block
-        yield searcher
 
 
 @pytest.mark.parametrize("size", [2, 3])

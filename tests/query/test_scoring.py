@@ -12,14 +12,12 @@ import numpy as np
 import pytest
 from whoosh import query
 
-from searchapp.ingest.run import IndexOptions, index_paths
 from searchapp.query import search as search_module
 from searchapp.query.matches import match_mask, ranking_query
 from searchapp.query.parse import parse_query
 from searchapp.query.scoring import score_matches
 from searchapp.query.search import SearchIndex, SearchRequest, best_scored, expand_patterns, fixed_matchers
 from searchapp.store.index import open_index
-from tests.conftest import SAMPLES
 
 QUERIES = [
     "Syria",
@@ -37,19 +35,6 @@ QUERIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def segmented(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("scoring") / "index"
-    index_paths([SAMPLES], folder, IndexOptions(processes=1, batch_size=1, max_segments=0))  # (never merged)
-    with open_index(folder).searcher() as searcher:
-        assert len(searcher.subsearchers or []) >= 2
-        yield searcher
-
-
-@pytest.fixture(scope="module")
-def whole(sample_index):
-    with open_index(sample_index).searcher() as searcher:
-        yield searcher
 
 
 def prepared(searcher, text: str) -> tuple[query.Query, np.ndarray]:
