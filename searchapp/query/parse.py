@@ -92,10 +92,24 @@ def _everything_except(parser: qparser.QueryParser, text: str, parsed: query.Que
     """A query of exclusions only ("-Aleppo", "NOT Aleppo") means every article except those."""
     if isinstance(parsed, query.Not):
         return query.AndNot(query.Every(), parsed.query)
-    widened = parser.parse("* " + text)
+    widened = parser.parse(_EVERY + text)
     if isinstance(widened, query.AndNot):
-        return query.AndNot(query.Every(), widened.b)
+        return query.AndNot(query.Every(), _shifted(widened.b, -len(_EVERY)))
     raise QuerySyntaxError("the query has no searchable words")
+
+
+_EVERY = "* "
+
+
+def _shifted(node: query.Query, by: int) -> query.Query:
+    """``node`` with its words' character offsets moved by ``by``: the offsets of ``"* " + text`` made
+    the typed text's again (names are looked up by the offsets: "-1" pointed past its end)."""
+    for leaf in node.leaves() if not node.is_leaf() else [node]:
+        if getattr(leaf, "startchar", None) is not None:
+            leaf.startchar += by
+        if getattr(leaf, "endchar", None) is not None:
+            leaf.endchar += by
+    return node
 
 
 _FIELD_PREFIX = re.compile(r'(?<![\w"])([A-Za-z_][\w-]*):(?=[^\s/])')

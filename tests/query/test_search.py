@@ -287,3 +287,11 @@ def test_number_facets_are_shown_as_readable_ranges(values, labels, numbers):
 
     got_labels, got_numbers = _number_buckets(np.array(values, dtype=float))
     assert (got_labels, got_numbers.tolist()) == (labels, numbers)
+
+
+@pytest.mark.parametrize(("excluded", "word"), [("-Asad", "Asad"), ("NOT Erdogan", "Erdogan"), ("-1", "1"), ("- 1", "1"), ("-a", "a")])
+def test_a_query_of_exclusions_only_is_every_article_but_those(search_index, excluded, word):
+    """Found by the web's property test: "-1" answered 500 (the words' offsets pointed into "* -1", past
+    the typed text); and a name excluded alone is excluded under every spelling, as it is searched."""
+    everything = search_index.search(SearchRequest()).total
+    assert search_index.search(SearchRequest(q=excluded)).total == everything - search_index.search(SearchRequest(q=word)).total
