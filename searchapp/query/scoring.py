@@ -58,7 +58,7 @@ class _Scorer:
         self.parent = searcher.get_parent()
         self.weighting = weighting
         self.docs = docs
-        self.leaves = [(leaf, offset) for leaf, offset in searcher.reader().leaf_readers()]
+        self.leaves = list(searcher.reader().leaf_readers())
         self._lengths: dict[str, np.ndarray] = {}
 
     def nothing(self) -> tuple[np.ndarray, np.ndarray]:

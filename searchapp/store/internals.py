@@ -83,14 +83,18 @@ def posting_ids(matcher) -> np.ndarray:
     """
     if not all(hasattr(matcher, a) for a in MATCHER_ATTRIBUTES) or matcher._byteids:
         return np.fromiter(matcher.all_ids(), dtype=np.int64)
-    chunks = []
+    # a block stores its ids as deltas from 0 (whoosh3 W3PostingsWriter._mini_ids)
+    chunks = [np.cumsum(np.asarray(data[0], dtype=np.int64)) for data in _blocks(matcher)]
+    return np.concatenate(chunks) if chunks else EMPTY_IDS
+
+
+def _blocks(matcher) -> Iterator[tuple]:
+    """Each block's decoded ``_data`` (id deltas, weights, values) from the matcher's current block on."""
     while not matcher._atend:
         if matcher._data is None:
             matcher._read_data()
-        # a block stores its ids as deltas from 0 (whoosh3 W3PostingsWriter._mini_ids)
-        chunks.append(np.cumsum(np.asarray(matcher._data[0], dtype=np.int64)))
+        yield matcher._data
         matcher._next_block()
-    return np.concatenate(chunks) if chunks else EMPTY_IDS
 
 
 def term_docs(reader, fieldname: str, text) -> np.ndarray:
@@ -120,12 +124,9 @@ def term_weights(leaf, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.nda
             matcher.next()
         return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
     ids, weights = [], []
-    while not matcher._atend:
-        if matcher._data is None:
-            matcher._read_data()
-        ids.append(np.cumsum(matcher._data[0], dtype=np.int64))
-        weights.append(np.asarray(matcher._data[1], dtype=np.float64))
-        matcher._next_block()
+    for deltas, values, _ in _blocks(matcher):
+        ids.append(np.cumsum(deltas, dtype=np.int64))
+        weights.append(np.asarray(values, dtype=np.float64))
     return (np.concatenate(ids), np.concatenate(weights)) if ids else (EMPTY_IDS, EMPTY_WEIGHTS)
 
 
@@ -165,15 +166,11 @@ def term_positions(leaf, fieldname: str, text) -> tuple[np.ndarray, np.ndarray] 
     if not isinstance(matcher, CompactMatcher) or not matcher._positional:
         return None
     ids, steps, counts = [], [], []
-    while not matcher._atend:
-        if matcher._data is None:
-            matcher._read_data()
-        deltas, _, values = matcher._data
+    for deltas, _, values in _blocks(matcher):
         starts = np.asarray(values._starts, dtype=np.int64)
         ids.append(np.cumsum(deltas, dtype=np.int64))
         steps.append(values._steps[starts[0] : starts[-1]])
         counts.append(np.diff(starts))
-        matcher._next_block()
     if not ids:
         return EMPTY_IDS, EMPTY_IDS
     runs = np.concatenate(counts)
@@ -440,21 +437,16 @@ def field_length_totals(reader, names) -> dict[str, int]:
     one-byte lengths when it merges segments, so its ``field_length`` depends on how the index
     was merged: one index and its shards (or the same index before and after a merge) would
     average otherwise.  This sum is the same whatever the merges; it is read from each
-    segment's length column (``_perdoc._cached_reader("_<field>_len", LENGTHS_COLUMN)``) once per
-    segment.  A segment without that column counts Whoosh's own total.
+    segment's length column (:func:`document_length_bytes`) once per segment.  A segment without that column counts Whoosh's own total.
     """
     totals = dict.fromkeys(names, 0)
     for leaf in _segments(reader):
         segment = segment_key(leaf)
-        perdoc = getattr(leaf, "_perdoc", None)
         for name in names:
             cached = _segment_lengths.get((segment, name)) if segment is not None else None
             if cached is None:
-                column = perdoc._cached_reader(f"_{name}_len", whoosh3.LENGTHS_COLUMN) if hasattr(perdoc, "_cached_reader") else None
-                if column is None:
-                    cached = leaf.field_length(name)
-                else:
-                    cached = int(LENGTH_OF_BYTE[np.fromiter(column, dtype=np.uint8, count=leaf.doc_count_all())].sum())
+                column = document_length_bytes(leaf, name)
+                cached = leaf.field_length(name) if column is None else int(LENGTH_OF_BYTE[column].sum())
                 if segment is not None:
                     if len(_segment_lengths) > 100_000:
                         _segment_lengths.clear()

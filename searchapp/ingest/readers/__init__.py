@@ -32,7 +32,7 @@ from ..models import Article, Notice, Rejection
 from .common import ReadOptions, decode
 from .html import html_article
 from .manifest import read_manifest
-from .records import COLUMN_NAMES, RECORD_FORMATS, ColumnError, TextLines, check_columns, read_records, record_columns
+from .records import COLUMN_NAMES, RECORD_FORMATS, ColumnError, TextLines, check_columns, decoded_lines, read_records, record_columns
 from .text import text_article
 
 FILE_FORMATS = (".txt", ".md", ".html", ".htm")
@@ -260,22 +260,13 @@ def record_lines(path: Path, name: str, cap: int) -> StreamedLines | TextLines |
         if b"\x00" in head:
             return Rejection(str(path), "binary file (contains NUL bytes)")
         if name.endswith(".csv") and b"\r" in head and b"\n" not in head:  # old Mac line ends: csv's own splitting
-            return _whole(path, name, cap)
+            return decoded_lines(path, name, read_bounded(path, cap))
         if path.name.lower().endswith(".gz"):
             _check_decompressed_size(path, cap)
         elif path.stat().st_size > cap:
             raise FileTooLarge(path.stat().st_size)
         return StreamedLines(path)
-    return _whole(path, name, cap)
-
-
-def _whole(path: Path, name: str, cap: int) -> TextLines | Rejection:
-    text, warning = decode(read_bounded(path, cap))
-    if text is None:
-        return Rejection(str(path), warning or "cannot decode")
-    if warning:
-        print(f"warning: {path}: {warning}", file=sys.stderr)
-    return TextLines(text, universal=name.endswith(".csv"))
+    return decoded_lines(path, name, read_bounded(path, cap))
 
 
 def _check_decompressed_size(path: Path, cap: int) -> None:

@@ -66,6 +66,16 @@ class TextLines:
         return iter(io.StringIO(self.text, newline="")) if self.universal else _lines(self.text)
 
 
+def decoded_lines(path: Path, name: str, raw: bytes) -> TextLines | Rejection:
+    """The lines of a record file read whole (a warning printed when it is not valid UTF-8), or why it cannot be read."""
+    text, warning = decode(raw)
+    if text is None:
+        return Rejection(str(path), warning or "cannot decode")
+    if warning:
+        print(f"warning: {path}: {warning}", file=sys.stderr)
+    return TextLines(text, universal=name.endswith(".csv"))
+
+
 def read_records(path: Path, name: str, source: bytes | RecordLines, options: ReadOptions) -> Iterator[Article | Rejection | Notice]:
     """The articles of a JSON Lines, JSON or CSV file, one per record (bad records rejected with their line).
 
@@ -75,13 +85,10 @@ def read_records(path: Path, name: str, source: bytes | RecordLines, options: Re
     which columns were not used, with the option that would use each.
     """
     if isinstance(source, bytes):
-        text, warning = decode(source)
-        if text is None:
-            yield Rejection(str(path), warning or "cannot decode")
+        source = decoded_lines(path, name, source)
+        if isinstance(source, Rejection):
+            yield source
             return
-        if warning:
-            print(f"warning: {path}: {warning}", file=sys.stderr)
-        source = TextLines(text, universal=name.endswith(".csv"))
     columns: dict[str, str | None] | None = None
     merged: dict[str, dict[str, list[str]]] = {}
     for where, record in _records(path, name, source, options.max_record_chars):
