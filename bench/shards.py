@@ -70,15 +70,16 @@ def build(n: int, shards: int, processes: int, cache: Path = CACHE, split: bool 
 
 def compare(requests: list[dict], one: Path, many: Path, processes: int, repeat: int = 1) -> dict[str, list[float]]:
     """Milliseconds per request of each of the four ways, the same requests in turn; answers checked equal."""
-    from searchapp.query.search import SearchIndex, SearchRequest
-    from searchapp.query.shards import LocalShardExecutor
+    from searchapp.query.search import SearchRequest
     from searchapp.web import create_app
 
     one_app = create_app({"INDEX_DIR": str(one), "SEARCH_PROCESSES": 1})
     many_app = create_app({"INDEX_DIR": str(many), "SEARCH_PROCESSES": processes})
     clients = {"api one": one_app.test_client(), "api sharded": many_app.test_client()}
-    executor = LocalShardExecutor(processes)
-    indexes = {"search one": SearchIndex(one), "search sharded": SearchIndex(many, executor=executor)}
+    # the search alone runs on each app's own index (its shards open in the same processes): a second
+    # SearchIndex would hold a second copy of every shard and facet table, in processes of its own,
+    # and the two copies searched in turn would evict each other from the CPU's caches
+    indexes = {"search one": one_app.extensions["searchapp"].index, "search sharded": many_app.extensions["searchapp"].index}
     times: dict[str, list[float]] = {name: [] for name in (*clients, *indexes)}
     try:
         for client in clients.values():  # the facet tables, the processes: built before timing
@@ -106,7 +107,6 @@ def compare(requests: list[dict], one: Path, many: Path, processes: int, repeat:
                     indexes[name].search(SearchRequest(**{**request.__dict__}))
                     times[name].append((time.perf_counter() - started) * 1000)
     finally:
-        executor.close()
         many_app.extensions["searchapp"].index.close()
     return times
 

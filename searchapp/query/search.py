@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,7 @@ from .names import NAME_FIELD, NameMatch, expand_names
 from .parse import parse_query, query_hints
 from .scoring import score_matches
 from .shards import (
+    IDLE,
     InProcessExecutor,
     ShardAnswer,
     ShardExecutor,
@@ -375,9 +377,15 @@ class SearchIndex(ShardIndex):
         stats = prepared.stats  # one index too: its field lengths as merge-independent sums (internals.field_length_totals)
         # one index builds its page at once; a shard's best hits are built once the merge has chosen the page
         build_from = max(0, end - request.per_page) if not self.sharded else end
+        ahead = (0, 0)
+        if self.sharded and mode == "page" and getattr(self.executor, "builds_ahead", False):
+            # the ranks of a shard's best hits the merged page most likely holds (a shard of N holds about 1/N of
+            # it), and two more: built while the shard's process waits for the coordinator's "hits" request
+            first = max(0, end - request.per_page) // len(self.shards)
+            ahead = (first, min(end, first + -(-request.per_page // len(self.shards)) + 2))
         return ShardPayload(
             request, prepared.parsed, prepared.names, stats, self.limits, mode, end, self.outlets, self.read_only, build_from, prepared.ranking, token,
-            owner=id(self),
+            owner=id(self), ahead=ahead,
         )
 
     def build_hits(self, prepared: Prepared, request: SearchRequest, token: str, page: list[tuple[tuple, int, object]]) -> dict[tuple[int, str], Hit]:
@@ -570,9 +578,16 @@ def shard_answer(searcher, table: FacetTable, payload: ShardPayload, recent: dic
     if payload.mode == "hits":
         with _RECENT_LOCK:
             kept = recent.pop(payload.token, None) if recent is not None else None
-        matches = kept[1] if kept is not None and kept[0] is table else _match(searcher, table, request, payload.parsed, payload.names)
-        terms = query_terms(matches.parsed, matches.names)
-        return ShardAnswer(0, hits=[((), _hit(searcher, table, table.docnum(i), score, terms, matches)) for i, score in payload.build])
+        if kept is None or kept.table is not table:  # (gone, or a new generation since)
+            kept = _Kept(table, _match(searcher, table, request, payload.parsed, payload.names))
+        terms = query_terms(kept.matches.parsed, kept.matches.names)
+        hits = []
+        for i, score in payload.build:
+            hit = kept.built.get(i)
+            if hit is None or hit.score != score:
+                hit = _hit(searcher, table, table.docnum(i), score, terms, kept.matches)
+            hits.append(((), hit))
+        return ShardAnswer(0, hits=hits)
     matches = _match(searcher, table, request, payload.parsed, payload.names)
     total = int(matches.final.sum())
     if payload.mode == "count":
@@ -587,9 +602,11 @@ def shard_answer(searcher, table: FacetTable, payload: ShardPayload, recent: dic
         (key, _hit(searcher, table, docnum, score, terms, matches) if rank >= payload.build_from else None)
         for rank, (key, docnum, score) in enumerate(ranked)
     ]
-    if recent is not None and payload.token and payload.build_from < len(hits):
+    if recent is not None and payload.token and payload.build_from >= payload.end and hits:  # (a shard: the page's hits come next)
+        first, last = payload.ahead
+        ahead = [(docnum, score, key[-1]) for key, docnum, score in ranked[first:last]]
         with _RECENT_LOCK:  # a serving process's threads search at once
-            recent[payload.token] = (table, matches)
+            recent[payload.token] = _Kept(table, matches, terms, ahead)
             while len(recent) > RECENT_SEARCHES:
                 recent.pop(next(iter(recent)))
     months = month_counts(table.published[matches.final], MISSING_DATE)
@@ -597,6 +614,39 @@ def shard_answer(searcher, table: FacetTable, payload: ShardPayload, recent: dic
 
 
 RECENT_SEARCHES = 16  # masks kept per process between a search's two steps (a few concurrent requests)
+
+
+@dataclass
+class _Kept:
+    """A shard's search between its two steps: its masks, and the likely page hits built while its process waited."""
+
+    table: FacetTable
+    matches: _Matches
+    terms: frozenset = frozenset()
+    ahead: list[tuple[int, float | None, str]] = field(default_factory=list)  # (docnum, score, id) to build, best first
+    built: dict[str, Hit] = field(default_factory=dict)  # id -> its hit, built ahead
+
+
+def _build_ahead(shard: ShardIndex, recent: dict, token: str) -> bool:
+    """One more of a search's likely page hits built while this process waits; whether more are left.
+
+    A shard's part of a sharded search comes in two steps with a wait between: its process waits
+    for the other shards' counts (the coordinator) or for the merged page (a search process).  The
+    page's hits a shard holds are its best ones, so they are built in that wait, best first,
+    instead of after it (:mod:`.shards`, ``while_waiting``).  Only on the generation the search
+    read: a newer one has other document numbers.
+    """
+    with _RECENT_LOCK:
+        kept = recent.get(token)
+    if kept is None or not kept.ahead:
+        return False
+    with shard.reading():
+        searcher = shard.searcher()
+        if shard.facet_table(searcher) is not kept.table:
+            return False
+        docnum, score, article_id = kept.ahead.pop(0)
+        kept.built[article_id] = _hit(searcher, kept.table, docnum, score, kept.terms, kept.matches)
+    return bool(kept.ahead)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -641,7 +691,10 @@ def search_shard(shard_dir: str, payload: ShardPayload) -> ShardAnswer:
         searcher = shard.searcher()
         with _RECENT_LOCK:
             recent = _RECENT.setdefault(shard_dir, {})
-        return shard_answer(searcher, shard.facet_table(searcher), payload, recent)
+        answer = shard_answer(searcher, shard.facet_table(searcher), payload, recent)
+    if payload.mode == "page" and payload.ahead[1] > payload.ahead[0]:
+        IDLE.tasks.append(partial(_build_ahead, shard, recent, payload.token))
+    return answer
 
 
 
@@ -659,15 +712,16 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResult:
     merged = merge_answers(index.scatter(prepared, request, "page", end, token), end)
     if index.sharded and "place" in merged.tallies:
         merged.tallies["place"].within = index.place_within(reader)
-    page = merged.hits[start:end]
-    if any(hit is None for _, _, hit in page):  # a sharded index: each shard builds the hits of the page it holds
-        built = index.build_hits(prepared, request, token, page)
-        page = [(key, number, hit if hit is not None else built[(number, key[-1])]) for key, number, hit in page]
     total = merged.total
     pages: dict[str, FacetPage] = {}
     facets = list_facets(merged.tallies, request.filters, request.facet_size, request.listings, pages)
-    hits = [hit for _, _, hit in page]
     terms = query_terms(prepared.parsed, prepared.names)
+    page = merged.hits[start:end]
+    if any(hit is None for _, _, hit in page):  # a sharded index: each shard builds the hits of the page it holds
+        # (after the facet pages: the shards' processes have meanwhile built the hits they expect to be asked for)
+        built = index.build_hits(prepared, request, token, page)
+        page = [(key, number, hit if hit is not None else built[(number, key[-1])]) for key, number, hit in page]
+    hits = [hit for _, _, hit in page]
     # names the archive never writes as typed ("Asad", "syra") found articles through the tags only: a
     # respelling that finds more is still worth offering
     written = {match.key: _written(reader, match.spelling) for match in prepared.names}

@@ -18,6 +18,10 @@ one-index case is the N=1 case of the same code (:func:`searchapp.query.search.r
 4. **Hits** (mode "hits"): each shard holding hits of the merged page builds them (snippets,
    versions); it reuses the masks of step 2 when the same process ran it (kept a while under the
    payload's ``token``), else makes them again.  One index builds its page in step 2.
+   Between the two steps a process waits (the coordinator for the other shards' answers, a search
+   process for the merged page), and the page's hits a shard holds are its best ones: with
+   :class:`LocalShardExecutor` each shard builds its best few (``ShardPayload.ahead``) in that
+   wait, best first (:func:`while_waiting`), and step 4 returns those it has.
 
 The executor protocol (:class:`ShardExecutor`) is all another executor (a Dask cluster:
 ``searchapp.query.dask_shards``) has to implement::
@@ -42,6 +46,7 @@ Hits are merged by a total order, the same for one index and for shards: relevan
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import multiprocessing
 import os
@@ -85,6 +90,7 @@ class ShardPayload:
     token: str = ""  # names this search: the "hits" step finds the masks the "page" step made (in the same process)
     build: tuple[tuple[str, float | None], ...] = ()  # mode "hits": (id, score) of the hits to build, in page order
     owner: int = 0  # the id() of the SearchIndex asking: in its own process, its own opened shards answer
+    ahead: tuple[int, int] = (0, 0)  # mode "page" of a shard: the ranks of its best hits to build while its process waits
 
 
 @dataclass
@@ -96,6 +102,34 @@ class ShardAnswer:
     tallies: dict[str, FacetTally] = field(default_factory=dict)  # facet -> counts by value
     months: dict[str, int] = field(default_factory=dict)  # "2016-03" -> matches published that month
     hits: list[tuple[tuple, Any]] = field(default_factory=list)  # (sort key, search.Hit or None below build_from), best first
+
+
+class _IdleWork(threading.local):
+    """Work a process does while it waits, one short step at a time (per thread: a step uses the thread's searcher)."""
+
+    def __init__(self) -> None:
+        self.tasks: collections.deque[Callable[[], bool]] = collections.deque(maxlen=IDLE_TASKS)
+
+
+IDLE_TASKS = 16  # tasks kept per thread (an executor that never waits leaves at most these)
+IDLE = _IdleWork()
+
+
+def while_waiting(ready: Callable[[], bool]) -> None:
+    """Run the idle tasks a step at a time until ``ready()`` (an answer or a request has come) or none is left.
+
+    A task is a callable doing one short step (building one hit: a few tenths of a millisecond),
+    returning whether it has more; what it does is only ever a head start (the step it speeds up
+    does the same work itself when the result is missing), so a task that fails is dropped.
+    """
+    tasks = IDLE.tasks
+    while tasks and not ready():
+        try:
+            more = tasks[0]()
+        except Exception:  # a head start lost, nothing more: the search does this work itself
+            more = False
+        if not more:
+            tasks.popleft()
 
 
 class ShardExecutor(Protocol):
@@ -131,6 +165,8 @@ class LocalShardExecutor:
     fork of a threaded web worker) on first use; one that died is started again and the search
     run once more.
     """
+
+    builds_ahead = True  # its processes build a shard's likely page hits while they wait (ShardPayload.ahead)
 
     def __init__(self, processes: int) -> None:
         self.processes = max(1, processes)
@@ -187,7 +223,9 @@ class LocalShardExecutor:
                     answers[number] = (False, exc)
         for number, slot in enumerate(slots):  # a process answers its tasks in the order they were sent
             if slot != LOCAL_SLOT:
-                answers[number] = self._workers[slot][1].recv()
+                pipe = self._workers[slot][1]
+                while_waiting(pipe.poll)  # this process's shards build their likely page hits meanwhile
+                answers[number] = pipe.recv()
         for ok, value in answers:
             if not ok:
                 raise value
@@ -241,6 +279,7 @@ def _serve(pipe) -> None:
             pipe.send(answer)
         except Exception as exc:  # an answer or error that does not pickle
             pipe.send((False, IndexUnavailable(f"{shard_dir}: a search process could not send its answer ({type(exc).__name__}: {exc})")))
+        while_waiting(pipe.poll)  # until the next request: build the hits the coordinator is likely to ask for next
 
 
 def make_executor(shard_count: int, processes: int) -> ShardExecutor:

@@ -152,6 +152,76 @@ def test_search_processes_answer_as_in_process(sample_pair):
         executor.close()
 
 
+def test_a_shard_builds_its_page_hits_from_the_masks_of_the_first_step(sample_pair, monkeypatch):
+    """A search matches each shard once: the hits step reuses the masks its shard made for the counts.
+
+    (They were made a second time in each shard holding a hit of the page: at 1M articles that
+    was a third of a sharded search.)
+    """
+    import searchapp.query.search as search_module
+
+    calls: list[int] = []
+    match = search_module._match
+
+    def counted(searcher, *args):
+        calls.append(searcher.reader().doc_count_all())
+        return match(searcher, *args)
+
+    monkeypatch.setattr(search_module, "_match", counted)
+    index = SearchIndex(sample_pair[1])
+    result = index.search(SearchRequest(q="Syria"))
+    assert len({hit.id for hit in result.hits}) == len(result.hits) >= 2
+    assert len(index.shards) == len(calls) == 3
+
+
+def test_a_shard_builds_its_best_hits_while_it_waits_and_the_hits_step_uses_them(sample_pair):
+    """The hits a shard builds ahead (its best, while its process waits) are the ones the hits step returns."""
+    import searchapp.query.search as search_module
+    from searchapp.query.shards import IDLE, while_waiting
+
+    index = SearchIndex(sample_pair[1])
+    request = SearchRequest(q="Syria")
+    with index.reading():
+        prepared = search_module.prepare(index.reader(), request, index.limits, stats=True)
+        base = index._payload(prepared, request, "page", 10, "")
+        answers = {str(shard.index_dir): search_module.search_shard(str(shard.index_dir), base) for shard in index.shards}
+        shard_dir = max(answers, key=lambda d: len(answers[d].hits))  # the shard holding most of the hits
+        best = [(key[-1], round(-key[0], 4)) for key, _ in answers[shard_dir].hits]
+        assert len(best) >= 2
+        IDLE.tasks.clear()
+        page = dataclasses.replace(base, token="ahead", ahead=(0, 2))
+        search_module.search_shard(shard_dir, page)
+        kept = search_module._RECENT[shard_dir]["ahead"]
+        assert [article_id for _, _, article_id in kept.ahead] == [article_id for article_id, _ in best[:2]]
+        while_waiting(lambda: False)
+        assert list(kept.built) == [article_id for article_id, _ in best[:2]] and not IDLE.tasks
+        hits = search_module.search_shard(shard_dir, dataclasses.replace(page, mode="hits", build=tuple(best))).hits
+    assert [hit.id for _, hit in hits] == [article_id for article_id, _ in best]
+    assert [hit is kept.built.get(hit.id) for _, hit in hits] == [True, True] + [False] * (len(best) - 2)
+    one = {hit.id: hit for hit in SearchIndex(sample_pair[0]).search(SearchRequest(q="Syria")).hits}
+    assert [hit for _, hit in hits] == [one[article_id] for article_id, _ in best]  # snippets, names, versions as one index builds them
+
+
+def test_idle_work_runs_until_an_answer_is_ready_and_drops_a_failing_step():
+    from searchapp.query.shards import IDLE, while_waiting
+
+    steps: list[int] = []
+
+    def three_steps() -> bool:
+        steps.append(len(steps))
+        return len(steps) < 3
+
+    def failing() -> bool:
+        raise ValueError("a head start lost")
+
+    IDLE.tasks.clear()
+    IDLE.tasks.extend([failing, three_steps])
+    while_waiting(lambda: len(steps) == 2)
+    assert steps == [0, 1] and list(IDLE.tasks) == [three_steps]
+    while_waiting(lambda: False)
+    assert steps == [0, 1, 2] and not IDLE.tasks
+
+
 def test_exports_stream_in_the_one_index_order(sample_pair):
     one_dir, many_dir = sample_pair
     for request in (SearchRequest(q="the"), SearchRequest(sort="oldest", collapse=False)):
