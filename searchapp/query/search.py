@@ -992,7 +992,7 @@ def _suggest(index: SearchIndex, reader, request: SearchRequest, total: int) -> 
             continue
         best = None
         # (another spelling of a name keeps its first two letters: "Idleb" and "Idlib", "Asad" and "Assad")
-        for candidate in reader.terms_within("words", key, 2 if len(key) > 4 else 1, prefix=2 if names_only else 1):
+        for candidate in words_within(reader, "words", key, 2 if len(key) > 4 else 1, prefix=2 if names_only else 1):
             if candidate == key or len(candidate) < 3 or candidate in STOP_WORDS:
                 continue
             frequency = reader.doc_frequency("words", candidate)
@@ -1019,6 +1019,17 @@ def _suggest(index: SearchIndex, reader, request: SearchRequest, total: int) -> 
 
 
 RARE_WORD_SHARE = 2000  # a word in fewer than one article in 2,000 (or two) may be a misspelling
+
+
+def words_within(reader, fieldname: str, text: str, maxdist: int, prefix: int = 0) -> set[str]:
+    """The words of ``fieldname`` within ``maxdist`` edits of ``text`` (sharing its first ``prefix`` letters), in any reader.
+
+    Whoosh finds them in one segment by walking its word list with an automaton, but a reader of
+    several segments or shards (a ``MultiReader``) falls back to measuring the distance to every
+    word of the prefix in Python: 63,000 words for "Idlib ceasefire" at 1,000,000 articles, five
+    times the rest of the search.  The union of each segment's own answer is the same set.
+    """
+    return {word for leaf, _ in reader.leaf_readers() for word in leaf.terms_within(fieldname, text, maxdist, prefix=prefix)}
 _PLAIN_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 

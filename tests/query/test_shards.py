@@ -222,6 +222,22 @@ def test_idle_work_runs_until_an_answer_is_ready_and_drops_a_failing_step():
     assert steps == [0, 1, 2] and not IDLE.tasks
 
 
+@pytest.mark.parametrize(("word", "maxdist", "prefix"), [("ceasfire", 2, 1), ("idleb", 2, 2), ("rebel", 2, 1), ("force", 2, 1), ("talks", 2, 1)])
+def test_words_within_every_shard_are_whoosh_s_own_answer_over_them(sample_pair, word, maxdist, prefix):
+    """Did-you-mean's candidates over several shards: each segment's automaton, the same words as Whoosh's scan of them all."""
+    from whoosh.reading import IndexReader
+
+    from searchapp.query.search import words_within
+
+    index = SearchIndex(sample_pair[1])
+    with index.reading():
+        reader = index.reader()
+        assert len(reader.leaf_readers()) == 3
+        scanned = set(IndexReader.terms_within(reader, "words", word, maxdist, prefix=prefix))  # the base class's scan
+        assert scanned  # (each case finds some word; "rebel", "force" and "talks" find words that only some shards hold)
+        assert words_within(reader, "words", word, maxdist, prefix=prefix) == scanned
+
+
 def test_exports_stream_in_the_one_index_order(sample_pair):
     one_dir, many_dir = sample_pair
     for request in (SearchRequest(q="the"), SearchRequest(sort="oldest", collapse=False)):
