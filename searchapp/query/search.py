@@ -579,8 +579,9 @@ def shard_answer(searcher, table: FacetTable, payload: ShardPayload, recent: dic
         with _RECENT_LOCK:
             kept = recent.pop(payload.token, None) if recent is not None else None
         if kept is None or kept.table is not table:  # (gone, or a new generation since)
-            kept = _Kept(table, _match(searcher, table, request, payload.parsed, payload.names))
-        terms = query_terms(kept.matches.parsed, kept.matches.names)
+            matches = _match(searcher, table, request, payload.parsed, payload.names)
+            kept = _Kept(table, matches, query_terms(matches.parsed, matches.names))
+        terms = kept.terms
         hits = []
         for i, score in payload.build:
             hit = kept.built.get(i)
@@ -622,7 +623,7 @@ class _Kept:
 
     table: FacetTable
     matches: _Matches
-    terms: frozenset = frozenset()
+    terms: frozenset  # what its snippets mark
     ahead: list[tuple[int, float | None, str]] = field(default_factory=list)  # (docnum, score, id) to build, best first
     built: dict[str, Hit] = field(default_factory=dict)  # id -> its hit, built ahead
 

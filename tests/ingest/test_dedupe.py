@@ -139,3 +139,27 @@ def test_more_like_this_never_lists_versions_of_the_same_story(dup_index):
 
     similar = [ref.id for ref in load_document(Index(dup_index), "v2").similar]
     assert similar == ["o1"]  # the only other story that shares words; v0, v1, v3 are v2's own story
+
+
+@pytest.mark.parametrize("pending", [1, 3, 50, 10_000])
+def test_band_table_finds_every_article_sharing_a_band_key_before_and_after_merging(pending):
+    """The sorted runs answer as a dictionary per band would, whenever the additions were merged into them."""
+    import random
+
+    from searchapp.ingest.dedupe import BANDS, BandTable
+
+    rng = random.Random(pending)
+    table = BandTable()
+    table.PENDING = pending
+    expected: list[dict[int, set[str]]] = [{} for _ in range(BANDS)]
+    for n in range(300):
+        article_id = f"a{n % 240}"  # the last 60 are articles indexed again, with new keys
+        keys = tuple(rng.randrange(12) if band % 2 else rng.randrange(2**32) for band in range(BANDS))  # few values: many shared
+        table.add(keys, article_id)
+        for band, key in enumerate(keys):
+            expected[band].setdefault(key, set()).add(article_id)
+        probe = tuple(rng.randrange(12) if band % 2 else rng.randrange(2**32) for band in range(BANDS))
+        for asked in (keys, probe):
+            assert table.holders(asked) == set().union(*(expected[band].get(key, set()) for band, key in enumerate(asked)))
+    assert table.holders(()) == set()
+    assert sum(len(keys) for keys, _ in table._runs) == (300 // pending) * pending * BANDS  # (what was flushed: the runs were searched too)
