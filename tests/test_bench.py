@@ -64,3 +64,12 @@ def test_arabic_bench_meets_its_target_for_the_chosen_analyser_and_end_to_end():
     assert [float(cell) for cell in end_to_end[:7]] == pytest.approx([float(cell) for cell in chosen[:7]], abs=0.002)
     # ... and mends a hamza seat typed as its letter (query/hamza.py): every variant of every query meets
     assert [cell.strip() for cell in end_to_end[7:12]] == ["1.000"] * 5
+
+
+def test_band_table_bench_finds_the_reference_candidates():
+    """bench/band_table.py: BandTable and the dictionary per band it replaced find the same candidates."""
+    result = subprocess.run([sys.executable, str(ROOT / "bench/band_table.py"), "--n", "3000"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "the same candidates for every article: yes" in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and "candidates found" not in line]
+    assert [row.split("|")[1].strip() for row in rows] == ["dictionary per band (before)", "BandTable (NumPy runs)"]
