@@ -79,8 +79,8 @@ def keys_from_bytes(data: bytes) -> tuple[int, ...]:
 class BandTable:
     """Which articles hold each LSH band key: sorted NumPy runs, and the latest additions in a dict.
 
-    A dictionary per band holding a list of ids per key cost ~140 bytes an entry, 20 entries an
-    article: about 3 GB of the indexer's memory at a million articles.  Here each (band, key) is
+    A dictionary per band holding a list of ids per key cost ~140 bytes an entry, 20 entries a
+    distinct article: 3.3 GB at a million (``bench/band_table.py``: 0.7 GB here).  Each (band, key) is
     one 64-bit number (the band in the high half) beside a 32-bit article number, 12 bytes an
     entry, in sorted runs searched with ``searchsorted``.  Additions wait in a small dict; every
     :data:`PENDING` articles they become a run, and runs of like size are merged (as a binary

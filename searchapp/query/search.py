@@ -1020,6 +1020,7 @@ def _suggest(index: SearchIndex, reader, request: SearchRequest, total: int) -> 
 
 
 RARE_WORD_SHARE = 2000  # a word in fewer than one article in 2,000 (or two) may be a misspelling
+_PLAIN_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
 def words_within(reader, fieldname: str, text: str, maxdist: int, prefix: int = 0) -> set[str]:
@@ -1031,7 +1032,6 @@ def words_within(reader, fieldname: str, text: str, maxdist: int, prefix: int = 
     times the rest of the search.  The union of each segment's own answer is the same set.
     """
     return {word for leaf, _ in reader.leaf_readers() for word in leaf.terms_within(fieldname, text, maxdist, prefix=prefix)}
-_PLAIN_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
 def _fold_word(word: str) -> str:

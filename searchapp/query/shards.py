@@ -30,6 +30,8 @@ The executor protocol (:class:`ShardExecutor`) is all another executor (a Dask c
         def run(self, fn, tasks: Sequence[tuple[str, Any]]) -> list: ...   # fn(shard_dir, payload) per task, answers in task order
         def close(self) -> None: ...
 
+An executor whose processes run :func:`while_waiting` between a search's steps says so with
+``builds_ahead = True`` (the payload then asks each shard to build its likely page hits meanwhile).
 ``fn`` is the module-level :func:`searchapp.query.search.search_shard`, so it pickles by name
 (it lives beside the search it runs: this module imports nothing of ``search.py``, which imports
 it); ``shard_dir`` is a ``str`` path, the payload a :class:`ShardPayload`.  A worker keeps the
