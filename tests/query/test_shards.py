@@ -152,6 +152,48 @@ def test_search_processes_answer_as_in_process(sample_pair):
         executor.close()
 
 
+def test_threads_searching_at_once_through_search_processes_get_the_one_index_answers(sample_pair):
+    """A web worker's threads share its search processes: each search gets its own answer.
+
+    Every request of REQUESTS, by 4 threads at once, each in its own order, through one executor
+    (each exchange holds its process's pipe; the masks and hits kept between a search's two steps
+    are keyed by the search).
+    """
+    import random
+    import threading
+
+    one_dir, many_dir = sample_pair
+    one = SearchIndex(one_dir)
+    base = one.search(SearchRequest(facet_size=None))
+    requests = [(name, make(base)) for name, make in sorted(REQUESTS.items())]
+    expected = {name: one.search(dataclasses.replace(request)) for name, request in requests}
+    executor = LocalShardExecutor(2)
+    failures: list[str] = []
+    try:
+        many = SearchIndex(many_dir, executor=executor)
+
+        def search_all(seed: int) -> None:
+            order = requests * 3
+            random.Random(seed).shuffle(order)
+            for name, request in order:
+                try:
+                    assert_same(expected[name], many.search(dataclasses.replace(request)))
+                except Exception as exc:  # (an error in a thread is reported by the test, not lost)
+                    failures.append(f"{name}: {type(exc).__name__}: {exc}")
+
+        threads = [threading.Thread(target=search_all, args=(seed,)) for seed in range(4)]
+        for thread in threads:
+            thread.daemon = True  # (a thread stuck on a pipe another one read from must not hang the run)
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not [thread for thread in threads if thread.is_alive()], "searches stuck waiting for an answer"
+        assert len(executor.pids()) == 1
+    finally:
+        executor.close()
+    assert failures == []
+
+
 def test_a_shard_builds_its_page_hits_from_the_masks_of_the_first_step(sample_pair, monkeypatch):
     """A search matches each shard once: the hits step reuses the masks its shard made for the counts.
 
