@@ -33,7 +33,7 @@ from ..config import Settings
 from ..errors import BadRequest, IndexDamaged, IndexUnavailable, SearchappError
 from ..store.custom import VALUE_SEPARATOR, FacetSpec, load_facets
 from ..store.index import open_index
-from ..store.internals import GlobalStatistics, global_statistics, segment_columns, use_statistics
+from ..store.internals import GlobalStatistics, global_statistics, postings_read_once, segment_columns, use_statistics
 from ..store.names import spelling_key
 from ..store.outlets import use_outlets_file
 from ..store.schema import FACET_FIELDS, read_article_ref, word_analyzer
@@ -692,7 +692,8 @@ def search_shard(shard_dir: str, payload: ShardPayload) -> ShardAnswer:
         searcher = shard.searcher()
         with _RECENT_LOCK:
             recent = _RECENT.setdefault(shard_dir, {})
-        answer = shard_answer(searcher, shard.facet_table(searcher), payload, recent)
+        with postings_read_once():  # (the masks' postings read again for the scores)
+            answer = shard_answer(searcher, shard.facet_table(searcher), payload, recent)
     if payload.mode == "page" and payload.ahead[1] > payload.ahead[0]:
         IDLE.tasks.append(partial(_build_ahead, shard, recent, payload.token))
     return answer
