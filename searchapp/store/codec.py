@@ -151,17 +151,20 @@ def _position_deltas(lists: list[list[int]], counts: np.ndarray) -> np.ndarray:
 
 
 def decode_postings(data: bytes, count: int, format_) -> tuple[np.ndarray, np.ndarray, object]:
-    """(id deltas, weights, values) of a payload; values are position arrays or value bytes."""
-    return _decode_postings(data, 0, count, _values_kind(format_))[0]
+    """(id deltas, weights, values) of a block's payload; values are position arrays (unpacked when first
+    read: the positions are the block's last part) or value bytes."""
+    return _decode_postings(data, 0, count, _values_kind(format_), lazy=True)[0]
 
 
 def _decode_postings(
-    data: bytes, pos: int, count: int, kind: int, float_type: str = "<f4"
+    data: bytes, pos: int, count: int, kind: int, float_type: str = "<f4", lazy: bool = False
 ) -> tuple[tuple[np.ndarray, np.ndarray, object], int]:
     deltas, pos = _unpack_ints(data, pos, count)
     weights, pos = _unpack_numbers(data, pos, count, float_type)
     values: object = None
-    if kind == _V_POSITIONS:
+    if kind == _V_POSITIONS and lazy:  # (nothing follows them: where they end is not needed)
+        values = PositionLists.packed(data, pos, count)
+    elif kind == _V_POSITIONS:
         counts, pos = _unpack_ints(data, pos, count)
         steps, pos = _unpack_ints(data, pos, int(counts.sum()))
         values = PositionLists(steps, [0, *np.cumsum(counts).tolist()])
@@ -177,17 +180,46 @@ class PositionLists:
     """The positions of each posting of a block, decoded only when one is asked for.
 
     Most searches never look at positions (only phrases and snippets do), so a block keeps its
-    position steps as one array and the start of each posting's run; a slice is a view.
+    position steps as one array and the start of each posting's run; a slice is a view.  A block
+    read for its ids and weights (the masks, the scores) leaves them packed: unpacking them was
+    a third of decoding a block, for nothing.
     """
 
-    __slots__ = ("_steps", "_starts")
+    __slots__ = ("_unpacked_steps", "_unpacked_starts", "_packed")
 
     def __init__(self, steps: np.ndarray, starts: list[int]) -> None:
-        self._steps = steps
-        self._starts = starts  # len(self) + 1 offsets into steps
+        self._unpacked_steps = steps
+        self._unpacked_starts = starts  # len(self) + 1 offsets into steps
+        self._packed: tuple[bytes, int, int] | None = None
+
+    @classmethod
+    def packed(cls, data: bytes, pos: int, count: int) -> PositionLists:
+        """The positions of ``count`` postings as :func:`_encode_postings` wrote them at ``data[pos:]``, unpacked when read."""
+        lists = cls.__new__(cls)
+        lists._packed = (data, pos, count)
+        return lists
+
+    def _unpack(self) -> None:
+        data, pos, count = self._packed
+        counts, pos = _unpack_ints(data, pos, count)
+        self._unpacked_steps = _unpack_ints(data, pos, int(counts.sum()))[0]
+        self._unpacked_starts = [0, *np.cumsum(counts).tolist()]
+        self._packed = None
+
+    @property
+    def _steps(self) -> np.ndarray:
+        if self._packed is not None:
+            self._unpack()
+        return self._unpacked_steps
+
+    @property
+    def _starts(self) -> list[int]:
+        if self._packed is not None:
+            self._unpack()
+        return self._unpacked_starts
 
     def __len__(self) -> int:
-        return len(self._starts) - 1
+        return self._packed[2] if self._packed is not None else len(self._unpacked_starts) - 1
 
     def __getitem__(self, index):
         if isinstance(index, slice):

@@ -126,3 +126,21 @@ def test_an_index_written_by_w3_opens_searches_and_takes_compact_batches(tmp_pat
     with ix.searcher() as searcher:
         assert sorted(hit["id"] for hit in searcher.search(phrase)) == ["new", "old"]
         assert searcher.document(id="old")["paragraphs"] == ["p"]
+
+
+def test_a_block_read_for_its_ids_and_weights_leaves_its_positions_packed(tmp_path):
+    """The masks and the scores read a block's ids and weights: its positions stay packed until a phrase or a
+    snippet asks for them, and are then W3's positions."""
+    w3, compact = build(tmp_path / "w3", W3Codec(), batches=1), build(tmp_path / "compact", CompactCodec(), batches=1)
+    with w3.reader() as a, compact.reader() as b:
+        expected = []
+        matcher = a.postings("body", "ceasefir")
+        while matcher.is_active() and len(expected) < 128:  # the first block's
+            expected.append((matcher.id(), matcher.value_as("positions")))
+            matcher.next()
+        block = b.postings("body", "ceasefir")
+        block._read_data()
+        deltas, _, positions = block._data
+        assert len(positions) == len(deltas) == len(expected) == 128 and positions._packed is not None
+        assert [(int(i), p.tolist()) for i, p in zip(deltas.cumsum(), positions, strict=True)] == expected
+        assert positions._packed is None  # (unpacked once, when first read)
