@@ -692,7 +692,7 @@ def search_shard(shard_dir: str, payload: ShardPayload) -> ShardAnswer:
         searcher = shard.searcher()
         with _RECENT_LOCK:
             recent = _RECENT.setdefault(shard_dir, {})
-        with postings_read_once():  # (the masks' postings read again for the scores)
+        with postings_read_once():  # (the scores read the postings the masks have just read)
             answer = shard_answer(searcher, shard.facet_table(searcher), payload, recent)
     if payload.mode == "page" and payload.ahead[1] > payload.ahead[0]:
         IDLE.tasks.append(partial(_build_ahead, shard, recent, payload.token))
