@@ -99,19 +99,15 @@ def _blocks(matcher) -> Iterator[tuple]:
 
 
 def term_docs(reader, fieldname: str, text) -> np.ndarray:
-    """Every document number (deleted ones included) whose ``fieldname`` holds ``text``."""
-    if _DECODED.memo is not None:  # one search: its scores read the same postings next (term_weights)
-        parts = [ids + offset for leaf, offset in reader.leaf_readers() if len(ids := _memo_ids(leaf, fieldname, text))]
-    else:
-        parts = [
-            posting_ids(leaf.postings(fieldname, text)) + offset
-            for leaf, offset in reader.leaf_readers()
-            if (fieldname, text) in leaf
-        ]
+    """Every document number (deleted ones included) whose ``fieldname`` holds ``text``.
+
+    Read with the weights (:func:`term_weights`): within a search the scores take both from there.
+    """
+    parts = [ids + offset for leaf, offset in reader.leaf_readers() if len(ids := _term_ids(leaf, fieldname, text))]
     return np.concatenate(parts) if parts else EMPTY_IDS
 
 
-def _memo_ids(leaf, fieldname: str, text) -> np.ndarray:
+def _term_ids(leaf, fieldname: str, text) -> np.ndarray:
     try:
         btext = text if isinstance(text, bytes) else leaf.schema[fieldname].to_bytes(text)
     except (KeyError, ValueError):  # (no such field, or a text the field cannot hold: nothing matches)
