@@ -18,7 +18,7 @@ import uuid
 import weakref
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -60,9 +60,11 @@ from .scoring import score_matches
 from .shards import (
     IDLE,
     InProcessExecutor,
+    Merged,
     ShardAnswer,
     ShardExecutor,
     ShardPayload,
+    ShareItem,
     make_executor,
     merge_answers,
     month_counts,
@@ -388,16 +390,69 @@ class SearchIndex(ShardIndex):
             owner=id(self), ahead=ahead,
         )
 
-    def build_hits(self, prepared: Prepared, request: SearchRequest, token: str, page: list[tuple[tuple, int, object]]) -> dict[tuple[int, str], Hit]:
-        """The hits of a merged page, each built by the shard holding it: (shard number, id) -> Hit."""
+    def build_hits(self, prepared: Prepared, request: SearchRequest, token: str, merged: Merged, page: list[tuple[tuple, int, object]]) -> dict[tuple[int, str], Hit]:
+        """The hits of a merged page not built yet: (shard number, id) -> Hit.
+
+        With local search processes (:class:`~searchapp.query.shards.LocalShardExecutor`) every
+        process holds every shard open, so a hit needs not be built by its own shard's process:
+        this process and the search processes build the page's hits from either end
+        (:meth:`~searchapp.query.shards.LocalShardExecutor.share`), each its own shard's first (those
+        built while it waited).  Otherwise, or when a shard's answer did not say how to build its
+        hits (a page past SHARE_DEPTH), each shard holding hits of the page builds them.
+        """
+        missing = [(key, number) for key, number, hit in page if hit is None]
+        built: dict[tuple[int, str], Hit] = {}
+        if getattr(self.executor, "shares_hits", False) and all((number, key[-1]) in merged.refs for key, number in missing):
+            built = self._share_hits(prepared, request, token, merged, missing)
+            missing = [(key, number) for key, number in missing if (number, key[-1]) not in built]  # (a commit meanwhile)
         wanted: dict[int, list[tuple[str, float | None]]] = {}
-        for key, number, hit in page:
-            if hit is None:
-                wanted.setdefault(number, []).append((key[-1], round(-key[0], 4) if request.effective_sort == "relevance" else None))
+        for key, number in missing:
+            wanted.setdefault(number, []).append((key[-1], _score_of(key, request)))
+        if not wanted:
+            return built
         base = self._payload(prepared, request, "hits", 0, token)
         tasks = [(str(self.shards[number].index_dir), replace(base, build=tuple(ids))) for number, ids in sorted(wanted.items())]
         answers = self.executor.run(search_shard, tasks)
-        return {(number, hit.id): hit for number, answer in zip(sorted(wanted), answers, strict=True) for _, hit in answer.hits}
+        built.update({(number, hit.id): hit for number, answer in zip(sorted(wanted), answers, strict=True) for _, hit in answer.hits})
+        return built
+
+    def _share_hits(
+        self, prepared: Prepared, request: SearchRequest, token: str, merged: Merged, missing: list[tuple[tuple, int]]
+    ) -> dict[tuple[int, str], Hit]:
+        """The page's missing hits built by this process and the search processes at once (see :meth:`build_hits`)."""
+        dirs = [str(shard.index_dir) for shard in self.shards]
+        items = [ShareItem(dirs[number], key[-1], *merged.refs[(number, key[-1])][:1], _score_of(key, request), merged.refs[(number, key[-1])][1]) for key, number in missing]
+        generations = dict(zip(dirs, merged.generations, strict=True))
+        terms = query_terms(prepared.parsed, prepared.names)
+        custom = self._custom_in_schema()
+        ahead: dict[str, dict[str, Hit]] = {}  # this process's own shards: the hits built while it waited
+        with _RECENT_LOCK:
+            for shard_dir in dirs:
+                kept = _RECENT.get(shard_dir, {}).pop(token, None)
+                if kept is not None:
+                    ahead[shard_dir] = kept.built
+        number_of = {shard_dir: number for number, shard_dir in enumerate(dirs)}
+
+        def current(item: ShareItem) -> bool:  # this process reads the generation the hit was ranked on
+            return self.shards[number_of[item.shard_dir]].searcher().reader().generation() == generations[item.shard_dir]
+
+        def build(item: ShareItem) -> Hit:
+            hit = ahead.get(item.shard_dir, {}).get(item.id)
+            if hit is not None and hit.score == item.score:
+                return hit
+            return build_hit(self.shards[number_of[item.shard_dir]].searcher(), custom, item.docnum, item.score, terms, item.others)
+
+        base = replace(self._payload(prepared, request, "share", 0, token), generations=generations, custom=custom)
+        hits = self.executor.share(share_hits, base, items, build, current)
+        return {(number_of[item.shard_dir], item.id): hit for item, hit in hits.items()}
+
+    def _custom_in_schema(self) -> dict[str, FacetSpec]:
+        """The index's own facets its shards' schema holds (what a hit lists), read again when shard 0 commits."""
+        searcher = self.shards[0].searcher()
+        cached = getattr(self, "_custom", None)
+        if cached is None or cached[0] != searcher.reader().generation():
+            cached = self._custom = (searcher.reader().generation(), {name: spec for name, spec in self.custom_facets().items() if name in searcher.schema})
+        return cached[1]
 
     def count(self, request: SearchRequest) -> int:
         """How many results ``request`` has (what did-you-mean compares)."""
@@ -611,10 +666,14 @@ def shard_answer(searcher, table: FacetTable, payload: ShardPayload, recent: dic
             while len(recent) > RECENT_SEARCHES:
                 recent.pop(next(iter(recent)))
     months = month_counts(table.published[matches.final], MISSING_DATE)
-    return ShardAnswer(total, int(np.count_nonzero(matches.query_mask)), tallies, months, hits)
+    answer = ShardAnswer(total, int(np.count_nonzero(matches.query_mask)), tallies, months, hits, generation=searcher.reader().generation())
+    if payload.build_from >= payload.end and payload.end <= SHARE_DEPTH:  # (a shard: its hits are built once the page is known)
+        answer.refs = [(docnum, tuple(table.versions(docnum, matches.every_version).tolist()) if matches.collapse else None) for _, docnum, _ in ranked]
+    return answer
 
 
 RECENT_SEARCHES = 16  # masks kept per process between a search's two steps (a few concurrent requests)
+SHARE_DEPTH = 100  # a shard answering its best 100 hits or fewer (pages 1 to 10) says how to build each without its masks
 
 
 @dataclass
@@ -648,6 +707,38 @@ def _build_ahead(shard: ShardIndex, recent: dict, token: str) -> bool:
         docnum, score, article_id = kept.ahead.pop(0)
         kept.built[article_id] = _hit(searcher, kept.table, docnum, score, kept.terms, kept.matches)
     return bool(kept.ahead)
+
+
+def share_hits(shard_dir: str, payload: ShardPayload) -> Iterator[tuple[int, Hit]]:
+    """The page's hits of ``payload.share`` built in order, each yielded as (its place in that list, the hit).
+
+    The "hits" step of a sharded search with local search processes (:meth:`SearchIndex.build_hits`):
+    this process builds its own shard's hits of the page first (most built while it waited), then
+    the other shards' from the bottom of the page, while the coordinator builds from the other end
+    and stops this stream once it holds every hit (:meth:`~searchapp.query.shards.LocalShardExecutor.share`).
+    A hit of a shard whose generation here is not the one its search ranked (a commit meanwhile:
+    other document numbers) is skipped; the coordinator builds it.  ``shard_dir``: unused (every
+    item names its shard).
+    """
+    terms = query_terms(payload.parsed, payload.names)
+    with ExitStack() as stack:
+        opened: dict[str, tuple | None] = {}  # shard_dir -> (searcher, hits built ahead) or None (another generation)
+        for position, item in enumerate(payload.share):
+            if item.shard_dir not in opened:
+                shard = open_shard(item.shard_dir, payload.read_only, payload.owner)
+                stack.enter_context(shard.reading())
+                searcher = shard.searcher()
+                with _RECENT_LOCK:
+                    kept = _RECENT.get(item.shard_dir, {}).pop(payload.token, None)
+                current = searcher.reader().generation() == payload.generations.get(item.shard_dir)
+                opened[item.shard_dir] = (searcher, kept.built if kept is not None else {}) if current else None
+            if opened[item.shard_dir] is None:
+                continue
+            searcher, built = opened[item.shard_dir]
+            hit = built.get(item.id)
+            if hit is None or hit.score != item.score:
+                hit = build_hit(searcher, payload.custom, item.docnum, item.score, terms, item.others)
+            yield position, hit
 
 
 # ---------------------------------------------------------------------------------------------
@@ -721,7 +812,7 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResult:
     page = merged.hits[start:end]
     if any(hit is None for _, _, hit in page):  # a sharded index: each shard builds the hits of the page it holds
         # (after the facet pages: the shards' processes have meanwhile built the hits they expect to be asked for)
-        built = index.build_hits(prepared, request, token, page)
+        built = index.build_hits(prepared, request, token, merged, page)
         page = [(key, number, hit if hit is not None else built[(number, key[-1])]) for key, number, hit in page]
     hits = [hit for _, _, hit in page]
     # names the archive never writes as typed ("Asad", "syra") found articles through the tags only: a
@@ -736,6 +827,11 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResult:
         name_hint(match) for match in prepared.names if reader.doc_frequency(NAME_FIELD, match.key) > written[match.key]
     ]
     return SearchResult(request, total, hits, facets, did_you_mean, terms, timeline_bars(merged.months), hints, pages)
+
+
+def _score_of(key: tuple, request: SearchRequest) -> float | None:
+    """A hit's score from its sort key (relevance: (-score, id)), as its shard ranked it (4 places)."""
+    return round(-key[0], 4) if request.effective_sort == "relevance" else None
 
 
 def _written(reader, spelling: str) -> int:
@@ -787,6 +883,16 @@ def iter_hits(index: SearchIndex, request: SearchRequest, limit: int) -> tuple[i
 def _hit(
     searcher, table: FacetTable, docnum: int, score: float | None, terms: frozenset, matches: _Matches, every_version_id: bool = False
 ) -> Hit:
+    others = table.versions(docnum, matches.every_version) if matches.collapse else None
+    return build_hit(searcher, table.custom, docnum, score, terms, others, every_version_id)
+
+
+def build_hit(
+    searcher, custom: dict[str, FacetSpec], docnum: int, score: float | None, terms: frozenset, others, every_version_id: bool = False
+) -> Hit:
+    """One hit as a page shows it, from its stored fields: snippets of the paragraphs that match best, its tags,
+    its own facets' values, and its other versions (``others``: their docnums within the search, earliest first;
+    None when not collapsing).  Needs no mask, so any process holding the shard open can build it."""
     stored = searcher.stored_fields(docnum)
     hit = Hit(
         id=stored["id"],
@@ -806,13 +912,13 @@ def _hit(
     )
     mentions = (stored.get("entities") or {}).get("mentions", [])
     hit.people, hit.orgs, hit.places = ([m["name"] for m in mentions if m.get("kind") == kind] for kind in ("person", "org", "place"))
-    hit.facets = {name: facet_values(spec, stored.get(name)) for name, spec in table.custom.items()}
-    if matches.collapse:
-        others = table.versions(docnum, matches.every_version)
-        hit.versions = article_refs(searcher, others[:MAX_VERSIONS_LISTED].tolist())
+    hit.facets = {name: facet_values(spec, stored.get(name)) for name, spec in custom.items()}
+    if others is not None:
+        others = [int(o) for o in others]
+        hit.versions = article_refs(searcher, others[:MAX_VERSIONS_LISTED])
         hit.version_count = len(others)
         if every_version_id:
-            hit.version_ids = [ref.id for ref in hit.versions] + [searcher.stored_fields(o)["id"] for o in others[MAX_VERSIONS_LISTED:].tolist()]
+            hit.version_ids = [ref.id for ref in hit.versions] + [searcher.stored_fields(o)["id"] for o in others[MAX_VERSIONS_LISTED:]]
     return hit
 
 

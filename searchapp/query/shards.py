@@ -15,13 +15,18 @@ one-index case is the N=1 case of the same code (:func:`searchapp.query.search.r
 3. **Merge**: :func:`merge_answers` (pure) sums totals, facet tallies and month counts and keeps
    the best hits by their sort key; the facet pages, the timeline, did-you-mean and the hints are
    then made from the merged figures exactly as for one index.
-4. **Hits** (mode "hits"): each shard holding hits of the merged page builds them (snippets,
-   versions); it reuses the masks of step 2 when the same process ran it (kept a while under the
-   payload's ``token``), else makes them again.  One index builds its page in step 2.
+4. **Hits**: the merged page's hits not built yet.  With :class:`LocalShardExecutor` every process
+   holds every shard open, and a shard's page answer says how to build each of its best hits without
+   its masks (``ShardAnswer.refs``: its docnum and its other versions' within the search), so the
+   serving process and the search processes build them from either end of the page, each its own
+   shard's first (:meth:`LocalShardExecutor.share`, ``search.share_hits``), whichever is free.
+   Otherwise (another executor, a page past ``search.SHARE_DEPTH``) each shard holding hits of the
+   page builds them (mode "hits"), reusing the masks of step 2 when the same process ran it (kept a
+   while under the payload's ``token``), else making them again.  One index builds its page in step 2.
    Between the two steps a process waits (the coordinator for the other shards' answers, a search
    process for the merged page), and the page's hits a shard holds are its best ones: with
    :class:`LocalShardExecutor` each shard builds its best few (``ShardPayload.ahead``) in that
-   wait, best first (:func:`while_waiting`), and step 4 returns those it has.
+   wait, best first (:func:`while_waiting`), and step 4 uses those it has.
 
 The executor protocol (:class:`ShardExecutor`) is all another executor (a Dask cluster:
 ``searchapp.query.dask_shards``) has to implement::
@@ -51,10 +56,11 @@ from __future__ import annotations
 import collections
 import contextlib
 import multiprocessing
+import multiprocessing.connection
 import os
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -93,6 +99,20 @@ class ShardPayload:
     build: tuple[tuple[str, float | None], ...] = ()  # mode "hits": (id, score) of the hits to build, in page order
     owner: int = 0  # the id() of the SearchIndex asking: in its own process, its own opened shards answer
     ahead: tuple[int, int] = (0, 0)  # mode "page" of a shard: the ranks of its best hits to build while its process waits
+    share: tuple[ShareItem, ...] = ()  # :func:`share_hits`: the page's hits this process builds, in the order it builds them
+    generations: dict[str, int] = field(default_factory=dict)  # share: the generation each shard's hits were ranked on
+    custom: dict = field(default_factory=dict)  # share: the index's own facets (a hit lists their values)
+
+
+@dataclass(frozen=True, eq=False)  # (an item is itself: equal ones never meet)
+class ShareItem:
+    """One hit of a merged page, as any process holding its shard open can build it (``search.share_hits``)."""
+
+    shard_dir: str
+    id: str
+    docnum: int
+    score: float | None
+    others: tuple[int, ...] | None  # the docnums of its other versions within the search, earliest first (collapsing), or None
 
 
 @dataclass
@@ -104,6 +124,9 @@ class ShardAnswer:
     tallies: dict[str, FacetTally] = field(default_factory=dict)  # facet -> counts by value
     months: dict[str, int] = field(default_factory=dict)  # "2016-03" -> matches published that month
     hits: list[tuple[tuple, Any]] = field(default_factory=list)  # (sort key, search.Hit or None below build_from), best first
+    # a shard's hits not built: (docnum, other versions' docnums or None) of each, for a process that builds them (SHARE_DEPTH)
+    refs: list[tuple[int, Any]] = field(default_factory=list)
+    generation: int = -1  # the generation of the shard the answer read
 
 
 class _IdleWork(threading.local):
@@ -173,6 +196,7 @@ class LocalShardExecutor:
     def __init__(self, processes: int) -> None:
         self.processes = max(1, processes)
         self._workers: list[tuple[Any, Any] | None] = [None] * self.processes  # (process, pipe)
+        self._sequence = [0] * self.processes  # the last task sent to each process (under its lock)
         self._locks = [threading.Lock() for _ in range(self.processes)]  # a web worker's threads search at once
         self._slots: dict[str, int] = {}
         self._slots_lock = threading.Lock()
@@ -213,25 +237,113 @@ class LocalShardExecutor:
                 self._locks[slot].release()
 
     def _exchange(self, fn: Callable[[str, Any], Any], tasks: Sequence[tuple[str, Any]], slots: list[int]) -> list:
-        for (shard_dir, payload), slot in zip(tasks, slots, strict=True):
-            if slot != LOCAL_SLOT:
-                self._worker(slot)[1].send((fn, shard_dir, payload))
+        sent = {number: self._send(slot, fn, shard_dir, payload) for number, ((shard_dir, payload), slot) in enumerate(zip(tasks, slots, strict=True)) if slot != LOCAL_SLOT}
         answers: list = [None] * len(tasks)
         for number, ((shard_dir, payload), slot) in enumerate(zip(tasks, slots, strict=True)):
             if slot == LOCAL_SLOT:  # meanwhile, this process searches its own share
                 try:
-                    answers[number] = (True, fn(shard_dir, payload))
+                    answers[number] = ("ok", fn(shard_dir, payload))
                 except Exception as exc:
-                    answers[number] = (False, exc)
+                    answers[number] = ("error", exc)
         for number, slot in enumerate(slots):  # a process answers its tasks in the order they were sent
             if slot != LOCAL_SLOT:
-                pipe = self._workers[slot][1]
-                while_waiting(pipe.poll)  # this process's shards build their likely page hits meanwhile
-                answers[number] = pipe.recv()
-        for ok, value in answers:
-            if not ok:
+                answers[number] = self._receive(slot, sent[number], idle=True)
+        for kind, value in answers:
+            if kind == "error":
                 raise value
         return [value for _, value in answers]
+
+    def _send(self, slot: int, fn: Callable, shard_dir: str = "", payload: Any = None) -> int:
+        """Send a task to ``slot``'s process (its lock held; started if need be); returns the task's number, which
+        its answers carry: a task's answers may outlive the wait for them (a stream stopped early), and are
+        told from the next task's by it."""
+        self._sequence[slot] += 1
+        self._worker(slot)[1].send((self._sequence[slot], fn, shard_dir, payload))
+        return self._sequence[slot]
+
+    def _receive(self, slot: int, number: int, idle: bool = False) -> tuple[str, Any]:
+        """The next message answering task ``number`` of ``slot``'s process: (kind, value), kind "ok", "error", "item" or "end".
+
+        ``idle``: this process's shards build their likely page hits until it comes (:func:`while_waiting`).
+        """
+        pipe = self._workers[slot][1]
+        while True:
+            if idle:
+                while_waiting(pipe.poll)
+            answering, kind, value = pipe.recv()
+            if answering == number:
+                return kind, value
+
+    shares_hits = True  # every process can build any shard's hits (:meth:`share`)
+
+    def share(self, fn: Callable[[str, Any], Any], payload: Any, items: Sequence[ShareItem], build: Callable[[ShareItem], Any], current: Callable[[ShareItem], bool]) -> dict:
+        """``items`` built by whichever process is free: item -> what ``build`` (here) or ``fn`` (a search process) made of it.
+
+        The hits of a merged page: each shard's process built its likeliest ones while it waited, and
+        the rest is shared out as it comes.  Each search process holding items is sent, as
+        ``payload.share``, its own shards' items in page order followed by this process's in reverse,
+        and ``fn`` streams them back built, one by one; this process builds its own shards' items,
+        then the others' from the bottom of the page (those that are ``current`` here), skipping
+        every item already come and the one each process is building next.  Once every item is in,
+        the search processes are told to stop (what they build meanwhile is skipped).  An item no one
+        could build (a commit meanwhile) is left out: the caller builds it another way.
+        """
+        slots = {item: self._slot(item.shard_dir) for item in items}
+        used = sorted(set(slots.values()) - {LOCAL_SLOT})
+        here = [item for item in items if slots[item] == LOCAL_SLOT]
+        orders = {slot: [item for item in items if slots[item] == slot] + here[::-1] for slot in used}
+        mine = here + [item for item in reversed(items) if slots[item] != LOCAL_SLOT and current(item)]
+        pending = dict.fromkeys(items)
+        done: dict = {}
+        for slot in used:
+            self._locks[slot].acquire()
+        try:
+            sent = {}
+            for slot in used:
+                try:
+                    sent[slot] = self._send(slot, fn, "", replace(payload, share=tuple(orders[slot])))
+                except OSError:  # a process that died: the others and this one build its share
+                    self._reset(slot)
+            streaming = set(sent)
+            while pending:
+                for slot in list(streaming):
+                    try:
+                        while slot in streaming and self._workers[slot][1].poll():
+                            answering, kind, value = self._workers[slot][1].recv()
+                            if answering != sent[slot]:
+                                continue  # (the end of an earlier stream)
+                            if kind == "item":
+                                item = orders[slot][value[0]]
+                                if item in pending:
+                                    done[item] = value[1]
+                                    del pending[item]
+                            elif kind == "end":
+                                streaming.discard(slot)
+                            else:
+                                raise value
+                    except (EOFError, OSError):
+                        self._reset(slot)
+                        streaming.discard(slot)
+                if not pending:
+                    break
+                # the item each streaming process builds next (it builds its list in order): not built twice
+                next_there = {next((item for item in orders[slot] if item in pending), None) for slot in streaming}
+                item = next((item for item in mine if item in pending and item not in next_there), None)
+                if item is not None:
+                    done[item] = build(item)
+                    del pending[item]
+                elif streaming:
+                    multiprocessing.connection.wait([self._workers[slot][1] for slot in streaming])
+                else:
+                    break  # what is left, no process here can build
+            for slot in streaming:  # (a stream ended by itself needs no stop)
+                with contextlib.suppress(OSError):
+                    self._sequence[slot] += 1
+                    self._workers[slot][1].send((self._sequence[slot], None, "", None))
+        finally:
+            for slot in used:
+                self._locks[slot].release()
+        return done
 
     def _reset(self, slot: int) -> None:
         """Stop the process of ``slot`` (it may hold an unread answer) so that the next use starts a new one."""
@@ -264,7 +376,11 @@ class LocalShardExecutor:
 
 
 def _serve(pipe) -> None:
-    """A search process: runs each (fn, shard_dir, payload) it is sent and sends back (ok, answer or error)."""
+    """A search process: runs each task (number, fn, shard_dir, payload) it is sent and answers (number, kind, value).
+
+    kind "ok" with fn's answer, "error" with the exception it raised; an ``fn`` that returns an
+    iterator streams it (:func:`_stream`).  A task whose ``fn`` is None is a stop (nothing to do).
+    """
     while True:
         try:
             message = pipe.recv()
@@ -272,16 +388,39 @@ def _serve(pipe) -> None:
             return  # the coordinator is gone
         if message is None:
             return
-        fn, shard_dir, payload = message
+        number, fn, shard_dir, payload = message
+        if fn is None:
+            continue
         try:
-            answer = (True, fn(shard_dir, payload))
+            answer = ("ok", fn(shard_dir, payload))
         except Exception as exc:  # raised again in the coordinator
-            answer = (False, exc)
+            answer = ("error", exc)
+        if answer[0] == "ok" and isinstance(answer[1], Iterator):
+            _stream(pipe, number, answer[1])
+            continue
         try:
-            pipe.send(answer)
+            pipe.send((number, *answer))
         except Exception as exc:  # an answer or error that does not pickle
-            pipe.send((False, IndexUnavailable(f"{shard_dir}: a search process could not send its answer ({type(exc).__name__}: {exc})")))
+            pipe.send((number, "error", IndexUnavailable(f"{shard_dir}: a search process could not send its answer ({type(exc).__name__}: {exc})")))
         while_waiting(pipe.poll)  # until the next request: build the hits the coordinator is likely to ask for next
+
+
+def _stream(pipe, number: int, items: Iterator) -> None:
+    """Send each of ``items`` as it is made, (number, "item", item), then (number, "end", None); stop as soon as
+    the coordinator sends anything (a stop, or its next task: it holds what it needs)."""
+    try:
+        for item in items:
+            pipe.send((number, "item", item))
+            if pipe.poll():
+                return
+        pipe.send((number, "end", None))
+    except Exception as exc:
+        with contextlib.suppress(Exception):
+            pipe.send((number, "error", IndexUnavailable(f"a search process failed building hits ({type(exc).__name__}: {exc})")))
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
 
 
 def make_executor(shard_count: int, processes: int) -> ShardExecutor:
@@ -309,6 +448,8 @@ class Merged:
     tallies: dict[str, FacetTally]
     months: dict[str, int]
     hits: list[tuple[tuple, int, Any]]  # (sort key, number of the shard holding it, its Hit or None), best first
+    refs: dict[tuple[int, str], tuple[int, Any]] = field(default_factory=dict)  # (shard number, id) -> ShardAnswer.refs' entry
+    generations: list[int] = field(default_factory=list)  # each shard's
 
 
 def merge_answers(answers: Sequence[ShardAnswer], end: int) -> Merged:
@@ -320,12 +461,20 @@ def merge_answers(answers: Sequence[ShardAnswer], end: int) -> Merged:
         for period, count in answer.months.items():
             months[period] = months.get(period, 0) + count
     hits = sorted(((key, number, hit) for number, answer in enumerate(answers) for key, hit in answer.hits), key=lambda item: item[:2])[:end]
+    refs = {
+        (number, key[-1]): ref
+        for number, answer in enumerate(answers)
+        if answer.refs
+        for (key, _), ref in zip(answer.hits, answer.refs, strict=True)
+    }
     return Merged(
         total=sum(a.total for a in answers),
         query_count=sum(a.query_count for a in answers),
         tallies=merge_tallies([a.tallies for a in answers]),
         months=months,
         hits=hits,
+        refs=refs,
+        generations=[a.generation for a in answers],
     )
 
 
