@@ -45,10 +45,12 @@ from .facets import (
     FacetPage,
     FacetTable,
     FacetValue,
+    LabelMaps,
     facet_tallies,
     list_facets,
     place_hierarchy,
     published_range,
+    table_labels,
 )
 from .hamza import with_hamza_seats
 from .highlight import Snippet, best_passages, query_terms
@@ -289,6 +291,9 @@ class SearchIndex(ShardIndex):
         self.shards: list[ShardIndex] = [ShardIndex(d, read_only) for d in dirs] if dirs is not None else [self]
         for shard in self.shards:
             _LOCAL[(str(shard.index_dir), id(self))] = shard
+        self._labels: dict[str, tuple[int | None, dict]] = {}  # shard folder -> (generation, its tallies' labels)
+        self._maps: tuple[tuple, LabelMaps] | None = None  # (the shards' generations, their label maps)
+        self._labels_lock = threading.Lock()
         self.executor: ShardExecutor = executor or InProcessExecutor()
 
     @classmethod
@@ -385,10 +390,32 @@ class SearchIndex(ShardIndex):
             # it), and two more: built while the shard's process waits for the coordinator's "hits" request
             first = max(0, end - request.per_page) // len(self.shards)
             ahead = (first, min(end, first + -(-request.per_page // len(self.shards)) + 2))
+        with self._labels_lock:
+            known = {shard_dir: generation for shard_dir, (generation, _) in self._labels.items()}
         return ShardPayload(
             request, prepared.parsed, prepared.names, stats, self.limits, mode, end, self.outlets, self.read_only, build_from, prepared.ranking, token,
-            owner=id(self), ahead=ahead,
+            owner=id(self), ahead=ahead, labels_known=known,
         )
+
+    def label_maps(self, answers: list[ShardAnswer]) -> LabelMaps | None:
+        """What the shards' packed tallies' value numbers stand for (:class:`LabelMaps`), kept until a shard commits.
+
+        A shard sends its labels with its answer when the payload says this index holds none of its
+        generation (:attr:`ShardPayload.labels_known`); they are kept here per shard.
+        """
+        if not self.sharded:
+            return None
+        with self._labels_lock:
+            for shard, answer in zip(self.shards, answers, strict=True):
+                if answer.labels is not None:
+                    self._labels[str(shard.index_dir)] = (answer.generation, answer.labels)
+            key = tuple(answer.generation for answer in answers)
+            if self._maps is None or self._maps[0] != key:
+                held = [self._labels.get(str(shard.index_dir)) for shard in self.shards]
+                if any(h is None or h[0] != answer.generation for h, answer in zip(held, answers, strict=True)):
+                    raise IndexUnavailable(f"{self.index_dir}: a shard's facet labels are missing; try again")
+                self._maps = (key, LabelMaps([h[1] for h in held]))
+            return self._maps[1]
 
     def build_hits(self, prepared: Prepared, request: SearchRequest, token: str, merged: Merged, page: list[tuple[tuple, int, object]]) -> dict[tuple[int, str], Hit]:
         """The hits of a merged page not built yet: (shard number, id) -> Hit.
@@ -648,8 +675,9 @@ def shard_answer(searcher, table: FacetTable, payload: ShardPayload, recent: dic
     total = int(matches.final.sum())
     if payload.mode == "count":
         return ShardAnswer(total)
-    tallies = facet_tallies(table, matches.query_mask, matches.filter_masks, request.filters, matches.collapse, request.ops)
-    if payload.build_from >= payload.end and "place" in tallies:  # (a shard of a sharded index)
+    shard = payload.build_from >= payload.end  # (a shard of a sharded index: its tallies go to a merge)
+    tallies = facet_tallies(table, matches.query_mask, matches.filter_masks, request.filters, matches.collapse, request.ops, packed=shard)
+    if shard and "place" in tallies:
         tallies["place"].within = {}  # a shard's is partial: the coordinator sets every shard's (SearchIndex.place_within)
     with use_statistics(searcher, payload.stats):
         ranked = _ranked(searcher, table, matches, request, payload.end, payload.ranking)
@@ -783,8 +811,12 @@ def search_shard(shard_dir: str, payload: ShardPayload) -> ShardAnswer:
         searcher = shard.searcher()
         with _RECENT_LOCK:
             recent = _RECENT.setdefault(shard_dir, {})
+        table = shard.facet_table(searcher)
         with postings_read_once():  # (the scores read the postings the masks have just read)
-            answer = shard_answer(searcher, shard.facet_table(searcher), payload, recent)
+            answer = shard_answer(searcher, table, payload, recent)
+        known = shard_dir in payload.labels_known and payload.labels_known[shard_dir] == answer.generation  # (an empty shard's is None)
+        if answer.tallies and not known and any(t.packed is not None for t in answer.tallies.values()):
+            answer.labels = table_labels(table)  # (once per generation: the coordinator keeps them)
     if payload.mode == "page" and payload.ahead[1] > payload.ahead[0]:
         IDLE.tasks.append(partial(_build_ahead, shard, recent, payload.token))
     return answer
@@ -802,7 +834,8 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResult:
     start = (request.page - 1) * request.per_page
     end = start + request.per_page
     token = uuid.uuid4().hex
-    merged = merge_answers(index.scatter(prepared, request, "page", end, token), end)
+    answers = index.scatter(prepared, request, "page", end, token)
+    merged = merge_answers(answers, end, index.label_maps(answers))
     if index.sharded and "place" in merged.tallies:
         merged.tallies["place"].within = index.place_within(reader)
     total = merged.total
@@ -810,7 +843,7 @@ def run_search(index: SearchIndex, request: SearchRequest) -> SearchResult:
     facets = list_facets(merged.tallies, request.filters, request.facet_size, request.listings, pages)
     terms = query_terms(prepared.parsed, prepared.names)
     page = merged.hits[start:end]
-    if any(hit is None for _, _, hit in page):  # a sharded index: each shard builds the hits of the page it holds
+    if any(hit is None for _, _, hit in page):  # a sharded index: the page's hits not built yet
         # (after the facet pages: the shards' processes have meanwhile built the hits they expect to be asked for)
         built = index.build_hits(prepared, request, token, merged, page)
         page = [(key, number, hit if hit is not None else built[(number, key[-1])]) for key, number, hit in page]

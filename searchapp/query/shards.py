@@ -102,6 +102,7 @@ class ShardPayload:
     share: tuple[ShareItem, ...] = ()  # :func:`share_hits`: the page's hits this process builds, in the order it builds them
     generations: dict[str, int] = field(default_factory=dict)  # share: the generation each shard's hits were ranked on
     custom: dict = field(default_factory=dict)  # share: the index's own facets (a hit lists their values)
+    labels_known: dict[str, int | None] = field(default_factory=dict)  # page: the generation of each shard whose labels the coordinator holds
 
 
 @dataclass(frozen=True, eq=False)  # (an item is itself: equal ones never meet)
@@ -126,7 +127,8 @@ class ShardAnswer:
     hits: list[tuple[tuple, Any]] = field(default_factory=list)  # (sort key, search.Hit or None below build_from), best first
     # a shard's hits not built: (docnum, other versions' docnums or None) of each, for a process that builds them (SHARE_DEPTH)
     refs: list[tuple[int, Any]] = field(default_factory=list)
-    generation: int = -1  # the generation of the shard the answer read
+    generation: int | None = -1  # the generation of the shard the answer read (None: a shard with no commit, empty)
+    labels: dict | None = None  # its tallies' labels (facets.table_labels), when the coordinator does not hold this generation's
 
 
 class _IdleWork(threading.local):
@@ -452,8 +454,11 @@ class Merged:
     generations: list[int] = field(default_factory=list)  # each shard's
 
 
-def merge_answers(answers: Sequence[ShardAnswer], end: int) -> Merged:
-    """The shards' answers merged: totals, facet tallies and months summed, the best ``end`` hits kept by their sort key."""
+def merge_answers(answers: Sequence[ShardAnswer], end: int, maps: Any = None) -> Merged:
+    """The shards' answers merged: totals, facet tallies and months summed, the best ``end`` hits kept by their sort key.
+
+    ``maps``: the shards' :class:`~searchapp.query.facets.LabelMaps` (needed when their tallies are packed).
+    """
     from .facets import merge_tallies
 
     months: dict[str, int] = {}
@@ -470,7 +475,7 @@ def merge_answers(answers: Sequence[ShardAnswer], end: int) -> Merged:
     return Merged(
         total=sum(a.total for a in answers),
         query_count=sum(a.query_count for a in answers),
-        tallies=merge_tallies([a.tallies for a in answers]),
+        tallies=merge_tallies([a.tallies for a in answers], maps),
         months=months,
         hits=hits,
         refs=refs,

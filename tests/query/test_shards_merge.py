@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from whoosh.util.times import datetime_to_long
 
-from searchapp.query.facets import MISSING_DATE, FacetListing, FacetPage, FacetTally, FacetValue, list_facets, merge_tallies
+from searchapp.query.facets import MISSING_DATE, FacetListing, FacetPage, FacetTally, FacetValue, LabelMaps, list_facets, merge_tallies
 from searchapp.query.shards import ShardAnswer, merge_answers, month_counts
 from searchapp.query.timeline import TimelineBar, timeline, timeline_bars
 
@@ -49,6 +49,33 @@ def test_merge_answers_keeps_the_best_hits_by_sort_key_with_their_shard():
 
 def tally(values: dict, ticked: dict | None = None, style: str = "count") -> FacetTally:
     return FacetTally(style, dict(values), dict(ticked or {}))
+
+
+def packed(labels: list[tuple[str, str | None]], counts: dict[tuple[str, str | None], int], style: str = "count") -> FacetTally:
+    """A shard's tally as it travels: its counts by the numbers of its own labels."""
+    numbers = [labels.index(key) for key in counts]
+    return FacetTally(style, packed=(np.array(numbers, dtype=np.int32), np.array(list(counts.values()), dtype=np.int64)))
+
+
+def test_packed_tallies_are_summed_by_label_across_shards_numbering_them_otherwise():
+    """Each shard numbers its values its own way; the merge sums a value's counts wherever it is numbered, and a
+    value a shard holds twice (the language code beside its name) once."""
+    a_labels = {"actor": [("Assad", "person"), ("Putin", "person"), ("UN", "org")], "language": [("English", None), ("Arabic", None)]}
+    b_labels = {"actor": [("UN", "org"), ("Assad", "person"), ("assad", "person"), ("Kerry", "person")], "language": [("Arabic", None), ("Arabic", None)]}
+    shard_a = {
+        "actor": packed(a_labels["actor"], {("Assad", "person"): 3, ("UN", "org"): 1, ("Putin", "person"): 1}),
+        "language": packed(a_labels["language"], {("English", None): 4, ("Arabic", None): 1}, "chrono"),
+    }
+    shard_b = {
+        "actor": packed(b_labels["actor"], {("UN", "org"): 2, ("assad", "person"): 1, ("Assad", "person"): 5}),
+        "language": FacetTally("chrono", packed=(np.array([0, 1], dtype=np.int32), np.array([2, 3], dtype=np.int64))),
+    }
+    merged = merge_tallies([shard_a, shard_b], LabelMaps([a_labels, b_labels]))
+    assert merged["actor"].values == {("Assad", "person"): 8, ("UN", "org"): 3, ("Putin", "person"): 1, ("assad", "person"): 1}
+    assert merged["language"].values == {("English", None): 4, ("Arabic", None): 6}
+    assert merged["language"].style == "chrono" and merged["actor"].packed is None
+    with pytest.raises(ValueError, match="label maps"):
+        merge_tallies([shard_a, shard_b])
 
 
 def test_tallies_are_summed_value_by_value_and_listed_by_count_then_name():

@@ -208,3 +208,39 @@ def test_fakes_in_3_shards_on_2_processes_answers_as_one_index(fakes_index, tmp_
         compare_all(one, many, executor)
     finally:
         executor.close()
+
+
+def test_a_shard_sends_its_facet_labels_once_per_generation(tmp_path, monkeypatch):
+    """A shard's tallies travel as value numbers; the labels they stand for come with its first answer, and again
+    after a commit to that shard (its numbering changes), never otherwise.  The counts stay the one index's."""
+    records = corpus_records()
+    first, rest = tmp_path / "first.jsonl", tmp_path / "rest.jsonl"
+    first.write_text("".join(json.dumps(r) + "\n" for r in records[:-3]), encoding="utf-8")
+    rest.write_text("".join(json.dumps(r) + "\n" for r in records[-3:]), encoding="utf-8")
+    many, one = tmp_path / "many", tmp_path / "one"
+    assert not index_paths([first], many, IndexOptions(processes=1, shards=2)).rejected
+    seen: list[list[tuple[int, bool]]] = []
+    label_maps = SearchIndex.label_maps
+
+    def spied(self, answers):
+        seen.append([(answer.generation, answer.labels is not None) for answer in answers])
+        return label_maps(self, answers)
+
+    monkeypatch.setattr(SearchIndex, "label_maps", spied)
+    executor = LocalShardExecutor(2)
+    try:
+        index = SearchIndex(many, executor=executor)
+        request = SearchRequest(q="Syria", facet_size=None)
+        index.search(dataclasses.replace(request))
+        index.search(dataclasses.replace(request))
+        assert [[sent for _, sent in answers] for answers in seen] == [[True, True], [False, False]]
+        assert not index_paths([rest], many, IndexOptions(processes=1, shards=2)).rejected
+        after = index.search(dataclasses.replace(request))
+        before_generations, now = [g for g, _ in seen[1]], seen[2]
+        assert [sent for _, sent in now] == [g != old for (g, _), old in zip(now, before_generations, strict=True)]
+        assert any(sent for _, sent in now)  # the rest went to at least one shard
+        assert not index_paths([first, rest], one, IndexOptions(processes=1)).rejected
+        expected = SearchIndex(one).search(dataclasses.replace(request))
+        assert after.facets == expected.facets and after.total == expected.total
+    finally:
+        executor.close()
