@@ -138,6 +138,7 @@ class FacetTable:
         self._doc_major: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # FacetTable._by_document, made on first use
         self._docnums: dict[str, int] | None = None
         self._label_arrays: dict[str, tuple[np.ndarray, np.ndarray, bool]] = {}
+        self._label_keys: dict[str, np.ndarray] = {}
 
         cache = segment_cache if segment_cache is not None else {}
         leaves = reader.leaf_readers()
@@ -237,6 +238,15 @@ class FacetTable:
             labels, kinds = self.values[facet], self.kinds[facet]
             cached = (np.array(labels + [""], dtype=object)[:-1], np.array(kinds + [None], dtype=object)[:-1], len(set(zip(labels, kinds, strict=True))) == len(labels))
             self._label_arrays[facet] = cached  # a race computes the same arrays twice, harmlessly
+        return cached
+
+    def label_keys(self, facet: str) -> np.ndarray:
+        """A facet's (label, kind) by value number, as an array of tuples (made once per table)."""
+        cached = self._label_keys.get(facet)
+        if cached is None:
+            cached = np.empty(len(self.values[facet]), dtype=object)
+            cached[:] = list(zip(self.values[facet], self.kinds[facet], strict=True))
+            self._label_keys[facet] = cached  # a race makes the same array twice, harmlessly
         return cached
 
     def docnum(self, article_id: str) -> int:
@@ -420,7 +430,17 @@ class FacetTally:
     ticked: dict[str, tuple[str, str | None, str | None, int]] = field(default_factory=dict)
     within: dict[str, tuple[str, ...]] = field(default_factory=dict)  # places: the places each lies in (not sent by shards)
     # a shard's counts on their way to the merge: (value numbers of its table, their counts), ``values`` left empty
-    packed: tuple[np.ndarray, np.ndarray] | None = None
+    packed: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False)
+    # the values with a count as arrays ((label, kind) objects, their counts), ``values`` left empty until asked for
+    # (:meth:`counted`): a page lists ten actors of thousands, and a dict of them all costs more than the search's counting
+    present: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False)
+
+    def counted(self) -> dict[tuple[str, str | None], int]:
+        """``values``, made from :attr:`present` when first asked for."""
+        if self.present is not None and not self.values:
+            keys, counts = self.present
+            self.values = dict(zip(keys.tolist(), counts.tolist(), strict=True))
+        return self.values
 
 
 KIND_ORDER = {None: 0, "person": 0, "org": 1}  # an actor who is both: listed as a person first (the fields' order)
@@ -464,8 +484,8 @@ def facet_tallies(
         labels, kind_array, distinct = table.label_arrays(facet)
         if packed:
             tally.packed = (present.astype(np.int32), counts[present].astype(np.int64))
-        elif distinct:  # every (label, kind) once: the dict is made in C
-            tally.values = dict(zip(zip(labels[present].tolist(), kind_array[present].tolist(), strict=True), counts[present].tolist(), strict=True))
+        elif distinct:  # every (label, kind) once
+            tally.present = (table.label_keys(facet)[present], counts[present].astype(np.int64))
         else:
             values = tally.values
             for n in present.tolist():
@@ -525,7 +545,7 @@ def merge_tallies(parts: list[dict[str, FacetTally]], maps: LabelMaps | None = N
     for part in parts:
         for facet, tally in part.items():
             into = merged.setdefault(facet, FacetTally(tally.style))
-            for key, count in tally.values.items():
+            for key, count in tally.counted().items():
                 into.values[key] = into.values.get(key, 0) + count
             for value, (key, label, kind, count) in tally.ticked.items():
                 known = into.ticked.get(value)
@@ -546,13 +566,19 @@ def merge_tallies(parts: list[dict[str, FacetTally]], maps: LabelMaps | None = N
         numbers = np.concatenate([maps.maps[facet][number][values] for number, (values, _) in packed])
         counts = np.bincount(numbers, weights=np.concatenate([counts for _, (_, counts) in packed]), minlength=len(keys))
         present = np.flatnonzero(counts)
-        summed = zip(keys[present].tolist(), counts[present].astype(np.int64).tolist(), strict=True)
         if not into.values:
-            into.values = dict(summed)
+            into.present = (keys[present], counts[present].astype(np.int64))
             continue
-        for key, count in summed:
+        for key, count in zip(keys[present].tolist(), counts[present].astype(np.int64).tolist(), strict=True):
             into.values[key] = into.values.get(key, 0) + count
     return merged
+
+
+def _as_arrays(values: dict[tuple[str, str | None], int]) -> tuple[np.ndarray, np.ndarray]:
+    """A tally's ``values`` as (an array of its (label, kind) keys, their counts)."""
+    labels = np.empty(len(values), dtype=object)
+    labels[:] = list(values)
+    return labels, np.fromiter(values.values(), dtype=np.int64, count=len(values))
 
 
 def _range_order(label: str) -> float:
@@ -582,26 +608,32 @@ def list_facets(
     listings = listings or {}
     result: dict[str, list[FacetValue]] = {}
     for facet, tally in tallies.items():
-        keys = list(tally.values)
         listing = listings.get(facet, FacetListing())
         limit = listing.size if listing.size is not None else (None if tally.style != "count" else size)
-        if tally.style == "count" and limit and not listing.find and len(keys) > 4 * (listing.offset + limit):
+        if tally.style == "count" and limit and not listing.find:
             # tens of thousands of actors: only the values that can reach the listed page are sorted
             # (those counted at least as often as the page's last one); the order is the same
-            counts = np.fromiter(tally.values.values(), dtype=np.int64, count=len(keys))
-            last = min(max(0, listing.offset), max(0, (len(keys) - 1) // limit * limit)) + limit
-            floor = -np.partition(-counts, last - 1)[last - 1]
-            shortlist = [keys[n] for n in np.flatnonzero(counts >= floor).tolist()]
-            shortlist.sort(key=lambda k: (-tally.values[k], k[0].casefold(), k[0], KIND_ORDER.get(k[1], 0)))
-            keys = shortlist + [None] * (len(keys) - len(shortlist))  # the rest lie beyond the page: never listed
-        elif tally.style == "number":
-            keys.sort(key=lambda k: (_range_order(k[0]), k[0]))
-        elif tally.style == "date":
-            keys.sort(key=lambda k: (_range_order(k[0]), k[0]), reverse=True)
-        elif tally.style == "chrono":
-            keys.sort(key=lambda k: (k[0].casefold(), k[0], -KIND_ORDER.get(k[1], 0)), reverse=True)
+            labels, counts = tally.present if tally.present is not None and not tally.values else _as_arrays(tally.values)
+            chosen_numbers = np.arange(len(counts))
+            if len(counts) > 4 * (listing.offset + limit):
+                last = min(max(0, listing.offset), max(0, (len(counts) - 1) // limit * limit)) + limit
+                floor = -np.partition(-counts, last - 1)[last - 1]
+                chosen_numbers = np.flatnonzero(counts >= floor)
+            shortlist = labels[chosen_numbers].tolist()
+            values = dict(zip(shortlist, counts[chosen_numbers].tolist(), strict=True))
+            shortlist.sort(key=lambda k: (-values[k], k[0].casefold(), k[0], KIND_ORDER.get(k[1], 0)))
+            keys = shortlist + [None] * (len(counts) - len(shortlist))  # the rest lie beyond the page: never listed
         else:
-            keys.sort(key=lambda k: (-tally.values[k], k[0].casefold(), k[0], KIND_ORDER.get(k[1], 0)))
+            values = tally.counted()
+            keys = list(values)
+            if tally.style == "number":
+                keys.sort(key=lambda k: (_range_order(k[0]), k[0]))
+            elif tally.style == "date":
+                keys.sort(key=lambda k: (_range_order(k[0]), k[0]), reverse=True)
+            elif tally.style == "chrono":
+                keys.sort(key=lambda k: (k[0].casefold(), k[0], -KIND_ORDER.get(k[1], 0)), reverse=True)
+            else:
+                keys.sort(key=lambda k: (-values[k], k[0].casefold(), k[0], KIND_ORDER.get(k[1], 0)))
         if listing.find:
             needle = fold(listing.find)
             tight = needle.replace(" ", "")  # "deir ezzor" finds "Deir ez-Zor"
@@ -616,7 +648,7 @@ def list_facets(
             pages[facet] = FacetPage(total, offset, limit, listing.find)
         ticked = {value: tally.ticked.get(value, (FacetTable._key(facet, value), None, None, 0)) for value in selected.get(facet, [])}
         chosen = {key for key, *_ in ticked.values()}
-        entries = [FacetValue(label, tally.values[(label, kind)], FacetTable._key(facet, label) in chosen, kind) for label, kind in keys]
+        entries = [FacetValue(label, values[(label, kind)], FacetTable._key(facet, label) in chosen, kind) for label, kind in keys]
         shown = {FacetTable._key(facet, e.value) for e in entries}
         for value, (key, label, kind, count) in ticked.items():  # a ticked value stays visible, with its count (maybe 0)
             if key in shown:
