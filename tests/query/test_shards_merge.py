@@ -113,3 +113,25 @@ def test_years_newest_first_and_number_buckets_upward():
     listed = list_facets(tallies, {}, size=1)
     assert [v.value for v in listed["year"]] == ["2021", "2016"]  # every year, whatever the size
     assert [v.value for v in listed["casualties"]] == ["0", "10 TO 19"]
+
+
+@pytest.mark.parametrize(("size", "offset"), [(3, 0), (2, 4), (10, 0), (1, 100)])
+def test_a_tally_counted_as_arrays_lists_as_its_dict_does(size, offset):
+    """The one index and the merge keep a tally's counted values as arrays (FacetTally.present): the listing, its
+    page and the values made from them on demand are the dict's, ties by name included."""
+    values = {("Assad", "person"): 5, ("assad", "person"): 5, ("UN", "org"): 2, ("Putin", "person"): 2, ("Kerry", "person"): 1, ("Zarif", "person"): 1}
+    values.update({(f"Name {n:03d}", "person"): 1 for n in range(40)})
+    keys = np.empty(len(values), dtype=object)
+    keys[:] = list(values)
+    as_arrays = FacetTally("count", present=(keys, np.array(list(values.values()), dtype=np.int64)))
+    listing = {"actor": FacetListing(offset=offset, size=size)}
+    pages_dict: dict = {}
+    pages_arrays: dict = {}
+    expected = list_facets({"actor": tally(values)}, {"actor": ["Kerry"]}, listings=listing, pages=pages_dict)
+    assert list_facets({"actor": as_arrays}, {"actor": ["Kerry"]}, listings=listing, pages=pages_arrays) == expected
+    assert pages_arrays == pages_dict == {"actor": FacetPage(len(values), min(offset, (len(values) - 1) // size * size), size, "")}
+    ordered = sorted(values, key=lambda k: (-values[k], k[0].casefold(), k[0]))  # by count, then name
+    start = pages_dict["actor"].offset
+    listed = [(v.value, v.count) for v in expected["actor"] if not (v.selected and v.value == "Kerry" and ("Kerry", "person") not in ordered[start : start + size])]
+    assert listed == [(label, values[(label, kind)]) for label, kind in ordered[start : start + size]]
+    assert as_arrays.counted() == values
