@@ -172,6 +172,34 @@ def test_an_item_no_process_can_build_is_left_to_the_caller():
         executor.close()
 
 
+def dying_build(shard_dir: str, payload: Job):
+    """A search process that sends one item and dies (killed: out of memory) before the next."""
+    import os
+
+    yield 0, ("search process", payload.share[0].id)
+    time.sleep(0.2)  # (the first item reaches the coordinator first)
+    os._exit(1)
+
+
+def test_a_search_process_that_dies_while_sharing_leaves_its_items_to_this_one():
+    executor = LocalShardExecutor(2)
+    try:
+        executor.run(echo, [("a", Job()), ("b", Job())])
+        pid = executor.pids()[0]
+        items = items_of("a", "a1") + items_of("b", "b1 b2 b3")
+
+        def build(item: ShareItem):
+            time.sleep(0.1)
+            return ("here", item.id)
+
+        done = {item.id: value for item, value in executor.share(dying_build, Job(), items, build, lambda item: True).items()}
+        assert done == {"a1": ("here", "a1"), "b1": ("search process", "b1"), "b2": ("here", "b2"), "b3": ("here", "b3")}
+        assert executor.run(echo, [("a", Job()), ("b", Job())]) == [("answer", "a"), ("answer", "b")]  # a new process answers
+        assert pid not in executor.pids()
+    finally:
+        executor.close()
+
+
 def skipping_build(shard_dir: str, payload: Job):
     """A search process that can build nothing of ``payload.share`` (each of its shards at another generation)."""
     return iter(())
