@@ -154,6 +154,8 @@ def _matches(paragraph: str, terms: frozenset, language: str | None = None) -> l
     """(start, end, term) of every match of ``terms`` in ``paragraph`` (in ``language``), in text order."""
     patterns = [_pattern(t[1]) for t in terms if isinstance(t, tuple) and t[0] == "*"]
     phrases = [t[1] for t in terms if isinstance(t, tuple) and t[0] == "phrase"]
+    if not patterns and not phrases:
+        return _word_matches(paragraph, terms, language)
     tokens = analysed_tokens(paragraph, language)
     fold = _fold_table()
     found = [
@@ -170,6 +172,25 @@ def _matches(paragraph: str, terms: frozenset, language: str | None = None) -> l
                 if text == words[0] and all((pos + i, w) in at for i, w in enumerate(words)):
                     found.append((start, at[(pos + len(words) - 1, words[-1])][1], " ".join(words)))
         found.sort(key=lambda s: (s[0], -s[1]))
+    return found
+
+
+def _word_matches(paragraph: str, terms: frozenset, language: str | None = None) -> list[tuple[int, int, str]]:
+    """:func:`_matches` for words alone (no phrase, no pattern): the tokens :func:`analysed_tokens` would list,
+    but only those that match are made (a paragraph's ~130 tokens were most of a hit's cost)."""
+    pattern, memo = _word_memo(language)
+    found: list[tuple[int, int, str]] = []
+    for match in pattern.finditer(paragraph):
+        word = match.group()
+        parts = memo.get(word)
+        if parts is None:
+            parts = tuple((t.pos, t.startchar, t.endchar, t.text) for t in analyzer(language)(word, positions=True, chars=True, mode="index"))
+            if len(memo) < MAX_MEMO_WORDS:
+                memo[word] = parts
+        for _, first, last, text in parts:
+            if text in terms:
+                start = match.start()
+                found.append((start + first, start + last, text))
     return found
 
 

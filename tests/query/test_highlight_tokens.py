@@ -67,3 +67,45 @@ def test_arabic_articles_are_tokenized_as_the_analyser_does():
             assert analysed_tokens(paragraph, ARABIC) == whole(paragraph, ARABIC)
             checked += len(paragraph)
     assert checked > 100_000
+
+
+def tokens_matching(paragraph: str, terms: frozenset, language: str | None) -> list[tuple[int, int, str]]:
+    """What a snippet marks for plain words, from the analyser's whole token list."""
+    return [(start, end, text) for _, start, end, text in whole(paragraph, language) if text in terms]
+
+
+WORDS = [frozenset({"ceasefir", "idlib"}), frozenset({"ceas", "fire", "ceasefir"}), frozenset({"assad", "govern", "forc"}), frozenset({"un", "u.n"})]
+
+
+@pytest.mark.parametrize("terms", WORDS)
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "The cease-fire in Idlib held; a ceasefire-monitoring team (U.N.) arrived.",
+        "Government forces of al-Assad and pro-government militias; Assad's forces. GOVERNMENT",
+        "",
+        "Idlib Idlib idlib-ceasefire",
+    ],
+)
+def test_the_words_of_a_query_are_found_where_the_analysers_tokens_are(paragraph, terms):
+    from searchapp.query.highlight import _matches
+
+    assert _matches(paragraph, terms) == tokens_matching(paragraph, terms, None)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not FAKES.is_file(), reason="needs ../shared/corpora/fakes-dev")
+def test_every_fakes_paragraph_marks_the_words_the_analyser_finds():
+    """FA-KES (CC BY, Abu Salem et al., ICWSM 2019): the word matches of a snippet are the analyser's tokens'."""
+    from searchapp.query.highlight import _matches
+
+    with open(FAKES, encoding="utf-8", newline="") as handle:
+        texts = [row["article_content"] for row in csv.DictReader(handle)]
+    words = frozenset({"syria", "forc", "govern", "kill", "al", "assad", "rebel", "ceasefir", "aleppo", "idlib"})
+    found = 0
+    for text in texts:
+        for paragraph in text.split("\n"):
+            expected = tokens_matching(paragraph, words, None)
+            assert _matches(paragraph, words) == expected
+            found += len(expected)
+    assert found > 1000
