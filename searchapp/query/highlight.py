@@ -138,16 +138,21 @@ def analysed_tokens(paragraph: str, language: str | None = None) -> list[tuple[i
     tokens: list[tuple[int, int, int, str]] = []
     position = 0
     for match in pattern.finditer(paragraph):
-        word = match.group()
-        parts = memo.get(word)
-        if parts is None:
-            parts = tuple((t.pos, t.startchar, t.endchar, t.text) for t in analyzer(language)(word, positions=True, chars=True, mode="index"))
-            if len(memo) < MAX_MEMO_WORDS:
-                memo[word] = parts
+        parts = _word_parts(match.group(), language, memo)
         start = match.start()
         tokens.extend((position + pos, start + first, start + last, text) for pos, first, last, text in parts)
         position += parts[-1][0] + 1 if parts else 0
     return tokens
+
+
+def _word_parts(word: str, language: str | None, memo: dict) -> tuple[tuple[int, int, int, str], ...]:
+    """(position, start, end, term) of each token of one ``word`` (offsets within it), from ``memo`` when seen before."""
+    parts = memo.get(word)
+    if parts is None:
+        parts = tuple((t.pos, t.startchar, t.endchar, t.text) for t in analyzer(language)(word, positions=True, chars=True, mode="index"))
+        if len(memo) < MAX_MEMO_WORDS:
+            memo[word] = parts
+    return parts
 
 
 def _matches(paragraph: str, terms: frozenset, language: str | None = None) -> list[tuple[int, int, str]]:
@@ -181,13 +186,7 @@ def _word_matches(paragraph: str, terms: frozenset, language: str | None = None)
     pattern, memo = _word_memo(language)
     found: list[tuple[int, int, str]] = []
     for match in pattern.finditer(paragraph):
-        word = match.group()
-        parts = memo.get(word)
-        if parts is None:
-            parts = tuple((t.pos, t.startchar, t.endchar, t.text) for t in analyzer(language)(word, positions=True, chars=True, mode="index"))
-            if len(memo) < MAX_MEMO_WORDS:
-                memo[word] = parts
-        for _, first, last, text in parts:
+        for _, first, last, text in _word_parts(match.group(), language, memo):
             if text in terms:
                 start = match.start()
                 found.append((start + first, start + last, text))
