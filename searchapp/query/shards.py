@@ -287,8 +287,9 @@ class LocalShardExecutor:
         and ``fn`` streams them back built, one by one; this process builds its own shards' items,
         then the others' from the bottom of the page (those that are ``current`` here), skipping
         every item already come and the one each process is building next.  Once every item is in,
-        the search processes are told to stop (what they build meanwhile is skipped).  An item no one
-        could build (a commit meanwhile) is left out: the caller builds it another way.
+        the search processes are told to stop (what they build meanwhile is skipped).  A search process
+        that fails or dies leaves the rest to this one.  An item no one could build (a commit meanwhile,
+        or a failure here too) is left out: the caller builds it another way.
         """
         slots = {item: self._slot(item.shard_dir) for item in items}
         used = sorted(set(slots.values()) - {LOCAL_SLOT})
@@ -319,10 +320,8 @@ class LocalShardExecutor:
                                 if item in pending:
                                     done[item] = value[1]
                                     del pending[item]
-                            elif kind == "end":
+                            else:  # "end", or "error": what it did not send, this process builds (or the caller, asking again)
                                 streaming.discard(slot)
-                            else:
-                                raise value
                     except (EOFError, OSError):
                         self._reset(slot)
                         streaming.discard(slot)

@@ -200,6 +200,32 @@ def test_a_search_process_that_dies_while_sharing_leaves_its_items_to_this_one()
         executor.close()
 
 
+def failing_build(shard_dir: str, payload: Job):
+    """A search process whose building fails after one item (a damaged stored block, say)."""
+    yield 0, ("search process", payload.share[0].id)
+    raise OSError("unreadable")
+
+
+def test_a_search_process_failing_while_sharing_leaves_its_items_to_this_one():
+    """The error is not the answer: this process builds what is left (and raises itself if it cannot)."""
+    executor = LocalShardExecutor(2)
+    try:
+        executor.run(echo, [("a", Job()), ("b", Job())])
+        pid = executor.pids()[0]
+        items = items_of("a", "a1") + items_of("b", "b1 b2")
+
+        def build(item: ShareItem):
+            time.sleep(0.1)
+            return ("here", item.id)
+
+        done = {item.id: value for item, value in executor.share(failing_build, Job(), items, build, lambda item: True).items()}
+        assert done == {"a1": ("here", "a1"), "b1": ("search process", "b1"), "b2": ("here", "b2")}
+        assert executor.run(echo, [("a", Job()), ("b", Job())]) == [("answer", "a"), ("answer", "b")]
+        assert executor.pids() == [pid]  # the same process goes on
+    finally:
+        executor.close()
+
+
 def skipping_build(shard_dir: str, payload: Job):
     """A search process that can build nothing of ``payload.share`` (each of its shards at another generation)."""
     return iter(())
