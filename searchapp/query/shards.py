@@ -288,8 +288,8 @@ class LocalShardExecutor:
         then the others' from the bottom of the page (those that are ``current`` here), skipping
         every item already come and the one each process is building next.  Once every item is in,
         the search processes are told to stop (what they build meanwhile is skipped).  A search process
-        that fails or dies leaves the rest to this one.  An item no one could build (a commit meanwhile,
-        or a failure here too) is left out: the caller builds it another way.
+        that fails or dies leaves the rest to this one.  An item no one could build (a commit meanwhile:
+        not ``current`` here) is left out: the caller builds it another way.
         """
         slots = {item: self._slot(item.shard_dir) for item in items}
         used = sorted(set(slots.values()) - {LOCAL_SLOT})
