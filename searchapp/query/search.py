@@ -448,7 +448,10 @@ class SearchIndex(ShardIndex):
     ) -> dict[tuple[int, str], Hit]:
         """The page's missing hits built by this process and the search processes at once (see :meth:`build_hits`)."""
         dirs = [str(shard.index_dir) for shard in self.shards]
-        items = [ShareItem(dirs[number], key[-1], *merged.refs[(number, key[-1])][:1], _score_of(key, request), merged.refs[(number, key[-1])][1]) for key, number in missing]
+        items = []
+        for key, number in missing:
+            docnum, others = merged.refs[(number, key[-1])]
+            items.append(ShareItem(dirs[number], key[-1], docnum, _score_of(key, request), others))
         generations = dict(zip(dirs, merged.generations, strict=True))
         terms = query_terms(prepared.parsed, prepared.names)
         custom = self._custom_in_schema()
@@ -675,9 +678,9 @@ def shard_answer(searcher, table: FacetTable, payload: ShardPayload, recent: dic
     total = int(matches.final.sum())
     if payload.mode == "count":
         return ShardAnswer(total)
-    shard = payload.build_from >= payload.end  # (a shard of a sharded index: its tallies go to a merge)
-    tallies = facet_tallies(table, matches.query_mask, matches.filter_masks, request.filters, matches.collapse, request.ops, packed=shard)
-    if shard and "place" in tallies:
+    a_shard = payload.build_from >= payload.end  # (a shard of a sharded index: its tallies go to a merge, its hits are built later)
+    tallies = facet_tallies(table, matches.query_mask, matches.filter_masks, request.filters, matches.collapse, request.ops, packed=a_shard)
+    if a_shard and "place" in tallies:
         tallies["place"].within = {}  # a shard's is partial: the coordinator sets every shard's (SearchIndex.place_within)
     with use_statistics(searcher, payload.stats):
         ranked = _ranked(searcher, table, matches, request, payload.end, payload.ranking)
@@ -695,7 +698,7 @@ def shard_answer(searcher, table: FacetTable, payload: ShardPayload, recent: dic
                 recent.pop(next(iter(recent)))
     months = month_counts(table.published[matches.final], MISSING_DATE)
     answer = ShardAnswer(total, int(np.count_nonzero(matches.query_mask)), tallies, months, hits, generation=searcher.reader().generation())
-    if payload.build_from >= payload.end and payload.end <= SHARE_DEPTH:  # (a shard: its hits are built once the page is known)
+    if a_shard and payload.end <= SHARE_DEPTH:
         answer.refs = [(docnum, tuple(table.versions(docnum, matches.every_version).tolist()) if matches.collapse else None) for _, docnum, _ in ranked]
     return answer
 
