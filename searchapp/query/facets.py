@@ -137,8 +137,7 @@ class FacetTable:
         self._folded: dict[str, list[str]] = {}  # each facet's values folded for facet search, made on first use
         self._doc_major: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # FacetTable._by_document, made on first use
         self._docnums: dict[str, int] | None = None
-        self._label_arrays: dict[str, tuple[np.ndarray, np.ndarray, bool]] = {}
-        self._label_keys: dict[str, np.ndarray] = {}
+        self._label_keys: dict[str, tuple[np.ndarray, bool]] = {}
 
         cache = segment_cache if segment_cache is not None else {}
         leaves = reader.leaf_readers()
@@ -231,21 +230,13 @@ class FacetTable:
         """Every document's article id, by document number (read with the table)."""
         return self._ids
 
-    def label_arrays(self, facet: str) -> tuple[np.ndarray, np.ndarray, bool]:
-        """A facet's labels and kinds as arrays (by value number), and whether no (label, kind) repeats."""
-        cached = self._label_arrays.get(facet)
-        if cached is None:
-            labels, kinds = self.values[facet], self.kinds[facet]
-            cached = (np.array(labels + [""], dtype=object)[:-1], np.array(kinds + [None], dtype=object)[:-1], len(set(zip(labels, kinds, strict=True))) == len(labels))
-            self._label_arrays[facet] = cached  # a race computes the same arrays twice, harmlessly
-        return cached
-
-    def label_keys(self, facet: str) -> np.ndarray:
-        """A facet's (label, kind) by value number, as an array of tuples (made once per table)."""
+    def label_keys(self, facet: str) -> tuple[np.ndarray, bool]:
+        """A facet's (label, kind) by value number as an array of tuples, and whether none repeats (made once per table)."""
         cached = self._label_keys.get(facet)
         if cached is None:
-            cached = np.empty(len(self.values[facet]), dtype=object)
-            cached[:] = list(zip(self.values[facet], self.kinds[facet], strict=True))
+            keys = np.empty(len(self.values[facet]), dtype=object)
+            keys[:] = list(zip(self.values[facet], self.kinds[facet], strict=True))
+            cached = (keys, len(set(keys.tolist())) == len(keys))
             self._label_keys[facet] = cached  # a race makes the same array twice, harmlessly
         return cached
 
@@ -481,11 +472,11 @@ def facet_tallies(
         names, kinds = table.values[facet], table.kinds[facet]
         style = table.ranges[facet].kind if facet in table.ranges else "chrono" if facet in CHRONOLOGICAL else "count"
         tally = FacetTally(style)
-        labels, kind_array, distinct = table.label_arrays(facet)
+        keys, distinct = table.label_keys(facet)
         if packed:
             tally.packed = (present.astype(np.int32), counts[present].astype(np.int64))
         elif distinct:  # every (label, kind) once
-            tally.present = (table.label_keys(facet)[present], counts[present].astype(np.int64))
+            tally.present = (keys[present], counts[present].astype(np.int64))
         else:
             values = tally.values
             for n in present.tolist():
@@ -506,11 +497,8 @@ def facet_tallies(
 
 
 def table_labels(table: FacetTable) -> dict[str, list[tuple[str, str | None]]]:
-    """Each facet's (label, kind) by value number: what a packed tally's numbers stand for (made once per table)."""
-    made = getattr(table, "_packed_labels", None)
-    if made is None:
-        made = table._packed_labels = {facet: list(zip(table.values[facet], table.kinds[facet], strict=True)) for facet in table.values}
-    return made
+    """Each facet's (label, kind) by value number: what a packed tally's numbers stand for."""
+    return {facet: table.label_keys(facet)[0].tolist() for facet in table.values}
 
 
 class LabelMaps:

@@ -353,8 +353,7 @@ class SearchIndex(ShardIndex):
         """
         if not self.sharded:
             return tuple(self.facet_table(self.searcher()).values)
-        schema = self.shards[0].searcher().schema
-        custom = {name: spec for name, spec in self.custom_facets().items() if name in schema}
+        custom = self._custom_in_schema()
         keywords = [name for name, spec in custom.items() if spec.kind == "keyword" and name not in FACET_FIELDS]
         return (*FACET_FIELDS, *keywords, *(name for name, spec in custom.items() if spec.kind != "keyword"))
 
@@ -477,11 +476,13 @@ class SearchIndex(ShardIndex):
         return {(number_of[item.shard_dir], item.id): hit for item, hit in hits.items()}
 
     def _custom_in_schema(self) -> dict[str, FacetSpec]:
-        """The index's own facets its shards' schema holds (what a hit lists), read again when shard 0 commits."""
-        searcher = self.shards[0].searcher()
+        """The index's own facets its shards' schema holds (the filters a request may carry, what a hit lists),
+        read again when a shard commits (an index run that declares a facet commits)."""
+        key = tuple(shard.searcher().reader().generation() for shard in self.shards)
         cached = getattr(self, "_custom", None)
-        if cached is None or cached[0] != searcher.reader().generation():
-            cached = self._custom = (searcher.reader().generation(), {name: spec for name, spec in self.custom_facets().items() if name in searcher.schema})
+        if cached is None or cached[0] != key:
+            schema = self.shards[0].searcher().schema
+            cached = self._custom = (key, {name: spec for name, spec in self.custom_facets().items() if name in schema})
         return cached[1]
 
     def count(self, request: SearchRequest) -> int:
