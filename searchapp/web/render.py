@@ -42,7 +42,7 @@ def paragraph_link(article_id: str, paragraph: int | None = 0, q: str = "", pass
 @lru_cache(maxsize=1024)
 def _q_argument(q: str) -> str:
     """``q=...`` encoded as ``urlencode`` does, once per query: a page of results writes it into every
-    snippet's and every version's link (~60 a page), and encoding it each time was half the API's rendering."""
+    snippet's and every version's link (~60 a page), and encoding it each time was 40% of the API's rendering."""
     return urlencode({"q": q})
 
 
