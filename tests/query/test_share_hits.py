@@ -181,7 +181,16 @@ def dying_build(shard_dir: str, payload: Job):
     os._exit(1)
 
 
-def test_a_search_process_that_dies_while_sharing_leaves_its_items_to_this_one():
+def failing_build(shard_dir: str, payload: Job):
+    """A search process whose building fails after one item (a damaged stored block, say)."""
+    yield 0, ("search process", payload.share[0].id)
+    raise OSError("unreadable")
+
+
+@pytest.mark.parametrize(("fn", "same_process"), [("dying", False), ("failing", True)])
+def test_a_search_process_that_dies_or_fails_while_sharing_leaves_its_items_to_this_one(fn, same_process):
+    """A death or an error is not the answer: this process builds what is left (and raises itself if it cannot);
+    the next task is answered, by a new process after a death."""
     executor = LocalShardExecutor(2)
     try:
         executor.run(echo, [("a", Job()), ("b", Job())])
@@ -192,36 +201,11 @@ def test_a_search_process_that_dies_while_sharing_leaves_its_items_to_this_one()
             time.sleep(0.1)
             return ("here", item.id)
 
-        done = {item.id: value for item, value in executor.share(dying_build, Job(), items, build, lambda item: True).items()}
+        built = executor.share({"dying": dying_build, "failing": failing_build}[fn], Job(), items, build, lambda item: True)
+        done = {item.id: value for item, value in built.items()}
         assert done == {"a1": ("here", "a1"), "b1": ("search process", "b1"), "b2": ("here", "b2"), "b3": ("here", "b3")}
-        assert executor.run(echo, [("a", Job()), ("b", Job())]) == [("answer", "a"), ("answer", "b")]  # a new process answers
-        assert pid not in executor.pids()
-    finally:
-        executor.close()
-
-
-def failing_build(shard_dir: str, payload: Job):
-    """A search process whose building fails after one item (a damaged stored block, say)."""
-    yield 0, ("search process", payload.share[0].id)
-    raise OSError("unreadable")
-
-
-def test_a_search_process_failing_while_sharing_leaves_its_items_to_this_one():
-    """The error is not the answer: this process builds what is left (and raises itself if it cannot)."""
-    executor = LocalShardExecutor(2)
-    try:
-        executor.run(echo, [("a", Job()), ("b", Job())])
-        pid = executor.pids()[0]
-        items = items_of("a", "a1") + items_of("b", "b1 b2")
-
-        def build(item: ShareItem):
-            time.sleep(0.1)
-            return ("here", item.id)
-
-        done = {item.id: value for item, value in executor.share(failing_build, Job(), items, build, lambda item: True).items()}
-        assert done == {"a1": ("here", "a1"), "b1": ("search process", "b1"), "b2": ("here", "b2")}
         assert executor.run(echo, [("a", Job()), ("b", Job())]) == [("answer", "a"), ("answer", "b")]
-        assert executor.pids() == [pid]  # the same process goes on
+        assert (executor.pids() == [pid]) is same_process
     finally:
         executor.close()
 
