@@ -100,7 +100,7 @@ class ShardPayload:
     owner: int = 0  # the id() of the SearchIndex asking: in its own process, its own opened shards answer
     ahead: tuple[int, int] = (0, 0)  # mode "page" of a shard: the ranks of its best hits to build while its process waits
     share: tuple[ShareItem, ...] = ()  # :func:`share_hits`: the page's hits this process builds, in the order it builds them
-    generations: dict[str, int] = field(default_factory=dict)  # share: the generation each shard's hits were ranked on
+    generations: dict[str, int | None] = field(default_factory=dict)  # share: the generation each shard's hits were ranked on
     custom: dict = field(default_factory=dict)  # share: the index's own facets (a hit lists their values)
     labels_known: dict[str, int | None] = field(default_factory=dict)  # page: the generation of each shard whose labels the coordinator holds
 
